@@ -1,0 +1,33 @@
+// The one seam between the chat route and the services that answer. A provider turns a new user
+// message into provider-neutral events; the route alone knows the client's wire format and persists.
+import type { Agent, Conversation, Message, Usage, User } from '../../db/schema.js';
+
+export type ProviderEvent =
+  | { type: 'text-delta'; text: string }
+  | { type: 'reasoning-delta'; text: string }
+  | { type: 'suggestion'; text: string }
+  | { type: 'usage'; usage: Usage }
+  /** The upstream's conversation id (e.g. Coze-issued); the route stores it on the conversation. */
+  | { type: 'provider-conversation'; id: string }
+  /** Upstream ids worth keeping with the answer (e.g. Coze chat_id); merged into message metadata. */
+  | { type: 'provider-metadata'; data: Record<string, unknown> }
+  /** The upstream failed; terminal. `message` is safe to show to the user. */
+  | { type: 'error'; error: ProviderError };
+
+export interface ProviderError { message: string; code: string; type?: string }
+
+export interface ChatInput {
+  agent: Agent;
+  conversation: Conversation;
+  user: User;
+  /** Earlier completed messages of the conversation, oldest first (without the new one). */
+  history: Message[];
+  /** The new user message. */
+  message: string;
+  /** Aborted when the client disconnects or a Stop arrives: the provider stops its upstream at once. */
+  signal: AbortSignal;
+}
+
+export interface ChatProvider {
+  stream(input: ChatInput): AsyncIterable<ProviderEvent>;
+}
