@@ -51,6 +51,7 @@ CREATE TABLE "messages" (
 	"usage" jsonb,
 	"suggestions" jsonb DEFAULT '[]'::jsonb NOT NULL,
 	"provider_metadata" jsonb,
+	"run_id" uuid,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"seq" integer GENERATED ALWAYS AS IDENTITY (sequence name "messages_seq_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 2147483647 START WITH 1 CACHE 1)

@@ -96,6 +96,8 @@ export const messages = pgTable('messages', {
   usage: jsonb('usage').$type<Usage | null>(),
   suggestions: jsonb('suggestions').$type<string[]>().notNull().default([]),
   providerMetadata: jsonb('provider_metadata').$type<Record<string, unknown> | null>(),
+  /** The chat run that produced an assistant message; ties a `streaming` message to its lease. */
+  runId: uuid('run_id'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
   /** Orders messages of one conversation; timestamps can tie within a transaction. */

@@ -1,0 +1,103 @@
+import { Type } from 'typebox';
+import { asc, desc, eq } from 'drizzle-orm';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { guards } from '../auth/guard.js';
+import type { Db } from '../db/index.js';
+import { agents, type Agent } from '../db/schema.js';
+import { badRequest, notFound } from '../http/errors.js';
+import { removeStoredUrl, type FileStorage } from '../storage/storage.js';
+import { consoleAgent, findAgent, publicAgent } from './agents.js';
+
+const AgentId = Type.Object({ id: Type.String({ format: 'uuid' }) });
+const AvatarUrl = Type.Union([Type.String({ maxLength: 2048, pattern: '^(https?://|/uploads/)' }), Type.Null()]);
+const EditableFields = {
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  description: Type.String({ maxLength: 2000 }),
+  avatar: AvatarUrl,
+  model: Type.String({ minLength: 1, maxLength: 200 }),
+  prompt: Type.String({ maxLength: 100_000 }),
+  openingStatement: Type.String({ maxLength: 5000 }),
+  openingQuestions: Type.Array(Type.String({ minLength: 1, maxLength: 500 }), { maxItems: 10 }),
+  published: Type.Boolean(),
+  /** Coze agents only: default custom_variables sent with every chat. */
+  customVariables: Type.Record(Type.String({ minLength: 1, maxLength: 100 }), Type.String({ maxLength: 2000 })),
+};
+const CreateAgent = Type.Object({
+  name: EditableFields.name,
+  model: EditableFields.model,
+  description: Type.Optional(EditableFields.description),
+  avatar: Type.Optional(EditableFields.avatar),
+  prompt: Type.Optional(EditableFields.prompt),
+  openingStatement: Type.Optional(EditableFields.openingStatement),
+  openingQuestions: Type.Optional(EditableFields.openingQuestions),
+  published: Type.Optional(EditableFields.published),
+});
+const PatchAgent = Type.Partial(Type.Object(EditableFields));
+
+export const agentRoutes: FastifyPluginAsyncTypebox<{ db: Db; storage: FileStorage }> = async (app, { db, storage }) => {
+  const { requireUser, requireAdmin } = guards(db);
+
+  // Users: the published agents.
+  app.get('/api/ai-agent', { onRequest: requireUser }, async () => {
+    const rows = await db.select().from(agents).where(eq(agents.published, true)).orderBy(asc(agents.name));
+    return { items: rows.map(publicAgent) };
+  });
+
+  app.get('/api/ai-agent/:id', { onRequest: requireUser, schema: { params: AgentId } }, async (request) => {
+    const agent = await findAgent(db, request.params.id);
+    if (!agent || !agent.published) throw notFound(`No agent with id ${request.params.id}`);
+    return publicAgent(agent);
+  });
+
+  // Console: every agent, full detail.
+  const consoleRoutes: FastifyPluginAsyncTypebox = async (console) => {
+    console.addHook('onRequest', requireAdmin);
+
+    console.get('/console/api/ai-agent', async () => {
+      const rows = await db.select().from(agents).orderBy(desc(agents.updatedAt));
+      return { items: rows.map(consoleAgent) };
+    });
+
+    console.post('/console/api/ai-agent', { schema: { body: CreateAgent } }, async (request, reply) => {
+      const [agent] = await db.insert(agents).values({ ...request.body, provider: 'native' }).returning();
+      return reply.code(201).send(consoleAgent(agent!));
+    });
+
+    console.get('/console/api/ai-agent/:id', { schema: { params: AgentId } }, async (request) => {
+      return consoleAgent(await mustFind(request.params.id));
+    });
+
+    console.patch('/console/api/ai-agent/:id', { schema: { params: AgentId, body: PatchAgent } }, async (request) => {
+      const agent = await mustFind(request.params.id);
+      const { customVariables, ...fields } = request.body;
+      const changes: Partial<Agent> = { ...fields, updatedAt: new Date() };
+      const coze = agent.thirdPartyIntegration?.coze;
+      if (coze) {
+        if (fields.prompt !== undefined && fields.prompt !== agent.prompt) {
+          throw badRequest("This agent's prompt lives in Coze; change it there and sync", 'prompt_read_only');
+        }
+        if (fields.model !== undefined && fields.model !== agent.model) throw badRequest('A Coze agent has no model to choose', 'model_read_only');
+        if (customVariables) changes.thirdPartyIntegration = { coze: { ...coze, customVariables } };
+      } else if (customVariables) {
+        throw badRequest('customVariables apply to Coze agents only');
+      }
+      const [updated] = await db.update(agents).set(changes).where(eq(agents.id, agent.id)).returning();
+      if (fields.avatar !== undefined && fields.avatar !== agent.avatar) await removeStoredUrl(storage, agent.avatar);
+      return consoleAgent(updated!);
+    });
+
+    console.delete('/console/api/ai-agent/:id', { schema: { params: AgentId } }, async (request, reply) => {
+      const agent = await mustFind(request.params.id);
+      await db.delete(agents).where(eq(agents.id, agent.id));
+      await removeStoredUrl(storage, agent.avatar);
+      return reply.code(204).send();
+    });
+  };
+  await app.register(consoleRoutes);
+
+  async function mustFind(id: string): Promise<Agent> {
+    const agent = await findAgent(db, id);
+    if (!agent) throw notFound(`No agent with id ${id}`);
+    return agent;
+  }
+};

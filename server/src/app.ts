@@ -1,0 +1,93 @@
+// Assembles the platform: one plugin per feature, registered here and nowhere else.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import addFormats from 'ajv-formats';
+import { agentRoutes } from './agents/routes.js';
+import { authRoutes } from './auth/routes.js';
+import type { ChatDeps } from './chat/chat-run.js';
+import { nativeProvider } from './chat/providers/native.js';
+import type { ChatProvider } from './chat/providers/types.js';
+import { chatRoutes } from './chat/routes.js';
+import { StopSignals } from './chat/stop-signals.js';
+import type { Config } from './config.js';
+import type { Database } from './db/index.js';
+import { errorBody, installErrorHandler } from './http/errors.js';
+import { uploadsRoutes } from './storage/routes.js';
+import { databaseStorage, localStorage, type FileStorage } from './storage/storage.js';
+
+export interface AppOptions {
+  config: Config;
+  database: Database;
+  /** Tests may replace a provider; production uses the real ones. */
+  providers?: Partial<Record<'native' | 'coze', ChatProvider>>;
+  logger?: boolean;
+}
+
+export interface App { app: FastifyInstance; storage: FileStorage; stops: StopSignals }
+
+export async function buildApp({ config, database, providers = {}, logger = true }: AppOptions): Promise<App> {
+  const app = Fastify({
+    logger: logger
+      ? {
+        level: config.logLevel,
+        // Credentials never reach a log line.
+        redact: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'],
+      }
+      : false,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    // uuid, email… formats in route schemas.
+    ajv: { plugins: [addFormats as never] },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.decorateRequest('user', null);
+  installErrorHandler(app);
+
+  const { db } = database;
+  const storage = config.storageDriver === 'database' ? databaseStorage(db) : localStorage(config.dataDir);
+  const stops = new StopSignals(database);
+  await stops.start();
+
+  const deps: ChatDeps = {
+    db,
+    stops,
+    leaseSeconds: config.chatLeaseSeconds,
+    log: app.log,
+    providers: {
+      native: providers.native ?? nativeProvider(config.openai),
+      coze: providers.coze ?? unavailableProvider('Coze agents are not available on this server yet.'),
+    },
+  };
+
+  app.get('/api/health', async () => ({ status: 'ok', database: database.kind }));
+  await app.register(authRoutes, { db, config });
+  await app.register(agentRoutes, { db, storage });
+  await app.register(chatRoutes, { deps });
+  await app.register(uploadsRoutes, { storage });
+  await serveWebApp(app, config.webDistDir);
+
+  app.addHook('onClose', async () => stops.abortAll('shutdown'));
+  return { app, storage, stops };
+}
+
+function unavailableProvider(message: string): ChatProvider {
+  return {
+    async *stream() {
+      yield { type: 'error', error: { message, code: 'provider_unavailable' } };
+    },
+  };
+}
+
+/** The built web app, with history-mode fallback to index.html for non-API GETs. */
+async function serveWebApp(app: FastifyInstance, distDir: string): Promise<void> {
+  const index = path.join(distDir, 'index.html');
+  if (!existsSync(index)) return;
+  await app.register(fastifyStatic, { root: distDir, wildcard: false, index: false });
+  app.setNotFoundHandler((request, reply) => {
+    const isPage = request.method === 'GET' && !/^\/(api|console\/api|uploads)(\/|$)/.test(request.url);
+    if (isPage) return reply.type('text/html').sendFile('index.html');
+    return reply.code(404).send(errorBody(404, `No route for ${request.method} ${request.url.split('?')[0]}`, 'not_found'));
+  });
+}

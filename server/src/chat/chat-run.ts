@@ -1,0 +1,187 @@
+// One answer, from the user's new message to the persisted assistant message. The route only moves
+// the deltas this yields onto the wire; everything else about the answer happens here.
+import { randomUUID } from 'node:crypto';
+import { and, asc, eq } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+import { chatableAgent } from '../agents/agents.js';
+import type { Db } from '../db/index.js';
+import {
+  conversations, messages, type Agent, type Conversation, type Message, type MessageError, type MessageStatus, type Usage, type User,
+} from '../db/schema.js';
+import { HttpError, notFound } from '../http/errors.js';
+import { claimConversation, releaseLease, renewLease } from './lease.js';
+import type { ChatProvider, ProviderEvent } from './providers/types.js';
+import type { AbortReason, StopSignals } from './stop-signals.js';
+
+export interface ChatDeps {
+  db: Db;
+  providers: Record<Agent['provider'], ChatProvider>;
+  stops: StopSignals;
+  leaseSeconds: number;
+  log: FastifyBaseLogger;
+}
+
+export interface ChatRequest { user: User; agentId: string; conversationId?: string; content: string }
+
+export interface AnswerDelta { content?: string; reasoning_content?: string }
+
+const TITLE_LENGTH = 80;
+
+export const STOPPED: MessageError = { message: 'Stopped.', type: 'canceled', code: 'canceled' };
+const SHUTDOWN: MessageError = { message: 'The server restarted while answering. Please send your message again.', type: 'server_error', code: 'shutdown' };
+
+/** Validates, claims the conversation and stores the user message; throws an HttpError (4xx) before anything streams. */
+export async function openChat(deps: ChatDeps, request: ChatRequest): Promise<ChatRun> {
+  const { db } = deps;
+  const agent = await chatableAgent(db, request.agentId, request.user.role);
+  let conversation: Conversation;
+  if (request.conversationId) {
+    const [found] = await db.select().from(conversations)
+      .where(and(eq(conversations.id, request.conversationId), eq(conversations.userId, request.user.id)));
+    if (!found) throw notFound(`No conversation with id ${request.conversationId}`);
+    if (found.agentId !== agent.id) throw new HttpError(400, 'This conversation belongs to another agent', 'agent_mismatch');
+    conversation = found;
+  } else {
+    const [created] = await db.insert(conversations)
+      .values({ userId: request.user.id, agentId: agent.id, title: request.content.slice(0, TITLE_LENGTH) }).returning();
+    conversation = created!;
+  }
+
+  const runId = randomUUID();
+  const claimed = await claimConversation(db, conversation.id, runId, deps.leaseSeconds);
+  if (!claimed) {
+    throw new HttpError(409, 'This conversation is still answering the previous message. Wait for it or stop it.', 'conversation_busy');
+  }
+  const history = await db.select().from(messages)
+    .where(eq(messages.conversationId, claimed.id))
+    .orderBy(asc(messages.seq));
+  const [, answer] = await db.insert(messages).values([
+    { conversationId: claimed.id, role: 'user', content: request.content, status: 'completed' },
+    { conversationId: claimed.id, role: 'assistant', status: 'streaming', runId },
+  ]).returning();
+  return new ChatRun(deps, agent, claimed, request.user, history, request.content, answer!.id, runId);
+}
+
+export class ChatRun {
+  readonly controller = new AbortController();
+  content = '';
+  reasoning = '';
+  suggestions: string[] = [];
+  usage: Usage | null = null;
+  error: MessageError | null = null;
+  status: MessageStatus = 'streaming';
+  private readonly metadata: Record<string, unknown> = {};
+
+  constructor(
+    private readonly deps: ChatDeps,
+    readonly agent: Agent,
+    readonly conversation: Conversation,
+    private readonly user: User,
+    private readonly history: Message[],
+    private readonly message: string,
+    readonly messageId: string,
+    private readonly runId: string,
+  ) {}
+
+  abort(reason: AbortReason): void {
+    this.controller.abort(reason);
+  }
+
+  /** Streams the answer's deltas; when it ends (however it ends) the answer is persisted and the conversation freed. */
+  async *deltas(): AsyncGenerator<AnswerDelta> {
+    const { db, stops, leaseSeconds, log } = this.deps;
+    const signal = this.controller.signal;
+    const unregister = stops.register(this.conversation.id, this.controller);
+    // Renew the claim and save the partial answer now and then, never per delta.
+    const heartbeat = setInterval(() => {
+      this.checkpoint().catch((error) => log.warn({ err: error }, 'chat checkpoint failed'));
+    }, (leaseSeconds * 1000) / 3).unref();
+    try {
+      const events = this.deps.providers[this.agent.provider].stream({
+        agent: this.agent,
+        conversation: this.conversation,
+        user: this.user,
+        history: this.history,
+        message: this.message,
+        signal,
+      });
+      for await (const event of events) {
+        const delta = await this.apply(event);
+        if (delta) yield delta;
+        if (this.error || signal.aborted) break;
+      }
+    } catch (error) {
+      if (!signal.aborted) {
+        log.error({ err: error, agentId: this.agent.id }, 'chat provider failed');
+        this.error = { message: 'The agent failed to answer. Please try again.', type: 'server_error', code: 'provider_error' };
+      }
+    } finally {
+      clearInterval(heartbeat);
+      unregister();
+      this.settle();
+      await this.persist().catch((error) => log.error({ err: error }, 'could not save the answer'));
+    }
+  }
+
+  private async apply(event: ProviderEvent): Promise<AnswerDelta | null> {
+    switch (event.type) {
+      case 'text-delta':
+        this.content += event.text;
+        return { content: event.text };
+      case 'reasoning-delta':
+        this.reasoning += event.text;
+        return { reasoning_content: event.text };
+      case 'suggestion':
+        this.suggestions.push(event.text);
+        return null;
+      case 'usage':
+        this.usage = event.usage;
+        return null;
+      case 'provider-conversation':
+        this.conversation.providerConversationId = event.id;
+        await this.deps.db.update(conversations).set({ providerConversationId: event.id })
+          .where(eq(conversations.id, this.conversation.id));
+        return null;
+      case 'provider-metadata':
+        Object.assign(this.metadata, event.data);
+        return null;
+      case 'error':
+        this.error = { type: 'upstream_error', ...event.error };
+        return null;
+    }
+  }
+
+  private settle(): void {
+    const reason = this.controller.signal.reason as AbortReason | undefined;
+    if (this.controller.signal.aborted && !this.error) {
+      this.status = reason === 'shutdown' ? 'failed' : 'canceled';
+      this.error = reason === 'shutdown' ? SHUTDOWN : null;
+    } else {
+      this.status = this.error ? 'failed' : 'completed';
+    }
+  }
+
+  private async checkpoint(): Promise<void> {
+    const { db, leaseSeconds } = this.deps;
+    await renewLease(db, this.conversation.id, this.runId, leaseSeconds);
+    await db.update(messages).set({ content: this.content, reasoningContent: this.reasoning, updatedAt: new Date() })
+      .where(and(eq(messages.id, this.messageId), eq(messages.status, 'streaming')));
+  }
+
+  private async persist(): Promise<void> {
+    const { db } = this.deps;
+    const now = new Date();
+    await db.update(messages).set({
+      content: this.content,
+      reasoningContent: this.reasoning,
+      status: this.status,
+      error: this.error,
+      usage: this.usage,
+      suggestions: this.suggestions,
+      providerMetadata: Object.keys(this.metadata).length ? this.metadata : null,
+      updatedAt: now,
+    }).where(eq(messages.id, this.messageId));
+    await db.update(conversations).set({ updatedAt: now }).where(eq(conversations.id, this.conversation.id));
+    await releaseLease(db, this.conversation.id, this.runId);
+  }
+}

@@ -1,0 +1,60 @@
+// The platform's one wire format for answers: OpenAI `chat.completion.chunk` server-sent events,
+// with extensions (conversation_id, message_id, delta.reasoning_content, final usage/suggestions/status).
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import type { MessageError, Usage } from '../db/schema.js';
+
+export interface CompletionIds { id: string; created: number; model: string; conversationId: string; messageId: string }
+export interface CompletionEnd { status: 'completed' | 'canceled'; usage: Usage | null; suggestions: string[] }
+
+const KEEPALIVE_MS = 15_000;
+
+export class CompletionStream {
+  /** Everything before the delta is the same in every chunk, so it is rendered once. */
+  private readonly prefix: string;
+  private readonly keepalive: NodeJS.Timeout;
+
+  constructor(private readonly res: ServerResponse, ids: CompletionIds) {
+    this.prefix = `data: {"id":${JSON.stringify(ids.id)},"object":"chat.completion.chunk","created":${ids.created},`
+      + `"model":${JSON.stringify(ids.model)},"conversation_id":${JSON.stringify(ids.conversationId)},`
+      + `"message_id":${JSON.stringify(ids.messageId)},"choices":[{"index":0,"delta":`;
+    res.on('error', () => {}); // a client that went away is handled by the 'close' listener
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no', // nginx: do not buffer the stream
+      'x-conversation-id': ids.conversationId,
+    });
+    // SSE comments keep proxies from closing a stream that is silent while the model thinks.
+    this.keepalive = setInterval(() => this.write(': keepalive\n\n'), KEEPALIVE_MS).unref();
+    res.on('close', () => clearInterval(this.keepalive));
+  }
+
+  delta(delta: { role?: 'assistant'; content?: string; reasoning_content?: string }): Promise<void> {
+    return this.write(`${this.prefix}${JSON.stringify(delta)},"finish_reason":null}]}\n\n`);
+  }
+
+  async finish(end: CompletionEnd): Promise<void> {
+    await this.write(`${this.prefix}{},"finish_reason":"stop"}],"usage":${JSON.stringify(end.usage)},`
+      + `"suggestions":${JSON.stringify(end.suggestions)},"status":"${end.status}"}\n\n`);
+    this.close();
+  }
+
+  async fail(error: MessageError): Promise<void> {
+    await this.write(`data: ${JSON.stringify({ error })}\n\n`);
+    this.close();
+  }
+
+  private close(): void {
+    if (!this.res.destroyed) this.res.end('data: [DONE]\n\n');
+  }
+
+  /** Waits for the socket to drain when the client reads slower than the upstream writes. */
+  private async write(text: string): Promise<void> {
+    if (this.res.destroyed || this.res.writableEnded) return;
+    if (!this.res.write(text)) {
+      await Promise.race([once(this.res, 'drain'), once(this.res, 'close')]);
+    }
+  }
+}

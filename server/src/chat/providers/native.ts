@@ -1,0 +1,69 @@
+// Native agents: the agent's prompt + the conversation's history + the new message, sent to any
+// OpenAI-compatible endpoint (OPENAI_BASE_URL) and streamed back.
+import OpenAI from 'openai';
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ChatInput, ChatProvider, ProviderEvent } from './types.js';
+
+const HISTORY_LIMIT = 50;
+
+export function nativeProvider(options: { baseUrl: string | null; apiKey: string | null }): ChatProvider {
+  const client = options.baseUrl || options.apiKey
+    ? new OpenAI({ baseURL: options.baseUrl ?? undefined, apiKey: options.apiKey ?? 'not-needed', maxRetries: 1, timeout: 120_000 })
+    : null;
+
+  return {
+    async *stream(input: ChatInput): AsyncIterable<ProviderEvent> {
+      if (!client) {
+        yield { type: 'error', error: { message: 'No model endpoint is configured: set OPENAI_BASE_URL (and OPENAI_API_KEY).', code: 'not_configured' } };
+        return;
+      }
+      let finished = false;
+      try {
+        const stream = await client.chat.completions.create({
+          model: input.agent.model,
+          messages: toMessages(input),
+          stream: true,
+          stream_options: { include_usage: true },
+        }, { signal: input.signal });
+        for await (const chunk of stream) {
+          const choice = chunk.choices[0];
+          // reasoning_content is the common extension of OpenAI-compatible reasoning models.
+          const delta = choice?.delta as { content?: string | null; reasoning_content?: string | null } | undefined;
+          if (delta?.reasoning_content) yield { type: 'reasoning-delta', text: delta.reasoning_content };
+          if (delta?.content) yield { type: 'text-delta', text: delta.content };
+          if (choice?.finish_reason) finished = true;
+          if (chunk.usage) {
+            const { prompt_tokens, completion_tokens, total_tokens } = chunk.usage;
+            yield { type: 'usage', usage: { prompt_tokens, completion_tokens, total_tokens } };
+          }
+        }
+      } catch (error) {
+        if (input.signal.aborted || error instanceof OpenAI.APIUserAbortError) return;
+        yield { type: 'error', error: describe(error) };
+        return;
+      }
+      if (!finished && !input.signal.aborted) {
+        yield { type: 'error', error: { message: 'The model stopped answering before it finished (connection lost).', code: 'upstream_incomplete' } };
+      }
+    },
+  };
+}
+
+function toMessages(input: ChatInput): ChatCompletionMessageParam[] {
+  const messages: ChatCompletionMessageParam[] = [];
+  if (input.agent.prompt.trim()) messages.push({ role: 'system', content: input.agent.prompt });
+  for (const message of input.history.slice(-HISTORY_LIMIT)) {
+    if (message.content) messages.push({ role: message.role, content: message.content });
+  }
+  messages.push({ role: 'user', content: input.message });
+  return messages;
+}
+
+function describe(error: unknown): { message: string; code: string } {
+  if (error instanceof OpenAI.APIConnectionTimeoutError) return { message: 'The model endpoint timed out.', code: 'upstream_timeout' };
+  if (error instanceof OpenAI.APIConnectionError) return { message: 'Could not reach the model endpoint.', code: 'upstream_unreachable' };
+  if (error instanceof OpenAI.APIError) {
+    return { message: `The model endpoint answered ${error.status ?? 'an error'}: ${error.message}`, code: 'upstream_error' };
+  }
+  return { message: 'The model stopped answering before it finished (connection lost).', code: 'upstream_incomplete' };
+}

@@ -1,0 +1,144 @@
+import { Type, type Static } from 'typebox';
+import { and, desc, eq, asc } from 'drizzle-orm';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { isUuid } from '../agents/agents.js';
+import { currentUser, guards } from '../auth/guard.js';
+import type { Db } from '../db/index.js';
+import { conversations, messages, type Message } from '../db/schema.js';
+import { badRequest, notFound } from '../http/errors.js';
+import { openChat, type ChatDeps } from './chat-run.js';
+import { CompletionStream } from './completion-stream.js';
+import { failInterruptedAnswers, isLeaseLive } from './lease.js';
+
+const TextPart = Type.Object({ type: Type.String(), text: Type.Optional(Type.String()) });
+const ChatMessage = Type.Object({
+  role: Type.String(),
+  content: Type.Union([Type.String(), Type.Array(TextPart), Type.Null()]),
+});
+const CompletionRequest = Type.Object({
+  agentId: Type.Optional(Type.String()),
+  /** OpenAI-compatible clients name the agent as the model. */
+  model: Type.Optional(Type.String()),
+  conversationId: Type.Optional(Type.String({ format: 'uuid' })),
+  messages: Type.Array(ChatMessage, { minItems: 1, maxItems: 500 }),
+  stream: Type.Optional(Type.Boolean()),
+});
+const ConversationId = Type.Object({ id: Type.String({ format: 'uuid' }) });
+const MAX_MESSAGE_CHARS = 32_000;
+
+/** The new user message: the last one, which must be the user's and must say something. */
+function newUserMessage(body: Static<typeof CompletionRequest>): string {
+  const last = body.messages[body.messages.length - 1]!;
+  if (last.role !== 'user') throw badRequest('The last message must have role "user"', 'invalid_message');
+  const text = typeof last.content === 'string'
+    ? last.content
+    : (last.content ?? []).filter((part) => part.type === 'text').map((part) => part.text ?? '').join('\n');
+  if (!text.trim()) throw badRequest('The message is empty', 'empty_message');
+  if (text.length > MAX_MESSAGE_CHARS) throw badRequest(`The message is longer than ${MAX_MESSAGE_CHARS} characters`, 'message_too_long');
+  return text;
+}
+
+export const messageView = (message: Message) => ({
+  id: message.id,
+  role: message.role,
+  content: message.content,
+  reasoningContent: message.reasoningContent,
+  status: message.status,
+  error: message.error ?? null,
+  usage: message.usage ?? null,
+  suggestions: message.suggestions,
+  createdAt: message.createdAt.toISOString(),
+});
+
+export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (app, { deps }) => {
+  const { db, stops } = deps;
+  const { requireUser } = guards(db);
+  app.addHook('onRequest', requireUser);
+
+  app.post('/api/ai-agent/chat/completions', { schema: { body: CompletionRequest } }, async (request, reply) => {
+    const body = request.body;
+    const agentId = body.agentId ?? body.model;
+    if (!agentId) throw badRequest('Name the agent: agentId (or model, for OpenAI-compatible clients)', 'missing_agent');
+    if (!isUuid(agentId)) throw notFound(`No agent with id ${agentId}`);
+    const run = await openChat(deps, {
+      user: currentUser(request),
+      agentId,
+      conversationId: body.conversationId,
+      content: newUserMessage(body),
+    });
+    const ids = {
+      id: `chatcmpl-${run.messageId}`,
+      created: Math.floor(Date.now() / 1000),
+      model: run.agent.id,
+      conversationId: run.conversation.id,
+      messageId: run.messageId,
+    };
+
+    if (!body.stream) {
+      // A client that hangs up stops the answer, as with a stream.
+      request.raw.on('close', () => { if (!reply.sent) run.abort('client-disconnected'); });
+      for await (const _delta of run.deltas()) { /* collected on the run */ }
+      reply.header('x-conversation-id', run.conversation.id);
+      if (run.status === 'failed') {
+        return reply.code(502).send({ error: run.error, conversation_id: run.conversation.id, message_id: run.messageId });
+      }
+      return {
+        id: ids.id, object: 'chat.completion', created: ids.created, model: ids.model,
+        conversation_id: ids.conversationId, message_id: ids.messageId, status: run.status,
+        choices: [{ index: 0, message: { role: 'assistant', content: run.content, reasoning_content: run.reasoning || undefined }, finish_reason: 'stop' }],
+        usage: run.usage, suggestions: run.suggestions,
+      };
+    }
+
+    reply.hijack();
+    const stream = new CompletionStream(reply.raw, ids);
+    reply.raw.on('close', () => { if (!reply.raw.writableEnded) run.abort('client-disconnected'); });
+    await stream.delta({ role: 'assistant', content: '' });
+    for await (const delta of run.deltas()) await stream.delta(delta);
+    if (run.status === 'failed' && run.error) await stream.fail(run.error);
+    else await stream.finish({ status: run.status === 'canceled' ? 'canceled' : 'completed', usage: run.usage, suggestions: run.suggestions });
+  });
+
+  app.get('/api/ai-agent/conversations', {
+    schema: { querystring: Type.Object({ agentId: Type.Optional(Type.String({ format: 'uuid' })) }) },
+  }, async (request) => {
+    const user = currentUser(request);
+    const filter = request.query.agentId
+      ? and(eq(conversations.userId, user.id), eq(conversations.agentId, request.query.agentId))
+      : eq(conversations.userId, user.id);
+    const rows = await db.select().from(conversations).where(filter).orderBy(desc(conversations.updatedAt)).limit(200);
+    return {
+      items: rows.map((c) => ({
+        id: c.id, agentId: c.agentId, title: c.title, answering: isLeaseLive(c),
+        createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString(),
+      })),
+    };
+  });
+
+  app.get('/api/ai-agent/conversations/:id/messages', { schema: { params: ConversationId } }, async (request) => {
+    const conversation = await ownConversation(request.params.id, currentUser(request).id);
+    await failInterruptedAnswers(db, conversation.id);
+    const rows = await db.select().from(messages).where(eq(messages.conversationId, conversation.id)).orderBy(asc(messages.seq));
+    return { items: rows.map(messageView) };
+  });
+
+  app.delete('/api/ai-agent/conversations/:id', { schema: { params: ConversationId } }, async (request, reply) => {
+    const conversation = await ownConversation(request.params.id, currentUser(request).id);
+    if (isLeaseLive(conversation)) await stops.stop(conversation.id);
+    await db.delete(conversations).where(eq(conversations.id, conversation.id));
+    return reply.code(204).send();
+  });
+
+  app.post('/api/ai-agent/conversations/:id/stop', { schema: { params: ConversationId } }, async (request, reply) => {
+    const conversation = await ownConversation(request.params.id, currentUser(request).id);
+    const answering = isLeaseLive(conversation);
+    if (answering) await stops.stop(conversation.id);
+    return reply.code(202).send({ stopped: answering });
+  });
+
+  async function ownConversation(id: string, userId: string) {
+    const [conversation] = await db.select().from(conversations).where(and(eq(conversations.id, id), eq(conversations.userId, userId)));
+    if (!conversation) throw notFound(`No conversation with id ${id}`);
+    return conversation;
+  }
+};

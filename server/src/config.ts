@@ -1,0 +1,71 @@
+// Every setting comes from the environment; README's configuration table lists them all.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface Config {
+  host: string;
+  port: number;
+  /** Where the embedded database and local files live. */
+  dataDir: string;
+  /** PostgreSQL connection string; when absent the embedded database (PGlite) under dataDir is used. */
+  databaseUrl: string | null;
+  /** 'local' (files under DATA_DIR) or 'database' (bytes in PostgreSQL, for instances without a shared disk). */
+  storageDriver: 'local' | 'database';
+  webDistDir: string;
+  admin: { email: string; password: string } | null;
+  openai: { baseUrl: string | null; apiKey: string | null };
+  bodyLimitBytes: number;
+  tokenTtlDays: number;
+  login: { maxFailuresPerEmail: number; maxFailuresPerIp: number; windowMinutes: number };
+  /** How long a conversation's one-chat-at-a-time claim outlives a silent instance. */
+  chatLeaseSeconds: number;
+  logLevel: string;
+  trustProxy: boolean;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** server/ — the same from src/ (tsx) and dist/ (built). */
+export const serverRoot = path.resolve(here, '..');
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return value;
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const storageDriver = env.STORAGE_DRIVER ?? 'local';
+  if (storageDriver !== 'local' && storageDriver !== 'database') {
+    throw new Error(`STORAGE_DRIVER must be "local" or "database", got "${storageDriver}"`);
+  }
+  if (storageDriver === 'database' && !env.DATABASE_URL) {
+    throw new Error('STORAGE_DRIVER=database needs DATABASE_URL (the embedded database is one process only)');
+  }
+  const adminEmail = env.ADMIN_EMAIL?.trim();
+  const adminPassword = env.ADMIN_PASSWORD;
+  if (Boolean(adminEmail) !== Boolean(adminPassword)) {
+    throw new Error('Set both ADMIN_EMAIL and ADMIN_PASSWORD, or neither');
+  }
+  return {
+    host: env.HOST ?? '127.0.0.1',
+    port: int(env, 'PORT', 3000),
+    dataDir: path.resolve(env.DATA_DIR ?? 'data'),
+    databaseUrl: env.DATABASE_URL || null,
+    storageDriver,
+    webDistDir: path.resolve(env.WEB_DIST_DIR ?? path.join(serverRoot, '..', 'web', 'dist')),
+    admin: adminEmail && adminPassword ? { email: adminEmail, password: adminPassword } : null,
+    openai: { baseUrl: env.OPENAI_BASE_URL || null, apiKey: env.OPENAI_API_KEY || null },
+    bodyLimitBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024),
+    tokenTtlDays: int(env, 'AUTH_TOKEN_TTL_DAYS', 30),
+    login: {
+      maxFailuresPerEmail: int(env, 'LOGIN_MAX_FAILURES', 10),
+      maxFailuresPerIp: int(env, 'LOGIN_MAX_FAILURES_PER_IP', 50),
+      windowMinutes: int(env, 'LOGIN_WINDOW_MINUTES', 15),
+    },
+    chatLeaseSeconds: int(env, 'CHAT_LEASE_SECONDS', 30),
+    logLevel: env.LOG_LEVEL ?? 'info',
+    trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
+  };
+}

@@ -1,0 +1,121 @@
+// Driver choice: PGlite (embedded, zero configuration) or node-postgres (DATABASE_URL). Everything
+// above this file sees one Drizzle PgDatabase and one notification channel, whichever it is.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+import { serverRoot } from '../config.js';
+import * as schema from './schema.js';
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface Database {
+  db: Db;
+  kind: 'embedded' | 'postgres';
+  /**
+   * Runs migrations, then `bootstrap`, holding a database-wide lock so that instances starting
+   * together migrate once and create one admin.
+   */
+  migrate(bootstrap?: (db: Db) => Promise<void>): Promise<void>;
+  /** PostgreSQL LISTEN: `handler` runs on every instance for each NOTIFY on `channel`. */
+  listen(channel: string, handler: (payload: string) => void): Promise<void>;
+  notify(channel: string, payload: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const migrationsFolder = path.join(serverRoot, 'drizzle');
+const MIGRATION_LOCK = 7_215_301; // arbitrary, fixed: pg_advisory_lock key for start-up
+
+export async function openDatabase(options: { databaseUrl: string | null; dataDir: string }): Promise<Database> {
+  return options.databaseUrl ? openPostgres(options.databaseUrl) : openEmbedded(options.dataDir);
+}
+
+/** `memory://` keeps the embedded database in memory (tests); otherwise a directory. */
+export async function openEmbedded(dataDir: string): Promise<Database> {
+  let location = dataDir;
+  if (!dataDir.startsWith('memory://')) {
+    location = path.join(dataDir, 'pglite');
+    mkdirSync(location, { recursive: true });
+  }
+  const client = await PGlite.create(location);
+  const db = drizzlePglite(client, { schema });
+  return {
+    db: db as unknown as Db,
+    kind: 'embedded',
+    async migrate(bootstrap) {
+      // One process owns an embedded database, so no lock is needed.
+      await migratePglite(db, { migrationsFolder });
+      await bootstrap?.(db as unknown as Db);
+    },
+    async listen(channel, handler) {
+      await client.listen(channel, handler);
+    },
+    async notify(channel, payload) {
+      await client.query('select pg_notify($1, $2)', [channel, payload]);
+    },
+    async close() {
+      await client.close();
+    },
+  };
+}
+
+export async function openPostgres(connectionString: string): Promise<Database> {
+  const pool = new pg.Pool({ connectionString, max: 20 });
+  // An idle client's error (e.g. the server restarted) must not crash the process.
+  pool.on('error', () => {});
+  const db = drizzlePg(pool, { schema });
+  let listener: pg.Client | null = null;
+  const handlers = new Map<string, Array<(payload: string) => void>>();
+
+  async function ensureListener(): Promise<pg.Client> {
+    if (listener) return listener;
+    const client = new pg.Client({ connectionString });
+    client.on('error', () => {});
+    await client.connect();
+    client.on('notification', (msg) => {
+      for (const handler of handlers.get(msg.channel) ?? []) handler(msg.payload ?? '');
+    });
+    listener = client;
+    return client;
+  }
+
+  return {
+    db: db as unknown as Db,
+    kind: 'postgres',
+    async migrate(bootstrap) {
+      const client = await pool.connect();
+      try {
+        await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+        const locked = drizzlePg(client, { schema });
+        await migratePg(locked, { migrationsFolder });
+        await bootstrap?.(locked as unknown as Db);
+      } finally {
+        await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+        client.release();
+      }
+    },
+    async listen(channel, handler) {
+      const client = await ensureListener();
+      const list = handlers.get(channel);
+      if (list) {
+        list.push(handler);
+        return;
+      }
+      handlers.set(channel, [handler]);
+      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    },
+    async notify(channel, payload) {
+      await db.execute(sql`select pg_notify(${channel}, ${payload})`);
+    },
+    async close() {
+      await listener?.end().catch(() => {});
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,15 @@
+// Opens the database, migrates it and creates the admin under one lock, then builds the app.
+import { buildApp, type App, type AppOptions } from './app.js';
+import { ensureAdmin } from './auth/users.js';
+import type { Config } from './config.js';
+import { openDatabase, type Database } from './db/index.js';
+
+export async function startPlatform(config: Config, options: Omit<AppOptions, 'config' | 'database'> = {}): Promise<App & { database: Database }> {
+  const database = await openDatabase(config);
+  await database.migrate(async (db) => {
+    if (config.admin) await ensureAdmin(db, config.admin);
+  });
+  const built = await buildApp({ config, database, ...options });
+  built.app.addHook('onClose', async () => database.close());
+  return { ...built, database };
+}

@@ -1,0 +1,18 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { KEY_PATTERN, type FileStorage } from './storage.js';
+
+export const uploadsRoutes: FastifyPluginAsync<{ storage: FileStorage }> = async (app, { storage }) => {
+  app.get<{ Params: { '*': string } }>('/uploads/*', async (request, reply) => {
+    const key = request.params['*'];
+    const file = KEY_PATTERN.test(key) ? await storage.get(key) : null;
+    if (!file) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'No such file' });
+    // Keys are never reused (a new upload gets a new uuid), so files can be cached for long.
+    reply
+      .header('etag', file.etag)
+      .header('cache-control', 'public, max-age=86400')
+      .header('x-content-type-options', 'nosniff')
+      .header('content-security-policy', "default-src 'none'");
+    if (request.headers['if-none-match'] === file.etag) return reply.code(304).send();
+    return reply.type(file.contentType).send(file.bytes);
+  });
+};
