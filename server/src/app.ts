@@ -8,11 +8,14 @@ import addFormats from 'ajv-formats';
 import { agentRoutes } from './agents/routes.js';
 import { authRoutes } from './auth/routes.js';
 import type { ChatDeps } from './chat/chat-run.js';
+import { cozeProvider } from './chat/providers/coze.js';
 import { nativeProvider } from './chat/providers/native.js';
 import type { ChatProvider } from './chat/providers/types.js';
 import { chatRoutes } from './chat/routes.js';
 import { StopSignals } from './chat/stop-signals.js';
 import type { Config } from './config.js';
+import { CozeClient } from './coze/client.js';
+import { cozeRoutes } from './coze/routes.js';
 import type { Database } from './db/index.js';
 import { errorBody, installErrorHandler } from './http/errors.js';
 import { uploadsRoutes } from './storage/routes.js';
@@ -48,6 +51,7 @@ export async function buildApp({ config, database, providers = {}, logger = true
   const { db } = database;
   const storage = config.storageDriver === 'database' ? databaseStorage(db) : localStorage(config.dataDir);
   const stops = new StopSignals(database);
+  const cozeClient = config.coze && new CozeClient(config.coze, { logger: app.log });
   await stops.start();
 
   const deps: ChatDeps = {
@@ -57,7 +61,7 @@ export async function buildApp({ config, database, providers = {}, logger = true
     log: app.log,
     providers: {
       native: providers.native ?? nativeProvider(config.openai),
-      coze: providers.coze ?? unavailableProvider('Coze agents are not available on this server yet.'),
+      coze: providers.coze ?? cozeProvider(cozeClient),
     },
   };
 
@@ -65,19 +69,17 @@ export async function buildApp({ config, database, providers = {}, logger = true
   await app.register(authRoutes, { db, config });
   await app.register(agentRoutes, { db, storage });
   await app.register(chatRoutes, { deps });
+  await app.register(cozeRoutes, {
+    db,
+    storage,
+    coze: cozeClient && config.coze && { client: cozeClient, config: config.coze },
+    listCacheSeconds: config.cozeListCacheSeconds,
+  });
   await app.register(uploadsRoutes, { storage });
   await serveWebApp(app, config.webDistDir);
 
   app.addHook('onClose', async () => stops.abortAll('shutdown'));
   return { app, storage, stops };
-}
-
-function unavailableProvider(message: string): ChatProvider {
-  return {
-    async *stream() {
-      yield { type: 'error', error: { message, code: 'provider_unavailable' } };
-    },
-  };
 }
 
 /** The built web app, with history-mode fallback to index.html for non-API GETs. */

@@ -1,6 +1,7 @@
 // Every setting comes from the environment; README's configuration table lists them all.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readCozeConfig, type CozeConfig } from './coze/config.js';
 
 export interface Config {
   host: string;
@@ -14,6 +15,10 @@ export interface Config {
   webDistDir: string;
   admin: { email: string; password: string } | null;
   openai: { baseUrl: string | null; apiKey: string | null };
+  /** null when Coze is not configured: Coze features answer 503 and say what to set. */
+  coze: CozeConfig | null;
+  /** How long one instance reuses the Coze bot list. */
+  cozeListCacheSeconds: number;
   bodyLimitBytes: number;
   tokenTtlDays: number;
   login: { maxFailuresPerEmail: number; maxFailuresPerIp: number; windowMinutes: number };
@@ -21,6 +26,8 @@ export interface Config {
   chatLeaseSeconds: number;
   logLevel: string;
   trustProxy: boolean;
+  /** Seeds a demo native agent at start-up (the offline demo). */
+  demoSeed: boolean;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -57,6 +64,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webDistDir: path.resolve(env.WEB_DIST_DIR ?? path.join(serverRoot, '..', 'web', 'dist')),
     admin: adminEmail && adminPassword ? { email: adminEmail, password: adminPassword } : null,
     openai: { baseUrl: env.OPENAI_BASE_URL || null, apiKey: env.OPENAI_API_KEY || null },
+    coze: readCozeConfig(env),
+    cozeListCacheSeconds: int(env, 'COZE_LIST_CACHE_SECONDS', 60),
     bodyLimitBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024),
     tokenTtlDays: int(env, 'AUTH_TOKEN_TTL_DAYS', 30),
     login: {
@@ -67,5 +76,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     chatLeaseSeconds: int(env, 'CHAT_LEASE_SECONDS', 30),
     logLevel: env.LOG_LEVEL ?? 'info',
     trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
+    demoSeed: env.DEMO_SEED === '1' || env.DEMO_SEED === 'true',
   };
 }

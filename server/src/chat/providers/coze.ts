@@ -1,0 +1,155 @@
+// Coze agents: the new message goes to Coze's /v3/chat in the Coze conversation that belongs to this
+// platform conversation; Coze's events become neutral events. The bot's logic and memory stay in Coze.
+import type { CozeClient } from '../../coze/client.js';
+import { CozeApiError, CozeErrorCode, isAbortError } from '../../coze/errors.js';
+import { CozeChatEventType, type CozeChatEvent, type CozeLastError } from '../../coze/stream.js';
+import { userMessageFor } from '../../coze/errors.js';
+import type { ChatInput, ChatProvider, ProviderError, ProviderEvent } from './types.js';
+
+/** What separates two answer messages of one chat, as a reader would expect between paragraphs. */
+const ANSWER_SEPARATOR = '\n\n';
+
+export function cozeProvider(client: CozeClient | null): ChatProvider {
+  return {
+    async *stream(input) {
+      const botId = input.agent.thirdPartyIntegration?.coze?.botId;
+      if (!client || !botId) {
+        yield { type: 'error', error: { message: 'Coze is not configured on this server (set COZE_API_TOKEN and COZE_SPACE_ID).', code: 'coze_not_configured' } };
+        return;
+      }
+      yield* chatWithCoze(client, botId, input);
+    },
+  };
+}
+
+async function* chatWithCoze(client: CozeClient, botId: string, input: ChatInput): AsyncGenerator<ProviderEvent> {
+  const { signal } = input;
+  let conversationId = input.conversation.providerConversationId;
+  let chatId: string | null = null;
+  // Stop: closing our stream is not enough for Coze, which keeps the chat running; cancel it too.
+  const cancel = () => {
+    if (conversationId && chatId) client.cancelChat({ conversationId, chatId }).catch(() => {});
+  };
+  signal.addEventListener('abort', cancel, { once: true });
+  try {
+    for (let attempt = 0; ; attempt++) {
+      if (!conversationId) {
+        conversationId = (await client.createConversation({ botId, signal })).id;
+        yield { type: 'provider-conversation', id: conversationId };
+      }
+      const translate = new CozeTranslator();
+      try {
+        const events = client.streamChat({
+          botId,
+          userId: input.user.id,
+          conversationId,
+          message: input.message,
+          customVariables: input.agent.thirdPartyIntegration?.coze?.customVariables,
+          signal,
+        });
+        for await (const event of events) {
+          if (event.event === CozeChatEventType.ChatCreated) {
+            chatId = event.data.id;
+            if (signal.aborted) cancel(); // a Stop that came before Coze told us the chat id
+            yield { type: 'provider-metadata', data: { cozeChatId: chatId, cozeConversationId: event.data.conversation_id } };
+          }
+          yield* translate.events(event);
+          if (translate.finished) return;
+        }
+        return;
+      } catch (error) {
+        // Coze no longer knows the stored conversation: start a fresh one, once, before anything streamed.
+        const forgotten = error instanceof CozeApiError && error.code === CozeErrorCode.NotFound
+          && input.conversation.providerConversationId === conversationId && !translate.started && attempt === 0;
+        if (!forgotten) throw error;
+        conversationId = null;
+      }
+    }
+  } catch (error) {
+    if (signal.aborted || isAbortError(error)) return;
+    yield { type: 'error', error: describe(error) };
+  } finally {
+    signal.removeEventListener('abort', cancel);
+  }
+}
+
+/** Turns Coze chat events into neutral events; stateful because answers span many deltas. */
+export class CozeTranslator {
+  started = false;
+  finished = false;
+  private currentAnswerId: string | null = null;
+  private readonly answersWithDeltas = new Set<string>();
+  private wroteAnswer = false;
+
+  *events(event: CozeChatEvent): Generator<ProviderEvent> {
+    switch (event.event) {
+      case CozeChatEventType.MessageDelta: {
+        const message = event.data;
+        this.started = true;
+        if (message.reasoning_content) yield { type: 'reasoning-delta', text: message.reasoning_content };
+        if (message.type === 'answer' && message.content) {
+          this.answersWithDeltas.add(message.id);
+          yield* this.answerText(message.id, message.content);
+        }
+        return;
+      }
+      case CozeChatEventType.MessageCompleted: {
+        const message = event.data;
+        if (message.type === 'follow_up' && message.content) yield { type: 'suggestion', text: message.content };
+        // An answer that arrived whole, without deltas (some bots and cards do that).
+        if (message.type === 'answer' && message.content && !this.answersWithDeltas.has(message.id)) {
+          this.started = true;
+          yield* this.answerText(message.id, message.content);
+        }
+        // verbose, function_call, tool_response, tool_output, knowledge: the bot's internals, never shown.
+        return;
+      }
+      case CozeChatEventType.ChatCompleted: {
+        const usage = event.data.usage;
+        if (usage) {
+          yield { type: 'usage', usage: { prompt_tokens: usage.input_count, completion_tokens: usage.output_count, total_tokens: usage.token_count } };
+        }
+        this.finished = true;
+        return;
+      }
+      case CozeChatEventType.ChatFailed:
+        this.finished = true;
+        yield { type: 'error', error: fromLastError(event.data.last_error) };
+        return;
+      case CozeChatEventType.ChatRequiresAction:
+        this.finished = true;
+        yield { type: 'error', error: { message: 'This bot asked to run a local plugin, which agentport cannot do yet. Remove the local plugin from the bot in Coze.', code: 'coze_requires_action' } };
+        return;
+      case 'error':
+        this.finished = true;
+        yield { type: 'error', error: fromLastError(event.data) };
+        return;
+      case 'done':
+        this.finished = true;
+        return;
+      default:
+        return;
+    }
+  }
+
+  private *answerText(messageId: string, text: string): Generator<ProviderEvent> {
+    if (this.currentAnswerId !== messageId) {
+      if (this.wroteAnswer) yield { type: 'text-delta', text: ANSWER_SEPARATOR };
+      this.currentAnswerId = messageId;
+    }
+    this.wroteAnswer = true;
+    yield { type: 'text-delta', text };
+  }
+}
+
+function fromLastError(lastError: CozeLastError | undefined): ProviderError {
+  const code = lastError?.code ?? CozeErrorCode.ServerError;
+  return { message: userMessageFor(code), code: `coze_${code}` };
+}
+
+function describe(error: unknown): ProviderError {
+  if (error instanceof CozeApiError) {
+    return { message: error.userMessage, code: error.code > 0 ? `coze_${error.code}` : 'coze_unreachable' };
+  }
+  return { message: 'The Coze bot failed to answer. Please try again.', code: 'coze_error' };
+}

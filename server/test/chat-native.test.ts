@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import OpenAI from 'openai';
+import { startSandbox, type Sandbox } from '@agentport/sandbox';
+import { databaseTargets, eventually, readChatStream, readUntil, startTestPlatform, type TestPlatform } from './support.js';
+
+for (const target of databaseTargets()) {
+  describe(`chat with a native agent (${target.name})`, () => {
+    let sandbox: Sandbox;
+    let p: TestPlatform;
+    let agentId: string;
+    let user: { token: string; id: string };
+
+    before(async () => {
+      sandbox = await startSandbox({ quiet: true });
+      p = await startTestPlatform(target, { OPENAI_BASE_URL: sandbox.openaiBaseUrl, OPENAI_API_KEY: 'sk-sandbox' });
+      const res = await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'Native', model: 'sandbox-chat', prompt: 'You are terse.' } });
+      agentId = (await res.json()).id;
+      user = await p.newUser();
+    });
+    after(async () => { await p.close(); await sandbox.close(); });
+
+    const chat = (content: string, extra: Record<string, unknown> = {}, token = user.token) =>
+      fetch(`${p.url}/api/ai-agent/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ agentId, messages: [{ role: 'user', content }], stream: true, ...extra }),
+        signal: extra.signal as AbortSignal | undefined,
+      });
+    const messagesOf = async (conversationId: string, token = user.token) =>
+      (await (await p.api('GET', `/api/ai-agent/conversations/${conversationId}/messages`, { token })).json()).items;
+
+    test('streams the answer delta by delta in the standard format and remembers it', async () => {
+      const res = await chat('Hi there');
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type')!, /^text\/event-stream/);
+      const conversationId = res.headers.get('x-conversation-id')!;
+      const s = await readChatStream(res);
+      assert.equal(s.text, 'Hello from the sandbox model. You said: "Hi there". This is turn 1. System prompt: "You are terse.".');
+      assert.ok(s.chunks.filter((c) => c.choices?.[0]?.delta?.content).length > 5, 'many deltas, not one blob');
+      assert.ok(s.chunks.every((c) => c.object === 'chat.completion.chunk' && c.conversation_id === conversationId && c.model === agentId));
+      assert.equal(s.final.choices[0].finish_reason, 'stop');
+      assert.equal(s.final.status, 'completed');
+      assert.ok(s.final.usage.total_tokens > 0);
+      assert.ok(s.done, 'ends with data: [DONE]');
+
+      const stored = await messagesOf(conversationId);
+      assert.deepEqual(stored.map((m: any) => [m.role, m.status]), [['user', 'completed'], ['assistant', 'completed']]);
+      assert.equal(stored[1].content, s.text);
+      assert.deepEqual(stored[1].usage, s.final.usage);
+    });
+
+    test('the second turn carries the conversation: prompt, history and the new message reach the model', async () => {
+      const first = await chat('First question');
+      const conversationId = first.headers.get('x-conversation-id')!;
+      await readChatStream(first);
+      const second = await readChatStream(await chat('Second question', { conversationId }));
+      assert.match(second.text, /You said: "Second question"\. This is turn 2\./);
+      const sent = sandbox.requests.filter((r) => r.path === '/openai/v1/chat/completions').at(-1)!.body as any;
+      assert.deepEqual(sent.messages.map((m: any) => m.role), ['system', 'user', 'assistant', 'user']);
+      assert.equal(sent.model, 'sandbox-chat');
+    });
+
+    test('reasoning streams as reasoning_content and is stored apart from the answer', async () => {
+      const res = await chat('Think first [reason]');
+      const s = await readChatStream(res);
+      assert.ok(s.reasoning.length > 0);
+      assert.ok(!s.text.includes(s.reasoning));
+      const [, answer] = await messagesOf(res.headers.get('x-conversation-id')!);
+      assert.equal(answer.reasoningContent, s.reasoning);
+    });
+
+    test('an upstream that drops mid-answer: the partial text is kept and the error closes the stream', async () => {
+      const res = await chat('Break please [fail]');
+      const s = await readChatStream(res);
+      assert.ok(s.text.length > 0, 'partial text streamed');
+      assert.equal(s.error.code, 'upstream_incomplete');
+      assert.ok(s.done);
+      const [, answer] = await messagesOf(res.headers.get('x-conversation-id')!);
+      assert.equal(answer.status, 'failed');
+      assert.equal(answer.content, s.text);
+      assert.equal(answer.error.code, 'upstream_incomplete');
+    });
+
+    test('an upstream error before any text reaches the user as a clear error chunk', async () => {
+      const s = await readChatStream(await chat('Fail at once [error]'));
+      assert.equal(s.text, '');
+      assert.match(s.error.message, /model endpoint answered 500/);
+      assert.ok(s.done);
+    });
+
+    test('stream:false answers one chat.completion', async () => {
+      const res = await chat('No stream', { stream: false });
+      assert.equal(res.status, 200);
+      const body = await res.json();
+      assert.equal(body.object, 'chat.completion');
+      assert.match(body.choices[0].message.content, /You said: "No stream"/);
+      assert.ok(body.conversation_id);
+    });
+
+    test('the official openai package streams from the agent (model = agent id, token = API key)', async () => {
+      const client = new OpenAI({ baseURL: `${p.url}/api/ai-agent`, apiKey: user.token });
+      const stream = await client.chat.completions.create({ model: agentId, messages: [{ role: 'user', content: 'From the SDK' }], stream: true });
+      let text = '';
+      for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+      assert.match(text, /You said: "From the SDK"/);
+      const bad = new OpenAI({ baseURL: `${p.url}/api/ai-agent`, apiKey: 'ap_wrong', maxRetries: 0 });
+      await assert.rejects(bad.chat.completions.create({ model: agentId, messages: [{ role: 'user', content: 'x' }] }), (e: any) => e.status === 401);
+    });
+
+    test('one chat at a time per conversation: a second message while answering gets 409', async () => {
+      const slow = await chat('Take your time [slow]');
+      const conversationId = slow.headers.get('x-conversation-id')!;
+      const { reader } = await readUntil(slow, (c) => Boolean(c.choices?.[0]?.delta?.content));
+      const second = await chat('Me too', { conversationId });
+      assert.equal(second.status, 409);
+      assert.match((await second.json()).message, /still answering/);
+      await p.api('POST', `/api/ai-agent/conversations/${conversationId}/stop`, { token: user.token });
+      while (!(await reader.read()).done) { /* drain */ }
+    });
+
+    test('a client that disconnects stops the upstream; the partial answer is stored as canceled', async () => {
+      const controller = new AbortController();
+      const res = await chat('Long answer [slow]', { signal: controller.signal });
+      const conversationId = res.headers.get('x-conversation-id')!;
+      await readUntil(res, (c) => Boolean(c.choices?.[0]?.delta?.content));
+      controller.abort();
+      const answer = await eventually(async () => {
+        const [, a] = await messagesOf(conversationId);
+        return a.status !== 'streaming' && a;
+      });
+      assert.equal(answer.status, 'canceled');
+      assert.ok(answer.content.length > 0, 'partial text kept');
+      // The conversation is free again.
+      const next = await readChatStream(await chat('Again', { conversationId }));
+      assert.match(next.text, /You said: "Again"/);
+    });
+
+    test('Stop ends the stream with a final chunk and [DONE]; the answer is canceled with its partial text', async () => {
+      const res = await chat('Stop me [slow]');
+      const conversationId = res.headers.get('x-conversation-id')!;
+      const { reader, buffer } = await readUntil(res, (c) => Boolean(c.choices?.[0]?.delta?.content));
+      const stop = await p.api('POST', `/api/ai-agent/conversations/${conversationId}/stop`, { token: user.token });
+      assert.equal(stop.status, 202);
+      assert.deepEqual(await stop.json(), { stopped: true });
+      let rest = buffer;
+      const decoder = new TextDecoder();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) rest += decoder.decode(r.value, { stream: true });
+      assert.match(rest, /"status":"canceled"/);
+      assert.ok(rest.endsWith('data: [DONE]\n\n'));
+      const [, answer] = await messagesOf(conversationId);
+      assert.equal(answer.status, 'canceled');
+      assert.ok(answer.content.length > 0);
+    });
+
+    test('conversations are private: another user gets 404 for them', async () => {
+      const res = await chat('Private');
+      const conversationId = res.headers.get('x-conversation-id')!;
+      await readChatStream(res);
+      const other = await p.newUser();
+      assert.equal((await p.api('GET', `/api/ai-agent/conversations/${conversationId}/messages`, { token: other.token })).status, 404);
+      assert.equal((await p.api('DELETE', `/api/ai-agent/conversations/${conversationId}`, { token: other.token })).status, 404);
+      assert.equal((await chat('Intrude', { conversationId }, other.token)).status, 404);
+      const mine = (await (await p.api('GET', `/api/ai-agent/conversations?agentId=${agentId}`, { token: user.token })).json()).items;
+      assert.ok(mine.some((c: any) => c.id === conversationId && c.title === 'Private'));
+      assert.equal((await p.api('DELETE', `/api/ai-agent/conversations/${conversationId}`, { token: user.token })).status, 204);
+      assert.equal((await p.api('GET', `/api/ai-agent/conversations/${conversationId}/messages`, { token: user.token })).status, 404);
+    });
+
+    test('bad requests get clear 4xx answers, never a 500', async () => {
+      const post = (body: unknown, raw?: string) => fetch(`${p.url}/api/ai-agent/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
+        body: raw ?? JSON.stringify(body),
+      });
+      const cases: Array<[string, Response, number, RegExp]> = [
+        ['no agent', await post({ messages: [{ role: 'user', content: 'x' }] }), 400, /agentId/],
+        ['unknown agent', await post({ agentId: '00000000-0000-4000-8000-000000000000', messages: [{ role: 'user', content: 'x' }] }), 404, /No agent/],
+        ['agent name not id', await post({ model: 'gpt-4', messages: [{ role: 'user', content: 'x' }] }), 404, /No agent/],
+        ['no messages', await post({ agentId, messages: [] }), 400, /messages/],
+        ['assistant last', await post({ agentId, messages: [{ role: 'assistant', content: 'x' }] }), 400, /role "user"/],
+        ['empty message', await post({ agentId, messages: [{ role: 'user', content: '   ' }] }), 400, /empty/],
+        ['unknown conversation', await post({ agentId, conversationId: '00000000-0000-4000-8000-000000000000', messages: [{ role: 'user', content: 'x' }] }), 404, /conversation/],
+        ['malformed JSON', await post(null, '{"agentId":'), 400, /JSON/],
+        ['oversized body', await post({ agentId, messages: [{ role: 'user', content: 'x'.repeat(1_100_000) }] }), 413, /too large/i],
+      ];
+      for (const [name, res, status, message] of cases) {
+        assert.equal(res.status, status, name);
+        assert.match((await res.json()).message, message, name);
+      }
+    });
+  });
+}

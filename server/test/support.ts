@@ -1,0 +1,149 @@
+// Test support: a real platform on a real port, on the embedded database and (when TEST_DATABASE_URL
+// is set) on a fresh PostgreSQL database of its own, so files can run in parallel.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import type { App, AppOptions } from '../src/app.js';
+import { readConfig, type Config } from '../src/config.js';
+import type { Database } from '../src/db/index.js';
+import { startPlatform } from '../src/start.js';
+
+export const ADMIN = { email: 'admin@example.com', password: 'admin-password-1' };
+
+export interface DatabaseTarget { name: 'embedded' | 'postgres'; url: () => Promise<{ databaseUrl: string | null; drop(): Promise<void> }> }
+
+/** The databases every integration suite runs on. */
+export function databaseTargets(): DatabaseTarget[] {
+  const targets: DatabaseTarget[] = [{ name: 'embedded', url: async () => ({ databaseUrl: null, drop: async () => {} }) }];
+  const base = process.env.TEST_DATABASE_URL;
+  if (base) targets.push({ name: 'postgres', url: () => freshPostgresDatabase(base) });
+  return targets;
+}
+
+export async function freshPostgresDatabase(baseUrl: string) {
+  const name = `agentport_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return {
+    databaseUrl: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: baseUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+export interface TestPlatform extends App {
+  url: string;
+  config: Config;
+  database: Database;
+  adminToken: string;
+  /** Registers a user and returns its token. */
+  newUser(email?: string): Promise<{ token: string; id: string }>;
+  api(method: string, path: string, options?: { token?: string; body?: unknown }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export async function startTestPlatform(
+  target: DatabaseTarget,
+  env: Record<string, string> = {},
+  options: Omit<AppOptions, 'config' | 'database'> = {},
+): Promise<TestPlatform> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'agentport-test-'));
+  const db = await target.url();
+  const config = readConfig({
+    DATA_DIR: dataDir,
+    ...(db.databaseUrl ? { DATABASE_URL: db.databaseUrl } : {}),
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    WEB_DIST_DIR: path.join(dataDir, 'no-web'),
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const platform = await startPlatform(config, { logger: false, ...options });
+  const url = await platform.app.listen({ host: '127.0.0.1', port: 0 });
+
+  async function api(method: string, route: string, opts: { token?: string; body?: unknown } = {}) {
+    return fetch(url + route, {
+      method,
+      headers: {
+        ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+      },
+      body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
+    });
+  }
+  const login = await (await api('POST', '/api/auth/login', { body: ADMIN })).json() as { token: string };
+  let users = 0;
+  return {
+    ...platform,
+    url,
+    config,
+    adminToken: login.token,
+    api,
+    async newUser(email = `user${++users}-${randomBytes(3).toString('hex')}@example.com`) {
+      const res = await api('POST', '/api/auth/register', { body: { email, password: 'user-password-1', name: 'Test User' } });
+      const body = await res.json() as { token: string; user: { id: string } };
+      return { token: body.token, id: body.user.id };
+    },
+    async close() {
+      await platform.app.close();
+      await db.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Reads a standard chat stream to the end: the parsed chunks, the joined text and the raw body. */
+export async function readChatStream(res: Response) {
+  const raw = await res.text();
+  const chunks: any[] = [];
+  let done = false;
+  for (const block of raw.split('\n\n')) {
+    const line = block.trim();
+    if (!line.startsWith('data: ')) continue;
+    const data = line.slice('data: '.length);
+    if (data === '[DONE]') { done = true; continue; }
+    chunks.push(JSON.parse(data));
+  }
+  const text = chunks.map((c) => c.choices?.[0]?.delta?.content ?? '').join('');
+  const reasoning = chunks.map((c) => c.choices?.[0]?.delta?.reasoning_content ?? '').join('');
+  const final = chunks.find((c) => c.choices?.[0]?.finish_reason);
+  const error = chunks.find((c) => c.error)?.error;
+  return { raw, chunks, text, reasoning, final, error, done };
+}
+
+/** Re-checks a condition until it holds (a state the system reaches on its own), failing after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Reads a stream response until a chunk matches, leaving the rest of the stream open. */
+export async function readUntil(res: Response, match: (chunk: any) => boolean) {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`stream ended before the expected chunk: ${buffer}`);
+    buffer += decoder.decode(value, { stream: true });
+    for (const block of buffer.split('\n\n').slice(0, -1)) {
+      const data = block.startsWith('data: ') ? block.slice(6) : '';
+      if (data && data !== '[DONE]' && match(JSON.parse(data))) return { reader, buffer };
+    }
+  }
+}
