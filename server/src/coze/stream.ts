@@ -1,0 +1,281 @@
+// The `/v3/chat` event stream: its typed events, and the reader that turns a response body into
+// them. Bytes are decoded with a streaming TextDecoder and framed by eventsource-parser, so nothing
+// depends on where TCP splits the bytes (mid-line, mid-event, mid-UTF-8 character).
+//
+// Ending rules (coze-openapi.md §4):
+// - `done` (data `"[DONE]"` or bare `[DONE]`) is yielded and ends the iteration;
+// - `conversation.chat.failed` and `error` are YIELDED as typed events — the consumer maps them to
+//   its own failure — and end the iteration right after (the rest of the body is discarded);
+// - `conversation.chat.completed` / `requires_action` are yielded and reading goes on until `done`;
+//   if the body ends after one of them, the iteration ends normally;
+// - a body that ends (or breaks) before any terminal event throws CozeApiError code -3
+//   (StreamEndedEarly) — never a silent end;
+// - silence longer than `idleTimeoutMs` throws CozeApiError code -2 (Timeout, not retryable);
+// - an aborted `signal` cancels the body at once and throws the signal's reason (a DOMException
+//   named AbortError unless the caller aborted with its own reason; see isAbortError()).
+// Whatever way the iteration ends — including a consumer's `break` — the body is cancelled, which
+// releases the socket.
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { CozeApiError, CozeTransportCode } from './errors.js';
+
+export const CozeChatEventType = {
+  ChatCreated: 'conversation.chat.created',
+  ChatInProgress: 'conversation.chat.in_progress',
+  ChatCompleted: 'conversation.chat.completed',
+  ChatFailed: 'conversation.chat.failed',
+  ChatRequiresAction: 'conversation.chat.requires_action',
+  MessageDelta: 'conversation.message.delta',
+  MessageCompleted: 'conversation.message.completed',
+  AudioDelta: 'conversation.audio.delta',
+  Error: 'error',
+  Done: 'done',
+} as const;
+
+export type CozeChatStatus = 'created' | 'in_progress' | 'completed' | 'failed' | 'requires_action' | 'canceled' | (string & {});
+
+export interface CozeUsage {
+  token_count: number;
+  output_count: number;
+  input_count: number;
+}
+
+export interface CozeLastError {
+  code: number;
+  msg: string;
+}
+
+export interface CozeToolCall {
+  id: string;
+  type: string;
+  function: { name: string; arguments: string };
+}
+
+/** A chat (one bot turn); its `id` is the chat_id. */
+export interface CozeChat {
+  id: string;
+  conversation_id: string;
+  bot_id: string;
+  created_at?: number;
+  completed_at?: number;
+  failed_at?: number;
+  last_error?: CozeLastError;
+  status: CozeChatStatus;
+  usage?: CozeUsage;
+  section_id?: string;
+  required_action?: { type: string; submit_tool_outputs?: { tool_calls: CozeToolCall[] } };
+  meta_data?: Record<string, string>;
+}
+
+/** `answer` and `follow_up` are for the user; the rest is the bot's internals. */
+export type CozeMessageType =
+  | 'question'
+  | 'answer'
+  | 'follow_up'
+  | 'verbose'
+  | 'function_call'
+  | 'tool_response'
+  | 'tool_output'
+  | 'knowledge'
+  | (string & {});
+
+export interface CozeMessage {
+  id: string;
+  conversation_id: string;
+  bot_id: string;
+  chat_id: string;
+  role: 'user' | 'assistant' | (string & {});
+  type: CozeMessageType;
+  /** A delta carries only the new fragment; `completed` carries the whole text. Always a string. */
+  content: string;
+  content_type: 'text' | 'object_string' | 'card' | (string & {});
+  reasoning_content?: string;
+  section_id?: string;
+  created_at?: number;
+  updated_at?: number;
+  meta_data?: Record<string, string>;
+}
+
+type ChatEventName =
+  | typeof CozeChatEventType.ChatCreated
+  | typeof CozeChatEventType.ChatInProgress
+  | typeof CozeChatEventType.ChatCompleted
+  | typeof CozeChatEventType.ChatFailed
+  | typeof CozeChatEventType.ChatRequiresAction;
+type MessageEventName =
+  | typeof CozeChatEventType.MessageDelta
+  | typeof CozeChatEventType.MessageCompleted
+  | typeof CozeChatEventType.AudioDelta;
+
+export type CozeChatEvent =
+  | { event: ChatEventName; data: CozeChat }
+  | { event: MessageEventName; data: CozeMessage }
+  | { event: 'error'; data: CozeLastError }
+  | { event: 'done' }
+  /** An event name this client does not know (yet): passed through, never fatal. */
+  | { event: 'unknown'; name: string; data: unknown };
+
+const CHAT_EVENTS = new Set<string>([
+  CozeChatEventType.ChatCreated,
+  CozeChatEventType.ChatInProgress,
+  CozeChatEventType.ChatCompleted,
+  CozeChatEventType.ChatFailed,
+  CozeChatEventType.ChatRequiresAction,
+]);
+const MESSAGE_EVENTS = new Set<string>([
+  CozeChatEventType.MessageDelta,
+  CozeChatEventType.MessageCompleted,
+  CozeChatEventType.AudioDelta,
+]);
+
+/** Events after which a stream may end without `done`. */
+const COMPLETE_EVENTS = new Set<string>([CozeChatEventType.ChatCompleted, CozeChatEventType.ChatRequiresAction]);
+
+function isDoneData(data: string): boolean {
+  const trimmed = data.trim();
+  return trimmed === '[DONE]' || trimmed === '"[DONE]"';
+}
+
+/** One SSE message to a typed event. Throws CozeApiError (BadResponse) when a known event's data is not a JSON object. */
+export function toCozeChatEvent(message: EventSourceMessage, logId: string | null = null): CozeChatEvent {
+  const name = message.event ?? '';
+  if (name === CozeChatEventType.Done || (name === '' && isDoneData(message.data))) return { event: 'done' };
+  const known = CHAT_EVENTS.has(name) || MESSAGE_EVENTS.has(name) || name === CozeChatEventType.Error;
+  let data: unknown;
+  try {
+    data = JSON.parse(message.data);
+  } catch (err) {
+    if (!known) return { event: 'unknown', name, data: message.data };
+    throw new CozeApiError({
+      code: CozeTransportCode.BadResponse,
+      cozeMsg: `unparseable data in "${name}" event`,
+      logId,
+      retryable: false,
+      cause: err,
+    });
+  }
+  if (!known) return { event: 'unknown', name, data };
+  if (!data || typeof data !== 'object') {
+    throw new CozeApiError({ code: CozeTransportCode.BadResponse, cozeMsg: `"${name}" event data is not an object`, logId, retryable: false });
+  }
+  const record = data as Record<string, unknown>;
+  if (name === CozeChatEventType.Error) {
+    const code = typeof record.code === 'number' ? record.code : Number(record.code);
+    return {
+      event: 'error',
+      data: { code: Number.isFinite(code) ? code : 5000, msg: typeof record.msg === 'string' ? record.msg : '' },
+    };
+  }
+  if (MESSAGE_EVENTS.has(name)) {
+    const msg = { ...record, content: typeof record.content === 'string' ? record.content : '' } as unknown as CozeMessage;
+    return { event: name as MessageEventName, data: msg };
+  }
+  return { event: name as ChatEventName, data: record as unknown as CozeChat };
+}
+
+export interface ReadChatStreamOptions {
+  /** Longest silence between two events; 0 or undefined for none. */
+  idleTimeoutMs?: number;
+  signal?: AbortSignal;
+  /** The response's `x-tt-logid`, copied into every error. */
+  logId?: string | null;
+}
+
+const IDLE = Symbol('idle');
+const ABORTED = Symbol('aborted');
+
+/** Reads a `/v3/chat` SSE body into typed events (rules at the top of this file). */
+export async function* readCozeChatStream(
+  body: ReadableStream<Uint8Array>,
+  options: ReadChatStreamOptions = {},
+): AsyncGenerator<CozeChatEvent, void, undefined> {
+  const { idleTimeoutMs = 0, signal } = options;
+  const logId = options.logId ?? null;
+  const reader = body.getReader();
+  const decoder = new TextDecoder('utf-8');
+  const pending: EventSourceMessage[] = [];
+  const parser = createParser({ onEvent: (message) => pending.push(message) });
+  let sawComplete = false;
+
+  let abortWait: Promise<typeof ABORTED> | null = null;
+  let onAbort: (() => void) | null = null;
+  if (signal) {
+    abortWait = new Promise((resolve) => {
+      onAbort = () => resolve(ABORTED);
+      if (signal.aborted) resolve(ABORTED);
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  const ended = (why: string, cause?: unknown) =>
+    new CozeApiError({ code: CozeTransportCode.StreamEndedEarly, cozeMsg: why, logId, retryable: false, cause });
+
+  try {
+    for (;;) {
+      // Hand out every complete event before reading more bytes.
+      while (pending.length > 0) {
+        if (signal?.aborted) throw signal.reason; // not one more event after an abort, even a buffered one
+        const event = toCozeChatEvent(pending.shift()!, logId);
+        yield event;
+        if (event.event === 'done' || event.event === 'error' || event.event === CozeChatEventType.ChatFailed) {
+          return;
+        }
+        if (COMPLETE_EVENTS.has(event.event)) sawComplete = true;
+      }
+
+      const read = reader.read();
+      read.catch(() => {}); // the race below may leave it behind; cancel() settles it
+      const contenders: Promise<ReadableStreamReadResult<Uint8Array> | typeof IDLE | typeof ABORTED>[] = [read];
+      let idleTimer: NodeJS.Timeout | undefined;
+      if (idleTimeoutMs > 0) contenders.push(new Promise((resolve) => (idleTimer = setTimeout(() => resolve(IDLE), idleTimeoutMs))));
+      if (abortWait) contenders.push(abortWait);
+      let result: Awaited<(typeof contenders)[number]>;
+      try {
+        result = await Promise.race(contenders);
+      } catch (err) {
+        if (signal?.aborted) throw signal.reason;
+        throw ended('the connection broke mid-stream', err);
+      } finally {
+        clearTimeout(idleTimer);
+      }
+
+      if (result === ABORTED) throw signal!.reason;
+      if (result === IDLE) {
+        throw new CozeApiError({
+          code: CozeTransportCode.Timeout,
+          cozeMsg: `no stream event for ${idleTimeoutMs} ms`,
+          logId,
+          retryable: false,
+        });
+      }
+      if (result.done) {
+        // Flush a last event the server did not close with a blank line.
+        const tail = decoder.decode();
+        if (tail) parser.feed(tail);
+        parser.feed('\n\n');
+        if (pending.length > 0) {
+          let events: CozeChatEvent[];
+          try {
+            events = pending.splice(0).map((message) => toCozeChatEvent(message, logId));
+          } catch (err) {
+            throw ended('the stream ended inside an event', err);
+          }
+          for (const event of events) {
+            if (signal?.aborted) throw signal.reason;
+            yield event;
+            if (event.event === 'done' || event.event === 'error' || event.event === CozeChatEventType.ChatFailed) {
+                  return;
+            }
+            if (COMPLETE_EVENTS.has(event.event)) sawComplete = true;
+          }
+        }
+        if (sawComplete) return;
+        throw ended('the stream ended before the chat completed');
+      }
+      parser.feed(decoder.decode(result.value, { stream: true }));
+    }
+  } finally {
+    if (onAbort) signal!.removeEventListener('abort', onAbort);
+    // Whether we stopped early, failed or read to the end: release the body (and its socket).
+    reader.cancel().catch(() => {});
+  }
+}

@@ -1,0 +1,441 @@
+// The Coze client over real HTTP against small local servers that misbehave on purpose: error
+// bodies, HTTP errors, retries, time-outs, aborts, OAuth JWT, icons.
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
+import { CozeClient } from '../src/coze/client.js';
+import { CozeApiError, CozeTransportCode, IconDownloadError, isAbortError } from '../src/coze/errors.js';
+import {
+  SECRET_TOKEN,
+  collect,
+  rejectsWith,
+  sendJson,
+  startLocalServer,
+  testConfig,
+  type LocalServer,
+} from './coze-client-support.js';
+
+const sse = (event: string, data: unknown) => `event:${event}\ndata:${JSON.stringify(data)}\n\n`;
+const chatData = (status: string) => ({ id: 'c1', conversation_id: '7001', bot_id: 'b1', status });
+
+function recordingLogger() {
+  const lines: { obj: object; msg?: string }[] = [];
+  return { lines, warn: (obj: object, msg?: string) => void lines.push({ obj, msg }) };
+}
+
+describe('Coze client: errors and transport', () => {
+  test('a JSON body on /v3/chat (even HTTP 200) throws its code, msg and header logid; the token never shows', async () => {
+    const server = await startLocalServer((req, res) =>
+      sendJson(res, 200, { code: 4100, msg: `authentication is invalid: ${SECRET_TOKEN}`, detail: { logid: 'BODY-LOG' } }, { 'x-tt-logid': 'HDR-LOG' }),
+    );
+    try {
+      const client = new CozeClient(testConfig(server.url));
+      const err = await rejectsWith<CozeApiError>(collect(client.streamChat({ botId: 'b1', userId: 'u1', message: 'hi' })), (e) => {
+        assert.ok(e instanceof CozeApiError);
+        assert.equal(e.code, 4100);
+        assert.equal(e.httpStatus, 200);
+        assert.equal(e.logId, 'HDR-LOG');
+        assert.match(e.userMessage, /COZE_API_TOKEN/);
+      });
+      for (const text of [err.message, err.cozeMsg, err.userMessage, JSON.stringify(err), String(err.stack)]) {
+        assert.ok(!text.includes(SECRET_TOKEN), 'token leaked');
+      }
+      assert.equal(server.requests.length, 1, 'a chat is never retried');
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('the body logid is used when the header is missing', async () => {
+    const server = await startLocalServer((req, res) => sendJson(res, 400, { code: 4000, msg: 'bad', detail: { logid: 'BODY-LOG' } }));
+    try {
+      const client = new CozeClient(testConfig(server.url));
+      await rejectsWith<CozeApiError>(client.createConversation({ botId: 'b1' }), (e) => {
+        assert.equal(e.code, 4000);
+        assert.equal(e.httpStatus, 400);
+        assert.equal(e.logId, 'BODY-LOG');
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a non-2xx answer without JSON throws with the HTTP status; GETs retry it with backoff and log each retry', async () => {
+    let calls = 0;
+    const server = await startLocalServer((req, res) => {
+      calls += 1;
+      if (calls < 3) {
+        res.writeHead(502, { 'content-type': 'text/html', 'x-tt-logid': `L${calls}` });
+        res.end('<html>Bad gateway</html>');
+      } else {
+        sendJson(res, 200, { code: 0, msg: '', data: { space_bots: [], total: 0 } });
+      }
+    });
+    try {
+      const logger = recordingLogger();
+      const client = new CozeClient(testConfig(server.url, { botListApi: 'published_bots_list' }), { logger, retryBaseDelayMs: 1 });
+      assert.deepEqual(await client.listPublishedBots({ page: 1, pageSize: 10 }), { items: [], total: 0 });
+      assert.equal(calls, 3);
+      assert.equal(logger.lines.length, 2);
+      assert.ok(!JSON.stringify(logger.lines).includes(SECRET_TOKEN));
+
+      const noRetry = new CozeClient(testConfig(server.url, { botListApi: 'published_bots_list', maxRetries: 0 }), { retryBaseDelayMs: 1 });
+      calls = 0;
+      await rejectsWith<CozeApiError>(noRetry.listPublishedBots({ page: 1, pageSize: 10 }), (e) => {
+        assert.equal(e.code, CozeTransportCode.BadResponse);
+        assert.equal(e.httpStatus, 502);
+        assert.equal(e.logId, 'L1');
+        assert.equal(e.retryable, true);
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('POSTs that create things retry on 4013 only; a chat never retries, even on 5xx', async () => {
+    let calls = 0;
+    const server = await startLocalServer((req, res) => {
+      calls += 1;
+      if (req.url?.startsWith('/v1/conversation/create')) {
+        if (calls === 1) return sendJson(res, 200, { code: 4013, msg: 'rate limited' });
+        if (calls === 2) return sendJson(res, 200, { code: 0, msg: '', data: { id: '7001' } });
+        return sendJson(res, 200, { code: 5000, msg: 'internal' });
+      }
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('unavailable');
+    });
+    try {
+      const client = new CozeClient(testConfig(server.url), { retryBaseDelayMs: 1 });
+      assert.deepEqual(await client.createConversation({ botId: 'b1' }), { id: '7001' });
+      assert.equal(calls, 2);
+      await rejectsWith<CozeApiError>(client.createConversation({ botId: 'b1' }), (e) => assert.equal(e.code, 5000));
+      assert.equal(calls, 3, 'no retry on 5000 for a POST');
+      calls = 0;
+      await rejectsWith<CozeApiError>(collect(client.streamChat({ botId: 'b1', userId: 'u', message: 'x' })), (e) => assert.equal(e.httpStatus, 503));
+      assert.equal(calls, 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('the chat request: conversation_id in the query only, the documented body, bearer auth', async () => {
+    const server = await startLocalServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(sse('conversation.chat.completed', chatData('completed')) + 'event:done\ndata:"[DONE]"\n\n');
+    });
+    try {
+      const client = new CozeClient(testConfig(server.url));
+      await collect(client.streamChat({ botId: 'b1', userId: 'u1', conversationId: '7001', message: 'hello', customVariables: { name: 'Ann' } }));
+      await collect(client.streamChat({ botId: 'b1', userId: 'u1', message: 'again' }));
+      const [first, second] = server.requests;
+      assert.equal(first?.method, 'POST');
+      assert.equal(first?.url, '/v3/chat?conversation_id=7001');
+      assert.equal(first?.headers.authorization, `Bearer ${SECRET_TOKEN}`);
+      assert.deepEqual(JSON.parse(first!.body), {
+        bot_id: 'b1',
+        user_id: 'u1',
+        stream: true,
+        auto_save_history: true,
+        additional_messages: [{ role: 'user', type: 'question', content: 'hello', content_type: 'text' }],
+        custom_variables: { name: 'Ann' },
+      });
+      assert.equal(second?.url, '/v3/chat');
+      assert.equal('custom_variables' in JSON.parse(second!.body), false);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('no headers within the connect time-out → Timeout; silence mid-stream past the idle time-out → Timeout, not retryable', async () => {
+    const server = await startLocalServer((req, res) => {
+      if (req.url?.includes('silent')) return; // never answers
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'x-tt-logid': 'IDLE-LOG' });
+      res.write(sse('conversation.chat.created', chatData('created'))); // then nothing
+    });
+    try {
+      const client = new CozeClient(testConfig(server.url, { connectTimeoutMs: 100, idleTimeoutMs: 150 }));
+      await rejectsWith<CozeApiError>(collect(client.streamChat({ botId: 'b1', userId: 'u', conversationId: 'silent', message: 'x' })), (e) => {
+        assert.equal(e.code, CozeTransportCode.Timeout);
+        assert.equal(e.retryable, false);
+      });
+      const seen: string[] = [];
+      await rejectsWith<CozeApiError>(
+        (async () => {
+          for await (const e of client.streamChat({ botId: 'b1', userId: 'u', message: 'x' })) seen.push(e.event);
+        })(),
+        (e) => {
+          assert.equal(e.code, CozeTransportCode.Timeout);
+          assert.equal(e.logId, 'IDLE-LOG');
+          assert.equal(e.retryable, false);
+        },
+      );
+      assert.deepEqual(seen, ['conversation.chat.created']);
+      await server.closed[1]; // the client dropped the stalled stream's socket
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('an unreachable server is a Network error', async () => {
+    const server = await startLocalServer(() => {});
+    const url = server.url;
+    await server.close();
+    const client = new CozeClient(testConfig(url, { maxRetries: 0 }));
+    await rejectsWith<CozeApiError>(client.getBot('b1'), (e) => {
+      assert.equal(e.code, CozeTransportCode.Network);
+      assert.match(e.cozeMsg, /ECONNREFUSED/);
+    });
+  });
+
+  test('aborting before headers arrive rejects with an AbortError', async () => {
+    const server = await startLocalServer(() => {}); // never answers
+    try {
+      const client = new CozeClient(testConfig(server.url));
+      const controller = new AbortController();
+      const iteration = collect(client.streamChat({ botId: 'b1', userId: 'u', message: 'x', signal: controller.signal }));
+      await new Promise<void>((resolve) => {
+        const check = () => (server.requests.length > 0 ? resolve() : setImmediate(check));
+        check();
+      });
+      controller.abort();
+      await rejectsWith(iteration, (err) => assert.ok(isAbortError(err)));
+      await server.closed[0];
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('getBot falls back to get_online_info when /v1/bots/{id} is missing, and accepts capitalised onboarding keys', async () => {
+    const server = await startLocalServer((req, res) => {
+      if (req.url?.startsWith('/v1/bots/')) {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        return res.end('404 page not found');
+      }
+      sendJson(res, 200, {
+        code: 0,
+        msg: '',
+        data: {
+          bot_id: '42',
+          name: 'Old API bot',
+          description: 'd',
+          icon_url: 'https://cdn.example/i.png',
+          update_time: 1718212388,
+          onboarding_info: { Prologue: 'Hello!', SuggestedQuestions: ['One?', '', 'Two?'] },
+          variables: [{ keyword: 'city', default_value: 'Paris', description: 'where', enable: false }],
+        },
+      });
+    });
+    try {
+      const client = new CozeClient(testConfig(server.url), { retryBaseDelayMs: 1 });
+      assert.deepEqual(await client.getBot('42'), {
+        botId: '42',
+        name: 'Old API bot',
+        description: 'd',
+        iconUrl: 'https://cdn.example/i.png',
+        publishedAt: '2024-06-12T17:13:08.000Z',
+        openingStatement: 'Hello!',
+        openingQuestions: ['One?', 'Two?'],
+        variables: [{ keyword: 'city', defaultValue: 'Paris', description: 'where', enabled: false }],
+      });
+      assert.deepEqual(server.requests.map((r) => r.url), ['/v1/bots/42?is_published=true', '/v1/bot/get_online_info?bot_id=42']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('listing in auto mode falls back to published_bots_list once, then remembers it', async () => {
+    const server = await startLocalServer((req, res) => {
+      if (req.url?.startsWith('/v1/bots')) {
+        res.writeHead(404);
+        return res.end();
+      }
+      sendJson(res, 200, {
+        code: 0,
+        msg: '',
+        data: { space_bots: [{ bot_id: '7', bot_name: 'Seven', description: '', icon_url: 'https://x/7.png', publish_time: '1718212388' }], total: '1' },
+      });
+    });
+    try {
+      const client = new CozeClient(testConfig(server.url), { retryBaseDelayMs: 1 });
+      const expected = { items: [{ botId: '7', name: 'Seven', description: '', iconUrl: 'https://x/7.png', publishedAt: '2024-06-12T17:13:08.000Z' }], total: 1 };
+      assert.deepEqual(await client.listPublishedBots({ page: 1, pageSize: 5 }), expected);
+      assert.deepEqual(await client.listPublishedBots({ page: 2, pageSize: 5 }), expected);
+      assert.deepEqual(server.requests.map((r) => r.url), [
+        '/v1/bots?workspace_id=space-1&publish_status=published_online&connector_id=1024&page_num=1&page_size=5',
+        '/v1/space/published_bots_list?space_id=space-1&page_index=1&page_size=5',
+        '/v1/space/published_bots_list?space_id=space-1&page_index=2&page_size=5',
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('Coze client: OAuth JWT', () => {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  let server: LocalServer;
+  let exchanges = 0;
+  let issued: string[] = [];
+  let nowSec = 1_900_000_000;
+  let oauthAnswer: 'ok' | 'refuse' = 'ok';
+  const revoked = new Set<string>();
+
+  before(async () => {
+    const key = await importSPKI(publicKeyPem, 'RS256');
+    server = await startLocalServer(async (req, res, body) => {
+      const bearer = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+      if (req.url === '/api/permission/oauth2/token') {
+        exchanges += 1;
+        if (oauthAnswer === 'refuse') return sendJson(res, 401, { error_code: 'invalid_client', error_message: `bad JWT ${bearer}` });
+        const header = decodeProtectedHeader(bearer);
+        assert.deepEqual(header, { alg: 'RS256', typ: 'JWT', kid: 'key-1' });
+        const { payload } = await jwtVerify(bearer, key, { issuer: 'app-1', audience: 'api.coze.cn', currentDate: new Date(nowSec * 1000) });
+        assert.equal(typeof payload.jti, 'string');
+        assert.ok(payload.exp! > payload.iat!);
+        assert.deepEqual(JSON.parse(body), { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', duration_seconds: 900 });
+        const token = `czs_access_${exchanges}`;
+        issued.push(token);
+        // Delay the answer a little so concurrent callers overlap the exchange.
+        setImmediate(() => sendJson(res, 200, { access_token: token, expires_in: nowSec + 900 }));
+        return;
+      }
+      if (!issued.includes(bearer) || revoked.has(bearer)) return sendJson(res, 401, { code: 4100, msg: 'authentication is invalid' });
+      sendJson(res, 200, { code: 0, msg: '', data: { id: '7001' } });
+    });
+  });
+  after(() => server.close());
+
+  const oauthClient = () =>
+    new CozeClient(testConfig(server.url, { auth: { kind: 'oauth-jwt', appId: 'app-1', keyId: 'key-1', privateKeyPem } }), { now: () => nowSec * 1000 });
+
+  test('one exchange serves many calls, concurrent ones included', async () => {
+    exchanges = 0;
+    issued = [];
+    const client = oauthClient();
+    await Promise.all([client.createConversation({ botId: 'b' }), client.createConversation({ botId: 'b' }), client.createConversation({ botId: 'b' })]);
+    await client.createConversation({ botId: 'b' });
+    assert.equal(exchanges, 1);
+    const apiCalls = server.requests.filter((r) => r.url === '/v1/conversation/create' && r.headers.authorization === 'Bearer czs_access_1');
+    assert.ok(apiCalls.length >= 4);
+  });
+
+  test('the token is renewed within a minute of its absolute expiry, not before', async () => {
+    exchanges = 0;
+    issued = [];
+    nowSec = 1_900_000_000;
+    const client = oauthClient();
+    await client.createConversation({ botId: 'b' });
+    nowSec += 900 - 61; // expires_in was nowSec+900: still more than 60 s left
+    await client.createConversation({ botId: 'b' });
+    assert.equal(exchanges, 1);
+    nowSec += 2; // now within 60 s of expiry
+    await client.createConversation({ botId: 'b' });
+    assert.equal(exchanges, 2);
+    assert.equal(server.requests.at(-1)?.headers.authorization, 'Bearer czs_access_2');
+  });
+
+  test('a token Coze refuses (4100) is exchanged again once', async () => {
+    exchanges = 0;
+    issued = [];
+    const client = oauthClient();
+    await client.createConversation({ botId: 'b' });
+    revoked.add('czs_access_1');
+    assert.deepEqual(await client.createConversation({ botId: 'b' }), { id: '7001' });
+    assert.equal(exchanges, 2);
+  });
+
+  test('an unreadable private key is an OAuth CozeApiError, not a crash', async () => {
+    const badKey = '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n';
+    const client = new CozeClient(testConfig(server.url, { auth: { kind: 'oauth-jwt', appId: 'app-1', keyId: 'key-1', privateKeyPem: badKey } }));
+    await rejectsWith<CozeApiError>(client.getBot('b'), (e) => {
+      assert.equal(e.code, CozeTransportCode.OAuthFailed);
+      assert.ok(!e.message.includes('bm90IGEga2V5'));
+    });
+  });
+
+  test('an OAuth refusal ({error_code, error_message}) is a CozeApiError without the JWT', async () => {
+    oauthAnswer = 'refuse';
+    try {
+      const client = oauthClient();
+      const err = await rejectsWith<CozeApiError>(client.createConversation({ botId: 'b' }), (e) => {
+        assert.equal(e.code, CozeTransportCode.OAuthFailed);
+        assert.equal(e.httpStatus, 401);
+        assert.match(e.cozeMsg, /invalid_client/);
+        assert.match(e.userMessage, /COZE_OAUTH_APP_ID/);
+      });
+      assert.doesNotMatch(`${err.message} ${JSON.stringify(err)}`, /eyJ/);
+    } finally {
+      oauthAnswer = 'ok';
+    }
+  });
+});
+
+describe('Coze client: icon download', () => {
+  let server: LocalServer;
+  const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+  before(async () => {
+    server = await startLocalServer((req, res) => {
+      switch (req.url?.split('?')[0]) {
+        case '/ok.png':
+          res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(png.length) });
+          return res.end(png);
+        case '/big-declared.png':
+          res.writeHead(200, { 'content-type': 'image/png', 'content-length': '5000000' });
+          return res.write(png); // never finishes: the client must not wait for it
+        case '/big-streamed.png':
+          res.writeHead(200, { 'content-type': 'image/png' }); // chunked, no length
+          res.write(Buffer.alloc(600));
+          return res.write(Buffer.alloc(600)); // and never ends
+        case '/page.html':
+          res.writeHead(200, { 'content-type': 'text/html' });
+          return res.end('<html></html>');
+        case '/logo.svg':
+          res.writeHead(200, { 'content-type': 'image/svg+xml' });
+          return res.end('<svg/>');
+        case '/stall.png':
+          res.writeHead(200, { 'content-type': 'image/png' });
+          return res.write(png);
+        default:
+          res.writeHead(500);
+          return res.end();
+      }
+    });
+  });
+  after(() => server.close());
+
+  const client = () => new CozeClient(testConfig('http://127.0.0.1:9'));
+  const opts = { maxBytes: 1000, timeoutMs: 2000 };
+  const reason = (r: string) => (e: IconDownloadError) => {
+    assert.ok(e instanceof IconDownloadError, String(e));
+    assert.equal(e.reason, r);
+  };
+
+  test('downloads an image without the Coze Authorization header', async () => {
+    const result = await client().downloadIcon(`${server.url}/ok.png?x-expires=1&x-signature=abc`, opts);
+    assert.equal(result.contentType, 'image/png');
+    assert.deepEqual(result.bytes, png);
+    const request = server.requests.find((r) => r.url.startsWith('/ok.png'));
+    assert.equal(request?.headers.authorization, undefined);
+  });
+
+  test('refuses too-large icons by Content-Length and by streamed size', async () => {
+    await rejectsWith(client().downloadIcon(`${server.url}/big-declared.png`, opts), reason('too-large'));
+    await rejectsWith(client().downloadIcon(`${server.url}/big-streamed.png`, opts), reason('too-large'));
+  });
+
+  test('refuses non-images, SVG, HTTP errors, non-http URLs, and stalls past the time-out', async () => {
+    await rejectsWith(client().downloadIcon(`${server.url}/page.html`, opts), reason('not-image'));
+    await rejectsWith(client().downloadIcon(`${server.url}/logo.svg`, opts), reason('not-image'));
+    await rejectsWith<IconDownloadError>(client().downloadIcon(`${server.url}/missing.png`, opts), (e) => {
+      reason('http-status')(e);
+      assert.equal(e.httpStatus, 500);
+    });
+    await rejectsWith(client().downloadIcon('file:///etc/passwd', opts), reason('invalid-url'));
+    await rejectsWith(client().downloadIcon('data:image/png;base64,AAAA', opts), reason('invalid-url'));
+    await rejectsWith(client().downloadIcon('not a url', opts), reason('invalid-url'));
+    await rejectsWith(client().downloadIcon(`${server.url}/stall.png`, { maxBytes: 1000, timeoutMs: 100 }), reason('timeout'));
+  });
+});

@@ -1,0 +1,112 @@
+// Helpers for the Coze client tests: a throw-away local HTTP server and a config pointing at it.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CozeConfig } from '../src/coze/config.js';
+import type { CozeChatEvent } from '../src/coze/stream.js';
+
+export const SECRET_TOKEN = 'pat_TopSecretTokenValue1234567890';
+
+export interface LocalServer {
+  url: string;
+  /** Requests seen so far, with their bodies. */
+  requests: { method: string; url: string; headers: IncomingMessage['headers']; body: string }[];
+  /** Resolves when a request's socket closes (the client went away or the exchange ended). */
+  closed: Promise<void>[];
+  close(): Promise<void>;
+}
+
+export type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => unknown;
+
+export async function startLocalServer(handler: Handler): Promise<LocalServer> {
+  const requests: LocalServer['requests'] = [];
+  const closed: Promise<void>[] = [];
+  const server = createServer((req, res) => {
+    closed.push(new Promise((resolve) => res.on('close', () => resolve())));
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      Promise.resolve(handler(req, res, body)).catch((err: unknown) => {
+        res.destroy(err instanceof Error ? err : new Error(String(err)));
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    closed,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export function testConfig(baseUrl: string, overrides: Partial<CozeConfig> = {}): CozeConfig {
+  return {
+    baseUrl,
+    spaceId: 'space-1',
+    auth: { kind: 'token', token: SECRET_TOKEN },
+    connectTimeoutMs: 5_000,
+    idleTimeoutMs: 5_000,
+    maxRetries: 2,
+    ...overrides,
+  };
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+/** Writes `bytes` one byte per write, waiting for each write to be flushed before the next. */
+export async function writeByteByByte(res: ServerResponse, bytes: Buffer): Promise<void> {
+  res.socket?.setNoDelay(true);
+  for (let i = 0; i < bytes.length; i++) {
+    await new Promise<void>((resolve, reject) => res.write(bytes.subarray(i, i + 1), (err) => (err ? reject(err) : resolve())));
+  }
+}
+
+export async function collect(events: AsyncIterable<CozeChatEvent>): Promise<CozeChatEvent[]> {
+  const out: CozeChatEvent[] = [];
+  for await (const event of events) out.push(event);
+  return out;
+}
+
+/** The text of the assistant's `answer` deltas, concatenated. */
+export function answerText(events: CozeChatEvent[]): string {
+  return events
+    .map((e) => (e.event === 'conversation.message.delta' && e.data.type === 'answer' ? e.data.content : ''))
+    .join('');
+}
+
+/** A ReadableStream that hands out the given chunks, one per read. */
+export function chunkedStream(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
+  let i = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (i < chunks.length) controller.enqueue(chunks[i++]!);
+      else controller.close();
+    },
+  });
+}
+
+export function splitEvery(bytes: Uint8Array, size: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < bytes.length; i += size) out.push(bytes.subarray(i, i + size));
+  return out;
+}
+
+export async function rejectsWith<T>(promise: Promise<unknown>, check: (err: T) => void): Promise<T> {
+  try {
+    await promise;
+  } catch (err) {
+    check(err as T);
+    return err as T;
+  }
+  throw new Error('expected a rejection');
+}

@@ -1,0 +1,278 @@
+// The Coze client's pure parts: configuration, errors, and the chat stream reader fed from memory.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { oauthAudienceFor, readCozeConfig } from '../src/coze/config.js';
+import { CozeApiError, CozeTransportCode, isAbortError, redactSecrets } from '../src/coze/errors.js';
+import { readCozeChatStream, type CozeChatEvent } from '../src/coze/stream.js';
+import { answerText, chunkedStream, collect, rejectsWith, splitEvery } from './coze-client-support.js';
+
+const PEM = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';
+
+describe('readCozeConfig', () => {
+  test('is null when nothing about Coze is set', () => {
+    assert.equal(readCozeConfig({}), null);
+    assert.equal(readCozeConfig({ COZE_API_BASE: 'https://api.coze.com', COZE_API_TOKEN: '  ' }), null);
+  });
+
+  test('a token and a space give a config with the documented defaults', () => {
+    const config = readCozeConfig({ COZE_API_TOKEN: 'pat_x', COZE_SPACE_ID: '123' });
+    assert.deepEqual(config, {
+      baseUrl: 'https://api.coze.cn',
+      spaceId: '123',
+      auth: { kind: 'token', token: 'pat_x' },
+      connectTimeoutMs: 10_000,
+      idleTimeoutMs: 60_000,
+      maxRetries: 2,
+      botListApi: 'auto',
+    });
+  });
+
+  test('reads the base URL (trailing slash dropped), time-outs, retries and list endpoint', () => {
+    const config = readCozeConfig({
+      COZE_API_TOKEN: 'pat_x',
+      COZE_SPACE_ID: '1',
+      COZE_API_BASE: 'https://api.coze.com/',
+      COZE_CONNECT_TIMEOUT_MS: '2500',
+      COZE_IDLE_TIMEOUT_MS: '30000',
+      COZE_MAX_RETRIES: '0',
+      COZE_BOT_LIST_API: 'published_bots_list',
+    });
+    assert.equal(config?.baseUrl, 'https://api.coze.com');
+    assert.equal(config?.connectTimeoutMs, 2500);
+    assert.equal(config?.idleTimeoutMs, 30_000);
+    assert.equal(config?.maxRetries, 0);
+    assert.equal(config?.botListApi, 'published_bots_list');
+  });
+
+  test('half a configuration throws an error naming the missing variable', () => {
+    assert.throws(() => readCozeConfig({ COZE_API_TOKEN: 'pat_x' }), /COZE_SPACE_ID/);
+    assert.throws(() => readCozeConfig({ COZE_SPACE_ID: '1' }), /COZE_API_TOKEN/);
+    assert.throws(() => readCozeConfig({ COZE_SPACE_ID: '1', COZE_OAUTH_APP_ID: 'a', COZE_OAUTH_PRIVATE_KEY: PEM }), /COZE_OAUTH_KEY_ID/);
+    assert.throws(() => readCozeConfig({ COZE_SPACE_ID: '1', COZE_OAUTH_KEY_ID: 'k', COZE_OAUTH_PRIVATE_KEY: PEM }), /COZE_OAUTH_APP_ID/);
+    assert.throws(() => readCozeConfig({ COZE_SPACE_ID: '1', COZE_OAUTH_APP_ID: 'a', COZE_OAUTH_KEY_ID: 'k' }), /COZE_OAUTH_PRIVATE_KEY/);
+  });
+
+  test('malformed values throw naming the variable, without echoing secrets', () => {
+    assert.throws(() => readCozeConfig({ COZE_API_TOKEN: 'pat_x', COZE_SPACE_ID: '1', COZE_IDLE_TIMEOUT_MS: 'soon' }), /COZE_IDLE_TIMEOUT_MS/);
+    assert.throws(() => readCozeConfig({ COZE_API_TOKEN: 'pat_x', COZE_SPACE_ID: '1', COZE_API_BASE: 'ftp://x' }), /COZE_API_BASE/);
+    assert.throws(() => readCozeConfig({ COZE_API_TOKEN: 'pat_x', COZE_SPACE_ID: '1', COZE_BOT_LIST_API: 'v2' }), /COZE_BOT_LIST_API/);
+    assert.throws(() => readCozeConfig({ COZE_API_TOKEN: 'pat_x', COZE_SPACE_ID: '1', COZE_OAUTH_APP_ID: 'a' }), /not both/);
+    assert.throws(
+      () => readCozeConfig({ COZE_SPACE_ID: '1', COZE_OAUTH_APP_ID: 'a', COZE_OAUTH_KEY_ID: 'k', COZE_OAUTH_PRIVATE_KEY: 'secret-not-a-pem' }),
+      (err: Error) => /PEM/.test(err.message) && !err.message.includes('secret-not-a-pem'),
+    );
+  });
+
+  test('OAuth JWT settings: inline key with \\n escapes, or a key file', () => {
+    const inline = readCozeConfig({ COZE_SPACE_ID: '1', COZE_OAUTH_APP_ID: 'app', COZE_OAUTH_KEY_ID: 'kid', COZE_OAUTH_PRIVATE_KEY: PEM.replace(/\n/g, '\\n') });
+    assert.deepEqual(inline?.auth, { kind: 'oauth-jwt', appId: 'app', keyId: 'kid', privateKeyPem: PEM });
+    const dir = mkdtempSync(path.join(tmpdir(), 'coze-config-'));
+    const file = path.join(dir, 'private_key.pem');
+    writeFileSync(file, PEM);
+    const fromFile = readCozeConfig({ COZE_SPACE_ID: '1', COZE_OAUTH_APP_ID: 'app', COZE_OAUTH_KEY_ID: 'kid', COZE_OAUTH_PRIVATE_KEY_FILE: file });
+    assert.equal(fromFile?.auth.kind === 'oauth-jwt' && fromFile.auth.privateKeyPem, PEM);
+    assert.throws(
+      () => readCozeConfig({ COZE_SPACE_ID: '1', COZE_OAUTH_APP_ID: 'app', COZE_OAUTH_KEY_ID: 'kid', COZE_OAUTH_PRIVATE_KEY_FILE: path.join(dir, 'missing.pem') }),
+      /COZE_OAUTH_PRIVATE_KEY_FILE/,
+    );
+  });
+
+  test('the OAuth audience follows the region of the base URL', () => {
+    assert.equal(oauthAudienceFor('https://api.coze.cn'), 'api.coze.cn');
+    assert.equal(oauthAudienceFor('https://api.coze.com'), 'api.coze.com');
+    assert.equal(oauthAudienceFor('http://127.0.0.1:4000'), 'api.coze.cn');
+  });
+});
+
+describe('CozeApiError', () => {
+  test('known codes get clear user messages', () => {
+    const auth = new CozeApiError({ code: 4100, cozeMsg: 'authentication is invalid', httpStatus: 401, logId: 'L1' });
+    assert.match(auth.userMessage, /COZE_API_TOKEN/);
+    assert.match(auth.userMessage, /COZE_API_BASE/);
+    assert.match(auth.userMessage, /region/);
+    assert.match(auth.message, /4100.*authentication is invalid.*HTTP 401.*logid L1/);
+    assert.match(new CozeApiError({ code: 4015 }).userMessage, /not published to the API channel/);
+    assert.match(new CozeApiError({ code: 4016 }).userMessage, /in progress/);
+    assert.match(new CozeApiError({ code: CozeTransportCode.StreamEndedEarly }).userMessage, /ended before/);
+    assert.match(new CozeApiError({ code: CozeTransportCode.BadResponse, httpStatus: 502 }).userMessage, /HTTP 502/);
+    assert.match(new CozeApiError({ code: 987654 }).userMessage, /987654/);
+  });
+
+  test('retryable by default for 4013, 5000, 5xx, network and time-outs only', () => {
+    assert.equal(new CozeApiError({ code: 4013 }).retryable, true);
+    assert.equal(new CozeApiError({ code: 5000 }).retryable, true);
+    assert.equal(new CozeApiError({ code: CozeTransportCode.BadResponse, httpStatus: 503 }).retryable, true);
+    assert.equal(new CozeApiError({ code: CozeTransportCode.Network }).retryable, true);
+    assert.equal(new CozeApiError({ code: 4100 }).retryable, false);
+    assert.equal(new CozeApiError({ code: 4015 }).retryable, false);
+    assert.equal(new CozeApiError({ code: CozeTransportCode.Timeout, retryable: false }).retryable, false);
+  });
+
+  test('token-like strings in a Coze message are redacted everywhere', () => {
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJhIn0.c2lnbmF0dXJl';
+    const err = new CozeApiError({ code: 4100, cozeMsg: `bad token pat_abc123 / czs_XYZ / ${jwt} / Bearer sk-live` });
+    const everything = `${err.message} ${err.cozeMsg} ${err.userMessage} ${JSON.stringify(err)}`;
+    for (const secret of ['pat_abc123', 'czs_XYZ', jwt, 'sk-live']) assert.ok(!everything.includes(secret), secret);
+    assert.equal(redactSecrets('Bearer abc'), 'Bearer [redacted]');
+  });
+});
+
+const enc = new TextEncoder();
+const sse = (event: string, data: unknown) => `event:${event}\ndata:${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
+const chat = (status: string, extra: object = {}) => ({ id: 'c1', conversation_id: 'v1', bot_id: 'b1', status, ...extra });
+const delta = (content: string, extra: object = {}) => ({ id: 'm1', conversation_id: 'v1', bot_id: 'b1', chat_id: 'c1', role: 'assistant', type: 'answer', content, content_type: 'text', ...extra });
+
+const names = (events: CozeChatEvent[]) => events.map((e) => (e.event === 'unknown' ? `unknown:${e.name}` : e.event));
+
+describe('readCozeChatStream', () => {
+  const text = '你好，世界 🌍🚀 — café';
+  const full =
+    sse('conversation.chat.created', chat('created')) +
+    sse('conversation.message.delta', delta(text.slice(0, 7))) +
+    sse('conversation.message.delta', delta(text.slice(7))) +
+    sse('conversation.chat.completed', chat('completed', { usage: { token_count: 3, output_count: 2, input_count: 1 } })) +
+    sse('done', '"[DONE]"');
+
+  test('gives the same events whether bytes come whole, one by one, or in odd splits (mid UTF-8)', async () => {
+    const bytes = enc.encode(full);
+    const whole = await collect(readCozeChatStream(chunkedStream([bytes])));
+    assert.deepEqual(names(whole), ['conversation.chat.created', 'conversation.message.delta', 'conversation.message.delta', 'conversation.chat.completed', 'done']);
+    assert.equal(answerText(whole), text);
+    for (const size of [1, 2, 3, 5, 7, 64]) {
+      assert.deepEqual(await collect(readCozeChatStream(chunkedStream(splitEvery(bytes, size)))), whole, `chunks of ${size}`);
+    }
+  });
+
+  test('a bare [DONE] ends the stream too, and nothing after done is read', async () => {
+    const events = await collect(readCozeChatStream(chunkedStream([enc.encode(sse('conversation.chat.completed', chat('completed')) + 'event:done\ndata:[DONE]\n\n' + sse('conversation.message.delta', delta('late')))])));
+    assert.deepEqual(names(events), ['conversation.chat.completed', 'done']);
+  });
+
+  test('chat.failed is yielded (not thrown) and is terminal', async () => {
+    const failed = chat('failed', { last_error: { code: 5000, msg: 'event interval error' } });
+    const events = await collect(readCozeChatStream(chunkedStream([enc.encode(sse('conversation.message.delta', delta('a')) + sse('conversation.chat.failed', failed) + sse('conversation.message.delta', delta('after')))])));
+    assert.deepEqual(names(events), ['conversation.message.delta', 'conversation.chat.failed']);
+    const last = events.at(-1)!;
+    assert.ok(last.event === 'conversation.chat.failed');
+    assert.deepEqual(last.data.last_error, { code: 5000, msg: 'event interval error' });
+  });
+
+  test('an error event is yielded as {code, msg} and is terminal', async () => {
+    const events = await collect(readCozeChatStream(chunkedStream([enc.encode(sse('error', { code: 5000, msg: 'boom' }))])));
+    assert.deepEqual(events, [{ event: 'error', data: { code: 5000, msg: 'boom' } }]);
+  });
+
+  test('an end without a terminal event throws StreamEndedEarly with the logid', async () => {
+    await rejectsWith<CozeApiError>(collect(readCozeChatStream(chunkedStream([enc.encode(sse('conversation.message.delta', delta('a')))]), { logId: 'LOG-1' })), (err) => {
+      assert.ok(err instanceof CozeApiError);
+      assert.equal(err.code, CozeTransportCode.StreamEndedEarly);
+      assert.equal(err.logId, 'LOG-1');
+      assert.equal(err.retryable, false);
+    });
+  });
+
+  test('an end right after chat.completed (no done) is a normal end; a last event without its blank line still counts', async () => {
+    assert.deepEqual(names(await collect(readCozeChatStream(chunkedStream([enc.encode(sse('conversation.chat.completed', chat('completed')))])))), ['conversation.chat.completed']);
+    assert.deepEqual(names(await collect(readCozeChatStream(chunkedStream([enc.encode(sse('conversation.chat.completed', chat('completed')) + 'event:done\ndata:"[DONE]"')])))), ['conversation.chat.completed', 'done']);
+  });
+
+  test('unknown events pass through; a known event with broken JSON is a BadResponse error', async () => {
+    const events = await collect(readCozeChatStream(chunkedStream([enc.encode(sse('conversation.audio.transcript', { x: 1 }) + sse('ping', 'not json') + sse('done', '"[DONE]"'))])));
+    assert.deepEqual(events, [{ event: 'unknown', name: 'conversation.audio.transcript', data: { x: 1 } }, { event: 'unknown', name: 'ping', data: 'not json' }, { event: 'done' }]);
+    await rejectsWith<CozeApiError>(collect(readCozeChatStream(chunkedStream([enc.encode(sse('conversation.message.delta', '{"id":'))]))), (err) => {
+      assert.equal(err.code, CozeTransportCode.BadResponse);
+    });
+  });
+
+  test('reasoning deltas with empty content keep reasoning_content', async () => {
+    const events = await collect(readCozeChatStream(chunkedStream([enc.encode(sse('conversation.message.delta', delta('', { reasoning_content: 'think' })) + sse('done', '"[DONE]"'))])));
+    assert.ok(events[0]?.event === 'conversation.message.delta');
+    assert.equal(events[0].data.reasoning_content, 'think');
+    assert.equal(events[0].data.content, '');
+  });
+
+  test('silence past the idle time-out throws Timeout and cancels the body', async () => {
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(enc.encode(sse('conversation.chat.created', chat('created'))));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const seen: string[] = [];
+    await rejectsWith<CozeApiError>(
+      (async () => {
+        for await (const e of readCozeChatStream(body, { idleTimeoutMs: 50 })) seen.push(e.event);
+      })(),
+      (err) => {
+        assert.equal(err.code, CozeTransportCode.Timeout);
+        assert.equal(err.retryable, false);
+      },
+    );
+    assert.deepEqual(seen, ['conversation.chat.created']);
+    assert.ok(cancelled, 'body cancelled');
+  });
+
+  test('an abort throws an AbortError at once and cancels the body', async () => {
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(enc.encode(sse('conversation.chat.created', chat('created'))));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const controller = new AbortController();
+    await rejectsWith(
+      (async () => {
+        for await (const e of readCozeChatStream(body, { signal: controller.signal })) {
+          if (e.event === 'conversation.chat.created') controller.abort();
+        }
+      })(),
+      (err) => assert.ok(isAbortError(err)),
+    );
+    assert.ok(cancelled, 'body cancelled');
+  });
+
+  test('after an abort, not even an already-buffered event is yielded', async () => {
+    const controller = new AbortController();
+    const bytes = enc.encode(sse('conversation.chat.created', chat('created')) + sse('conversation.chat.in_progress', chat('in_progress')));
+    const iterator = readCozeChatStream(chunkedStream([bytes]), { signal: controller.signal });
+    assert.equal((await iterator.next()).value?.event, 'conversation.chat.created');
+    controller.abort();
+    await rejectsWith(iterator.next(), (err) => assert.ok(isAbortError(err)));
+  });
+
+  test('breaking out of the loop cancels the body', async () => {
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(enc.encode(sse('conversation.chat.created', chat('created'))));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    for await (const e of readCozeChatStream(body)) {
+      assert.equal(e.event, 'conversation.chat.created');
+      break;
+    }
+    assert.ok(cancelled);
+  });
+
+  test('a body that errors mid-stream becomes StreamEndedEarly, never a silent end', async () => {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(enc.encode(sse('conversation.message.delta', delta('a'))));
+        controller.error(new TypeError('terminated'));
+      },
+    });
+    await rejectsWith<CozeApiError>(collect(readCozeChatStream(body)), (err) => assert.equal(err.code, CozeTransportCode.StreamEndedEarly));
+  });
+});
