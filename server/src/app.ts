@@ -17,7 +17,7 @@ import type { Config } from './config.js';
 import { CozeClient } from './coze/client.js';
 import { cozeRoutes } from './coze/routes.js';
 import type { Database } from './db/index.js';
-import { errorBody, installErrorHandler } from './http/errors.js';
+import { installErrorHandler, noRouteBody } from './http/errors.js';
 import { uploadsRoutes } from './storage/routes.js';
 import { databaseStorage, localStorage, type FileStorage } from './storage/storage.js';
 
@@ -76,20 +76,21 @@ export async function buildApp({ config, database, providers = {}, logger = true
     listCacheSeconds: config.cozeListCacheSeconds,
   });
   await app.register(uploadsRoutes, { storage });
-  await serveWebApp(app, config.webDistDir);
+  const servesWebApp = await serveWebApp(app, config.webDistDir);
+  app.setNotFoundHandler((request, reply) => {
+    // History-mode pages of the web app load index.html; anything else is a clear JSON 404.
+    const isPage = request.method === 'GET' && !/^\/(api|console\/api|uploads)(\/|$)/.test(request.url);
+    if (servesWebApp && isPage) return reply.type('text/html').sendFile('index.html');
+    return reply.code(404).send(noRouteBody(request));
+  });
 
   app.addHook('onClose', async () => stops.abortAll('shutdown'));
   return { app, storage, stops };
 }
 
-/** The built web app, with history-mode fallback to index.html for non-API GETs. */
-async function serveWebApp(app: FastifyInstance, distDir: string): Promise<void> {
-  const index = path.join(distDir, 'index.html');
-  if (!existsSync(index)) return;
-  await app.register(fastifyStatic, { root: distDir, wildcard: false, index: false });
-  app.setNotFoundHandler((request, reply) => {
-    const isPage = request.method === 'GET' && !/^\/(api|console\/api|uploads)(\/|$)/.test(request.url);
-    if (isPage) return reply.type('text/html').sendFile('index.html');
-    return reply.code(404).send(errorBody(404, `No route for ${request.method} ${request.url.split('?')[0]}`, 'not_found'));
-  });
+/** Serves the built web app when there is one (`npm run build`); the API works without it. */
+async function serveWebApp(app: FastifyInstance, distDir: string): Promise<boolean> {
+  if (!existsSync(path.join(distDir, 'index.html'))) return false;
+  await app.register(fastifyStatic, { root: distDir, wildcard: false, index: 'index.html' });
+  return true;
 }

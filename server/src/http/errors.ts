@@ -1,6 +1,6 @@
 // Every error the API answers has one shape: {statusCode, error, message, code?, ...extra}.
 import { STATUS_CODES } from 'node:http';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 
 export class HttpError extends Error {
   constructor(
@@ -38,7 +38,7 @@ export function installErrorHandler(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     return reply.code(500).send(errorBody(500, 'Internal server error', 'internal_error'));
   });
-  app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send(errorBody(404, `No route for ${request.method} ${request.url.split('?')[0]}`, 'not_found'));
-  });
 }
+
+export const noRouteBody = (request: FastifyRequest) =>
+  errorBody(404, `No route for ${request.method} ${request.url.split('?')[0]}`, 'not_found');

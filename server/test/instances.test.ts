@@ -1,0 +1,157 @@
+// Two real server processes on one PostgreSQL behave as one platform.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { BOTS, startSandbox, type Sandbox } from '@agentport/sandbox';
+import { ADMIN, eventually, freshPostgresDatabase, readChatStream, readUntil } from './support.js';
+
+const baseUrl = process.env.TEST_DATABASE_URL;
+const LEASE_SECONDS = 2;
+
+interface Instance { url: string; process: ChildProcess }
+
+function startInstance(env: NodeJS.ProcessEnv): Promise<Instance> {
+  const child = spawn(process.execPath, [path.resolve('server/dist/main.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`instance exited with ${code}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const match = line.match(/listening on (http:\/\/\S+)/);
+      if (match) resolve({ url: match[1]!, process: child });
+    });
+  });
+}
+
+if (baseUrl) {
+  describe('several instances on one PostgreSQL', () => {
+    let sandbox: Sandbox;
+    let database: Awaited<ReturnType<typeof freshPostgresDatabase>>;
+    let a: Instance;
+    let b: Instance;
+    let token: string;
+    let agentId: string;
+
+    const call = (instance: Instance, method: string, route: string, body?: unknown, auth = token) => fetch(instance.url + route, {
+      method,
+      headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const chat = (instance: Instance, content: string, conversationId?: string) =>
+      call(instance, 'POST', '/api/ai-agent/chat/completions', { agentId, conversationId, messages: [{ role: 'user', content }], stream: true });
+
+    before(async () => {
+      sandbox = await startSandbox({ quiet: true });
+      database = await freshPostgresDatabase(baseUrl);
+      const env = {
+        ...process.env,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATABASE_URL: database.databaseUrl,
+        STORAGE_DRIVER: 'database',
+        ADMIN_EMAIL: ADMIN.email,
+        ADMIN_PASSWORD: ADMIN.password,
+        CHAT_LEASE_SECONDS: String(LEASE_SECONDS),
+        LOGIN_MAX_FAILURES: '3',
+        COZE_API_BASE: sandbox.cozeBaseUrl,
+        COZE_API_TOKEN: sandbox.token,
+        COZE_SPACE_ID: sandbox.spaceId,
+        LOG_LEVEL: 'warn',
+      };
+      // Both at the same moment, on an empty database.
+      [a, b] = await Promise.all([
+        startInstance({ ...env, DATA_DIR: mkdtempSync(path.join(tmpdir(), 'agentport-a-')) }),
+        startInstance({ ...env, DATA_DIR: mkdtempSync(path.join(tmpdir(), 'agentport-b-')) }),
+      ]);
+    });
+    after(async () => {
+      for (const instance of [a, b]) instance?.process.kill('SIGKILL');
+      await database?.drop();
+      await sandbox?.close();
+    });
+
+    test('start together: migrations once, one admin, both healthy', async () => {
+      assert.equal((await call(a, 'GET', '/api/health', undefined, '')).status, 200);
+      assert.equal((await call(b, 'GET', '/api/health', undefined, '')).status, 200);
+      const client = new pg.Client({ connectionString: database.databaseUrl });
+      await client.connect();
+      const { rows } = await client.query("select count(*)::int as n from users where role = 'admin'");
+      await client.end();
+      assert.equal(rows[0].n, 1);
+    });
+
+    test('a token issued by one instance works on the other', async () => {
+      token = (await (await call(a, 'POST', '/api/auth/login', ADMIN, '')).json()).token;
+      const me = await call(b, 'GET', '/api/auth/me');
+      assert.equal(me.status, 200);
+      assert.equal((await me.json()).user.email, ADMIN.email);
+    });
+
+    test('failed logins count across instances', async () => {
+      const wrong = { email: ADMIN.email.replace('admin', 'someone'), password: 'wrong-password' };
+      assert.equal((await call(a, 'POST', '/api/auth/login', wrong, '')).status, 401);
+      assert.equal((await call(b, 'POST', '/api/auth/login', wrong, '')).status, 401);
+      assert.equal((await call(a, 'POST', '/api/auth/login', wrong, '')).status, 401);
+      assert.equal((await call(b, 'POST', '/api/auth/login', wrong, '')).status, 429);
+    });
+
+    test('a bot imported through A is an agent on B, its avatar served by B', async () => {
+      const imported = await (await call(a, 'POST', '/console/api/ai-agent/import/coze', { cozeBotId: BOTS.slow.id })).json();
+      agentId = imported.agent.id;
+      const onB = await (await call(b, 'GET', `/console/api/ai-agent/${agentId}`)).json();
+      assert.equal(onB.name, BOTS.slow.name);
+      const avatar = await fetch(b.url + onB.avatar);
+      assert.equal(avatar.status, 200);
+      assert.equal(avatar.headers.get('content-type'), 'image/png');
+      assert.ok(avatar.headers.get('etag'));
+      const listOnB = await (await call(b, 'GET', '/console/api/ai-agent/coze/list?pageSize=100')).json();
+      assert.equal(listOnB.items.find((bot: any) => bot.botId === BOTS.slow.id).imported, true);
+    });
+
+    test('while A streams, a second message through B is 409; Stop through B ends A\'s stream', async () => {
+      const res = await chat(a, 'Stream on A');
+      const conversationId = res.headers.get('x-conversation-id')!;
+      const { reader, buffer } = await readUntil(res, (c) => Boolean(c.choices?.[0]?.delta?.content));
+      const busy = await chat(b, 'Through B', conversationId);
+      assert.equal(busy.status, 409);
+
+      sandbox.clearRequests();
+      const stop = await call(b, 'POST', `/api/ai-agent/conversations/${conversationId}/stop`);
+      assert.deepEqual(await stop.json(), { stopped: true });
+      let rest = buffer;
+      const decoder = new TextDecoder();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) rest += decoder.decode(r.value, { stream: true });
+      assert.match(rest, /"finish_reason":"stop".*"status":"canceled"/);
+      assert.ok(rest.endsWith('data: [DONE]\n\n'));
+
+      const messages = await eventually(async () => {
+        const { items } = await (await call(b, 'GET', `/api/ai-agent/conversations/${conversationId}/messages`)).json();
+        return items[1].status !== 'streaming' && items;
+      });
+      assert.equal(messages[1].status, 'canceled');
+      assert.ok(messages[1].content.length > 0, 'partial text kept');
+      assert.equal(sandbox.requests.filter((r) => r.path === '/v3/chat/cancel').length, 1, 'Coze cancel called once');
+    });
+
+    test('an instance killed mid-answer: after the lease the conversation works on B, the old answer reads failed', async () => {
+      const res = await chat(a, 'Doomed');
+      const conversationId = res.headers.get('x-conversation-id')!;
+      await readUntil(res, (c) => Boolean(c.choices?.[0]?.delta?.content));
+      a.process.kill('SIGKILL');
+      assert.equal((await chat(b, 'Too early', conversationId)).status, 409, 'the lease still holds');
+      const next = await eventually(async () => {
+        const attempt = await chat(b, 'After the crash', conversationId);
+        if (attempt.status === 409) { await attempt.body?.cancel(); return null; }
+        return attempt;
+      }, (LEASE_SECONDS + 5) * 1000);
+      assert.equal(next.status, 200);
+      await readChatStream(next);
+      const { items } = await (await call(b, 'GET', `/api/ai-agent/conversations/${conversationId}/messages`)).json();
+      assert.equal(items[1].status, 'failed');
+      assert.equal(items[1].error.code, 'interrupted');
+    });
+  });
+}
