@@ -84,7 +84,8 @@ export async function buildApp({ config, database, providers = {}, logger = true
     return reply.code(404).send(noRouteBody(request));
   });
 
-  app.addHook('onClose', async () => stops.abortAll('shutdown'));
+  // Before the server waits for open connections: end every local answer so each is saved and its stream closes.
+  app.addHook('preClose', async () => stops.abortAll('shutdown'));
   return { app, storage, stops };
 }
 

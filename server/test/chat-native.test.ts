@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { and, eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { startSandbox, type Sandbox } from '@agentport/sandbox';
+import { openDatabase } from '../src/db/index.js';
+import { messages } from '../src/db/schema.js';
 import { databaseTargets, eventually, readChatStream, readUntil, startTestPlatform, type TestPlatform } from './support.js';
 
 for (const target of databaseTargets()) {
@@ -136,6 +139,24 @@ for (const target of databaseTargets()) {
       assert.match(next.text, /You said: "Again"/);
     });
 
+    test('a non-streaming client that hangs up also stops the answer', async () => {
+      const controller = new AbortController();
+      const pending = chat('Hang up [slow]', { stream: false, signal: controller.signal }).catch(() => null);
+      await sandbox.waitForRequest((r) => r.path === '/openai/v1/chat/completions' && JSON.stringify(r.body).includes('Hang up'));
+      const { items } = await eventually(async () => {
+        const list = await (await p.api('GET', `/api/ai-agent/conversations?agentId=${agentId}`, { token: user.token })).json();
+        return list.items.find((c: any) => c.title === 'Hang up [slow]') && list;
+      });
+      const conversationId = items.find((c: any) => c.title === 'Hang up [slow]').id;
+      controller.abort();
+      await pending;
+      const answer = await eventually(async () => {
+        const [, a] = await messagesOf(conversationId);
+        return a.status !== 'streaming' && a;
+      });
+      assert.equal(answer.status, 'canceled');
+    });
+
     test('Stop ends the stream with a final chunk and [DONE]; the answer is canceled with its partial text', async () => {
       const res = await chat('Stop me [slow]');
       const conversationId = res.headers.get('x-conversation-id')!;
@@ -187,6 +208,39 @@ for (const target of databaseTargets()) {
       for (const [name, res, status, message] of cases) {
         assert.equal(res.status, status, name);
         assert.match((await res.json()).message, message, name);
+      }
+    });
+  });
+}
+
+for (const target of databaseTargets()) {
+  describe(`server shutdown mid-answer (${target.name})`, () => {
+    test('the stream ends with a clear error and the partial answer is saved as failed', async () => {
+      const sandbox = await startSandbox({ quiet: true });
+      const p = await startTestPlatform(target, { OPENAI_BASE_URL: sandbox.openaiBaseUrl, OPENAI_API_KEY: 'sk-sandbox' });
+      const agent = await (await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'N', model: 'm' } })).json();
+      const res = await p.api('POST', '/api/ai-agent/chat/completions', { token: p.adminToken, body: { agentId: agent.id, messages: [{ role: 'user', content: 'Long [slow]' }], stream: true } });
+      const conversationId = res.headers.get('x-conversation-id')!;
+      const { reader, buffer } = await readUntil(res, (c) => Boolean(c.choices?.[0]?.delta?.content));
+      const closing = p.app.close();
+      let rest = buffer;
+      const decoder = new TextDecoder();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) rest += decoder.decode(r.value, { stream: true });
+      await closing;
+      assert.match(rest, /"code":"shutdown"/);
+      assert.ok(rest.endsWith('data: [DONE]\n\n'));
+      // The platform closed its database on the way out; open the same data again to read what it saved.
+      const reopened = await openDatabase(p.config);
+      try {
+        const [answer] = await reopened.db.select().from(messages)
+          .where(and(eq(messages.conversationId, conversationId), eq(messages.role, 'assistant')));
+        assert.equal(answer!.status, 'failed');
+        assert.equal(answer!.error?.code, 'shutdown');
+        assert.ok(answer!.content.length > 0, 'partial text kept');
+      } finally {
+        await reopened.close();
+        await sandbox.close();
+        await p.close();
       }
     });
   });

@@ -95,7 +95,7 @@ export async function startTestPlatform(
       return { token: body.token, id: body.user.id };
     },
     async close() {
-      await platform.app.close();
+      await platform.app.close(); // a no-op when a test closed it already
       await db.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -74,9 +74,10 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (
       messageId: run.messageId,
     };
 
+    // A client that hangs up before the answer is complete stops it.
+    reply.raw.on('close', () => { if (!reply.raw.writableEnded) run.abort('client-disconnected'); });
+
     if (!body.stream) {
-      // A client that hangs up stops the answer, as with a stream.
-      request.raw.on('close', () => { if (!reply.sent) run.abort('client-disconnected'); });
       for await (const _delta of run.deltas()) { /* collected on the run */ }
       reply.header('x-conversation-id', run.conversation.id);
       if (run.status === 'failed') {
@@ -92,7 +93,6 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (
 
     reply.hijack();
     const stream = new CompletionStream(reply.raw, ids);
-    reply.raw.on('close', () => { if (!reply.raw.writableEnded) run.abort('client-disconnected'); });
     await stream.delta({ role: 'assistant', content: '' });
     for await (const delta of run.deltas()) await stream.delta(delta);
     if (run.status === 'failed' && run.error) await stream.fail(run.error);
