@@ -37,6 +37,7 @@ const realCoze = Boolean(env.COZE_API_TOKEN || env.COZE_OAUTH_APP_ID);
 const serverEnv: NodeJS.ProcessEnv = {
   ...env,
   PORT: env.PORT ?? '3000',
+  LOG_LEVEL: env.LOG_LEVEL ?? 'warn', // the demo's console is for the banner, not request logs
   ADMIN_EMAIL: admin.email,
   ADMIN_PASSWORD: admin.password,
   DEMO_SEED: '1',

@@ -5,7 +5,7 @@ const config = readConfig();
 const { app } = await startPlatform(config);
 
 const address = await app.listen({ host: config.host, port: config.port });
-app.log.info(`agentport listening on ${address}`);
+// Fastify logs it too; this plain line is what scripts (demo, tests) wait for.
 console.log(`agentport listening on ${address}`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
