@@ -1,0 +1,132 @@
+// The one fetch wrapper: adds the bearer token, turns error bodies into ApiError, and hands a 401
+// to whoever registered for it (useAuth logs out and goes to /login).
+
+const TOKEN_KEY = 'agentport.token';
+
+let token: string | null = readStoredToken();
+let onUnauthorized: (() => void) | null = null;
+
+function readStoredToken(): string | null {
+  try {
+    return localStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function getToken(): string | null {
+  return token;
+}
+
+export function setToken(value: string | null): void {
+  token = value;
+  try {
+    if (value) localStorage.setItem(TOKEN_KEY, value);
+    else localStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // Storage can be unavailable (private mode); the session then lasts as long as the tab.
+  }
+}
+
+export function setUnauthorizedHandler(handler: () => void): void {
+  onUnauthorized = handler;
+}
+
+/** An HTTP error from the server, carrying its `message` (safe to show) and the full body. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string | undefined;
+  readonly body: Record<string, unknown>;
+
+  constructor(status: number, message: string, body: Record<string, unknown>) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.body = body;
+    this.code = typeof body.code === 'string' ? body.code : undefined;
+  }
+}
+
+export interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  body?: unknown;
+  query?: Record<string, string | number | undefined>;
+  signal?: AbortSignal;
+  headers?: Record<string, string>;
+}
+
+function buildUrl(path: string, query?: RequestOptions['query']): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== '') params.set(key, String(value));
+  }
+  const qs = params.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+async function readError(response: Response): Promise<ApiError> {
+  let body: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = await response.json();
+    if (parsed && typeof parsed === 'object') body = parsed as Record<string, unknown>;
+  } catch {
+    // Not JSON (a proxy's HTML page, an empty body): fall back to the status text.
+  }
+  // Most errors carry `message`; a failed non-streamed completion nests it as `error.message`.
+  const nested = body.error && typeof body.error === 'object' ? (body.error as Record<string, unknown>).message : undefined;
+  const message =
+    typeof body.message === 'string' && body.message
+      ? body.message
+      : typeof nested === 'string' && nested
+        ? nested
+        : `Request failed (${response.status}${response.statusText ? ` ${response.statusText}` : ''})`;
+  return new ApiError(response.status, message, body);
+}
+
+/**
+ * Sends a request and returns the raw Response when it succeeded (2xx); throws ApiError otherwise.
+ * Used directly for streams; `api()` builds on it for JSON.
+ */
+export async function apiFetch(path: string, options: RequestOptions = {}): Promise<Response> {
+  const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
+  const sentToken = token;
+  if (sentToken) headers.Authorization = `Bearer ${sentToken}`;
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(options.body);
+  }
+  let response: Response;
+  try {
+    response = await fetch(buildUrl(path, options.query), {
+      method: options.method ?? 'GET',
+      headers,
+      body,
+      signal: options.signal,
+    });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'AbortError') throw err;
+    throw new Error('Could not reach the server. Check your connection and try again.');
+  }
+  if (response.ok) return response;
+  const error = await readError(response);
+  // A 401 on a request that carried a token means the session is gone; a 401 from the login
+  // form itself (no token) is just "wrong credentials" and stays with the form.
+  if (response.status === 401 && sentToken && sentToken === token) onUnauthorized?.();
+  throw error;
+}
+
+/** Sends a JSON request and returns the parsed JSON body (undefined for 204). */
+export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const response = await apiFetch(path, options);
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/** A readable message for anything thrown. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,232 @@
+// State of one chat page: the agent, this user's conversations with it, and the open conversation.
+// The completion stream is consumed here and only here; components render the resulting state.
+import { computed, ref, type Ref } from 'vue';
+import { api, apiFetch, errorMessage } from '../api';
+import type { CompletionChunk, Conversation, Message, PublicAgent } from '../types';
+import { readDataLines } from './sse';
+
+/** A message as the page shows it; `key` stays stable while the server id arrives mid-stream. */
+export interface ChatMessage extends Message {
+  key: string;
+}
+
+export interface UseChatOptions {
+  /** Called once a new conversation has its id (after its first answer), to put it in the URL. */
+  onConversationCreated?: (conversationId: string) => void;
+}
+
+let localKeys = 0;
+const nextKey = () => `local-${++localKeys}`;
+
+function newMessage(role: Message['role'], content: string, status: Message['status']): ChatMessage {
+  const key = nextKey();
+  return {
+    key, id: key, role, content, reasoningContent: '', status, error: null, usage: null,
+    suggestions: [], createdAt: new Date().toISOString(),
+  };
+}
+
+const STILL_STREAMING_POLL_MS = 2000;
+
+export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
+  const agent = ref<PublicAgent | null>(null);
+  const agentError = ref<string | null>(null);
+  const conversations = ref<Conversation[]>([]);
+  const conversationsError = ref<string | null>(null);
+  const conversationId = ref<string | null>(null);
+  const messages = ref<ChatMessage[]>([]);
+  const loadingMessages = ref(false);
+  const messagesError = ref<string | null>(null);
+  const streaming = ref(false);
+  const stopping = ref(false);
+
+  let controller: AbortController | null = null;
+  let pollTimer: ReturnType<typeof setTimeout> | null = null;
+  let openSeq = 0;
+
+  const lastAssistant = computed(() => {
+    const last = messages.value[messages.value.length - 1];
+    return last?.role === 'assistant' ? last : null;
+  });
+  const isNewConversation = computed(() => conversationId.value === null && messages.value.length === 0);
+
+  async function loadAgent(): Promise<void> {
+    agentError.value = null;
+    agent.value = null;
+    try {
+      agent.value = await api<PublicAgent>(`/api/ai-agent/${encodeURIComponent(agentId.value)}`);
+    } catch (err) {
+      agentError.value = errorMessage(err);
+    }
+  }
+
+  async function loadConversations(): Promise<void> {
+    try {
+      const res = await api<{ items: Conversation[] }>('/api/ai-agent/conversations', {
+        query: { agentId: agentId.value },
+      });
+      conversations.value = [...res.items].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+      conversationsError.value = null;
+    } catch (err) {
+      conversationsError.value = errorMessage(err);
+    }
+  }
+
+  function clearPoll(): void {
+    if (pollTimer) clearTimeout(pollTimer);
+    pollTimer = null;
+  }
+
+  /** Opens a stored conversation, or a blank new one when `id` is null. */
+  async function openConversation(id: string | null): Promise<void> {
+    if (id !== null && id === conversationId.value && !messagesError.value) return;
+    abortStream();
+    clearPoll();
+    const seq = ++openSeq;
+    conversationId.value = id;
+    messages.value = [];
+    messagesError.value = null;
+    if (id === null) return;
+    loadingMessages.value = true;
+    try {
+      await fetchMessages(id, seq);
+    } finally {
+      if (seq === openSeq) loadingMessages.value = false;
+    }
+  }
+
+  async function fetchMessages(id: string, seq: number): Promise<void> {
+    try {
+      const res = await api<{ items: Message[] }>(`/api/ai-agent/conversations/${encodeURIComponent(id)}/messages`);
+      if (seq !== openSeq) return;
+      messages.value = res.items.map((m) => ({ ...m, key: m.id }));
+      // An answer still running (e.g. after a reload mid-stream): refresh until it settles.
+      if (lastAssistant.value?.status === 'streaming') {
+        pollTimer = setTimeout(() => void fetchMessages(id, seq), STILL_STREAMING_POLL_MS);
+      }
+    } catch (err) {
+      if (seq === openSeq) messagesError.value = errorMessage(err);
+    }
+  }
+
+  function applyChunk(answer: ChatMessage, chunk: CompletionChunk): void {
+    if (chunk.error) {
+      answer.error = chunk.error;
+      answer.status = 'failed';
+      return;
+    }
+    if (chunk.conversation_id && !conversationId.value) conversationId.value = chunk.conversation_id;
+    if (chunk.message_id) answer.id = chunk.message_id;
+    const choice = chunk.choices?.[0];
+    if (!choice) return;
+    if (choice.delta.reasoning_content) answer.reasoningContent += choice.delta.reasoning_content;
+    if (choice.delta.content) answer.content += choice.delta.content;
+    if (choice.finish_reason) {
+      answer.status = chunk.status ?? 'completed';
+      answer.usage = chunk.usage ?? null;
+      answer.suggestions = chunk.suggestions ?? [];
+    }
+  }
+
+  /** Sends a user message and streams the answer into the message list. */
+  async function send(text: string): Promise<void> {
+    const content = text.trim();
+    if (!content || streaming.value) return;
+    clearPoll();
+    const wasNew = conversationId.value === null;
+    const seq = openSeq;
+    messages.value.push(newMessage('user', content, 'completed'));
+    messages.value.push(newMessage('assistant', '', 'streaming'));
+    // The reactive proxy of the answer just pushed: mutating it re-renders token by token.
+    const answer = messages.value[messages.value.length - 1]!;
+    const ownController = new AbortController();
+    controller = ownController;
+    streaming.value = true;
+    stopping.value = false;
+    try {
+      const body: Record<string, unknown> = {
+        agentId: agentId.value,
+        messages: [{ role: 'user', content }],
+        stream: true,
+      };
+      if (conversationId.value) body.conversationId = conversationId.value;
+      const response = await apiFetch('/api/ai-agent/chat/completions', {
+        method: 'POST',
+        body,
+        signal: ownController.signal,
+        headers: { Accept: 'text/event-stream' },
+      });
+      const headerId = response.headers.get('X-Conversation-Id');
+      if (headerId && !conversationId.value) conversationId.value = headerId;
+      if (!response.body) throw new Error('The server sent no answer stream.');
+      await readDataLines(response.body, (payload) => {
+        if (payload === '[DONE]') return;
+        let chunk: CompletionChunk;
+        try {
+          chunk = JSON.parse(payload) as CompletionChunk;
+        } catch {
+          return; // A malformed line is skipped rather than ending the answer.
+        }
+        applyChunk(answer, chunk);
+      });
+      if (answer.status === 'streaming') {
+        if (ownController.signal.aborted) answer.status = 'canceled';
+        else {
+          answer.status = 'failed';
+          answer.error = { message: 'The answer ended unexpectedly.', type: 'stream_error', code: 'incomplete' };
+        }
+      }
+    } catch (err) {
+      if (ownController.signal.aborted) {
+        if (answer.status === 'streaming') answer.status = 'canceled';
+      } else {
+        answer.status = 'failed';
+        answer.error = { message: errorMessage(err), type: 'request_error', code: 'request_failed' };
+      }
+    } finally {
+      if (controller === ownController) controller = null;
+      streaming.value = false;
+      stopping.value = false;
+    }
+    if (seq !== openSeq) return; // The user moved to another conversation meanwhile.
+    if (wasNew && conversationId.value) options.onConversationCreated?.(conversationId.value);
+    await loadConversations();
+  }
+
+  /** Stops the running answer: tells the server (whichever instance serves it) and drops our fetch. */
+  async function stop(): Promise<void> {
+    if (!streaming.value || !controller) return;
+    stopping.value = true;
+    const ownController = controller;
+    const id = conversationId.value;
+    const stopRequest = id
+      ? api(`/api/ai-agent/conversations/${encodeURIComponent(id)}/stop`, { method: 'POST' }).catch(() => undefined)
+      : Promise.resolve();
+    ownController.abort();
+    await stopRequest;
+  }
+
+  function abortStream(): void {
+    controller?.abort();
+    controller = null;
+  }
+
+  async function deleteConversation(id: string): Promise<void> {
+    await api(`/api/ai-agent/conversations/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    conversations.value = conversations.value.filter((c) => c.id !== id);
+  }
+
+  function dispose(): void {
+    abortStream();
+    clearPoll();
+    openSeq++;
+  }
+
+  return {
+    agent, agentError, conversations, conversationsError, conversationId, messages, loadingMessages,
+    messagesError, streaming, stopping, lastAssistant, isNewConversation,
+    loadAgent, loadConversations, openConversation, send, stop, deleteConversation, dispose,
+  };
+}
+
+export type ChatState = ReturnType<typeof useChat>;

@@ -1,0 +1,18 @@
+// Admin console endpoints, typed. Errors surface as ApiError with the server's message.
+import { api } from './api';
+import type { Agent, AgentInput, CozeBotPage, ImportResult } from './types';
+
+const base = '/console/api/ai-agent';
+const one = (id: string) => `${base}/${encodeURIComponent(id)}`;
+
+export const consoleApi = {
+  listAgents: async () => (await api<{ items: Agent[] }>(base)).items,
+  createAgent: (input: Partial<AgentInput>) => api<Agent>(base, { method: 'POST', body: input }),
+  updateAgent: (id: string, patch: Partial<AgentInput>) => api<Agent>(one(id), { method: 'PATCH', body: patch }),
+  deleteAgent: (id: string) => api<void>(one(id), { method: 'DELETE' }),
+  syncAgent: (id: string) => api<ImportResult>(`${one(id)}/sync`, { method: 'POST' }),
+  listCozeBots: (query: { page: number; pageSize: number; keyword?: string }, signal?: AbortSignal) =>
+    api<CozeBotPage>(`${base}/coze/list`, { query, signal }),
+  importCozeBot: (cozeBotId: string) =>
+    api<ImportResult>(`${base}/import/coze`, { method: 'POST', body: { cozeBotId } }),
+};

@@ -1,0 +1,40 @@
+import { createRouter, createWebHistory } from 'vue-router';
+import { useAuth } from './composables/useAuth';
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** Reachable without signing in (and signed-in users are sent home). */
+    guest?: boolean;
+    admin?: boolean;
+  }
+}
+
+export const router = createRouter({
+  history: createWebHistory(),
+  routes: [
+    { path: '/login', name: 'login', component: () => import('./pages/LoginPage.vue'), meta: { guest: true } },
+    { path: '/register', name: 'register', component: () => import('./pages/RegisterPage.vue'), meta: { guest: true } },
+    { path: '/', name: 'agents', component: () => import('./pages/AgentsPage.vue') },
+    // One route for both, so the page survives the URL gaining the new conversation's id.
+    { path: '/chat/:agentId/:conversationId?', name: 'chat', component: () => import('./pages/ChatPage.vue') },
+    { path: '/console', name: 'console', component: () => import('./pages/ConsolePage.vue'), meta: { admin: true } },
+    { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./pages/NotFoundPage.vue') },
+  ],
+});
+
+const auth = useAuth();
+
+auth.onSessionExpired(() => {
+  const current = router.currentRoute.value;
+  if (!current.meta.guest) void router.push({ name: 'login', query: { redirect: current.fullPath } });
+});
+
+router.beforeEach(async (to) => {
+  await auth.ensureLoaded();
+  if (to.meta.guest) return auth.isSignedIn.value ? { name: 'agents' } : true;
+  if (!auth.isSignedIn.value) {
+    return { name: 'login', query: to.fullPath === '/' ? {} : { redirect: to.fullPath } };
+  }
+  if (to.meta.admin && !auth.isAdmin.value) return { name: 'agents' };
+  return true;
+});
