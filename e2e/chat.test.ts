@@ -2,29 +2,17 @@
 // A user chats with the demo native agent: the answer streams in, survives a reload, and Stop
 // keeps a partial answer marked as stopped.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { launchBrowser, newPage, signIn, snapshot, startPlatform, type Platform } from './harness.ts';
+import { describe, test } from 'node:test';
+import { signIn, snapshot, useBrowserSuite } from './harness.ts';
 
 const DEMO_AGENT = 'Sandbox Assistant';
 
 describe('chat with a native agent', () => {
-  let platform: Platform;
-  let browser: Browser;
-
-  before(async () => {
-    platform = await startPlatform();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await platform?.close();
-  });
+  const { platform, withPage } = useBrowserSuite();
 
   test('the answer streams in, the URL gains the conversation, and a reload shows the history', async () => {
-    const { context, page } = await newPage(browser, platform.baseUrl);
-    try {
-      await signIn(page, platform.admin);
+    await withPage(async (page) => {
+      await signIn(page, platform().admin);
       await snapshot(page, 'agents');
       await page.getByTestId('agent-card').filter({ hasText: DEMO_AGENT }).click();
       await page.getByTestId('chat-agent-name').filter({ hasText: DEMO_AGENT }).waitFor();
@@ -84,15 +72,12 @@ describe('chat with a native agent', () => {
       await item.waitFor({ state: 'detached' });
       await page.waitForURL((url) => url.pathname === new URL(agentUrl).pathname);
       assert.equal(await page.getByTestId('message-user').count(), 0);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('Stop keeps the partial answer and shows it as stopped, also after a reload', async () => {
-    const { context, page } = await newPage(browser, platform.baseUrl);
-    try {
-      await signIn(page, platform.admin);
+    await withPage(async (page) => {
+      await signIn(page, platform().admin);
       await page.getByTestId('agent-card').filter({ hasText: DEMO_AGENT }).click();
       const input = page.getByTestId('chat-input');
       await input.fill('Take your time [slow]');
@@ -122,8 +107,6 @@ describe('chat with a native agent', () => {
       const storedText = (await stored.getByTestId('message-content').textContent())?.trim() ?? '';
       assert.match(storedText, /^Hello/);
       assert.doesNotMatch(storedText, /This is turn 1\./);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

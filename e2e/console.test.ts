@@ -1,45 +1,29 @@
 // An admin creates a native agent in the console; a user then finds it in their agent list.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { launchBrowser, newPage, signIn, snapshot, startPlatform, type Platform } from './harness.ts';
+import { describe, test } from 'node:test';
+import { signIn, snapshot, useBrowserSuite } from './harness.ts';
 
 describe('console', () => {
-  let platform: Platform;
-  let browser: Browser;
-
-  before(async () => {
-    platform = await startPlatform();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await platform?.close();
-  });
+  const { platform, withPage } = useBrowserSuite();
 
   test('a wrong password is reported next to the sign-in form', async () => {
-    const { context, page } = await newPage(browser, platform.baseUrl);
-    try {
+    await withPage(async (page) => {
       await page.goto('/');
       await page.waitForURL('**/login');
-      await page.getByTestId('login-email').fill(platform.admin.email);
+      await page.getByTestId('login-email').fill(platform().admin.email);
       await page.getByTestId('login-password').fill('not-the-password');
       await page.getByTestId('login-submit').click();
       const error = page.getByTestId('login-error');
       await error.waitFor();
       assert.ok(((await error.textContent()) ?? '').trim().length > 0);
       assert.equal(new URL(page.url()).pathname, '/login');
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('an admin creates a native agent and a newly registered user sees and chats with it', async () => {
-    const admin = await newPage(browser, platform.baseUrl);
     const name = 'Recipe Helper';
-    try {
-      const { page } = admin;
-      await signIn(page, platform.admin);
+    await withPage(async (page) => {
+      await signIn(page, platform().admin);
       await page.getByTestId('console-link').click();
       await page.getByTestId('agents-table').waitFor();
 
@@ -61,14 +45,10 @@ describe('console', () => {
       assert.equal((await row.getByTestId('provider-badge').textContent())?.trim(), 'Native');
       assert.equal(await row.getByTestId('published-toggle').isChecked(), true);
       await snapshot(page, 'console');
-    } finally {
-      await admin.context.close();
-    }
+    });
 
     // A plain user (registered through the UI) sees the agent and its opening questions.
-    const user = await newPage(browser, platform.baseUrl);
-    try {
-      const { page } = user;
+    await withPage(async (page) => {
       await page.goto('/register');
       await page.getByTestId('register-name').fill('Uma User');
       await page.getByTestId('register-email').fill('uma@agentport.test');
@@ -89,16 +69,13 @@ describe('console', () => {
       await page.goto('/console');
       await page.getByTestId('agent-grid').waitFor();
       assert.equal(new URL(page.url()).pathname, '/');
-    } finally {
-      await user.context.close();
-    }
+    });
   });
 
   test('an unpublished agent leaves the agent list, and a deleted one leaves the console', async () => {
-    const { context, page } = await newPage(browser, platform.baseUrl);
     const name = 'Short-lived Agent';
-    try {
-      await signIn(page, platform.admin);
+    await withPage(async (page) => {
+      await signIn(page, platform().admin);
       await page.goto('/console');
       await page.getByTestId('create-agent').click();
       const form = page.getByTestId('agent-form');
@@ -120,8 +97,6 @@ describe('console', () => {
       await row.getByTestId('delete-agent').click();
       await page.getByTestId('confirm-dialog').getByTestId('confirm-ok').click();
       await row.waitFor({ state: 'detached' });
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

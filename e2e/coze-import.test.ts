@@ -1,9 +1,9 @@
 // An admin imports Coze bots from the sandbox's space; users then chat with them like any agent.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { BOTS } from '@agentport/sandbox';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newPage, signIn, snapshot, startPlatform, type Platform } from './harness.ts';
+import type { Page } from 'playwright-core';
+import { signIn, snapshot, useBrowserSuite } from './harness.ts';
 
 const rowNamed = (page: Page, name: string) =>
   page.getByTestId('agent-row').filter({ has: page.getByTestId('agent-row-name').getByText(name, { exact: true }) });
@@ -13,22 +13,11 @@ const completedAnswer = (page: Page, text: string) =>
   page.locator('[data-testid="message-assistant"][data-status="completed"]').filter({ hasText: text });
 
 describe('Coze import', () => {
-  let platform: Platform;
-  let browser: Browser;
-
-  before(async () => {
-    platform = await startPlatform();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await platform?.close();
-  });
+  const { platform, withPage } = useBrowserSuite();
 
   test('an admin imports bots, they show with downloaded avatars, chat with follow-ups, and Stop works', async () => {
-    const { context, page } = await newPage(browser, platform.baseUrl);
-    try {
-      await signIn(page, platform.admin);
+    await withPage(async (page) => {
+      await signIn(page, platform().admin);
       await page.getByTestId('console-link').click();
       await page.getByTestId('import-agent').click();
       const dialog = page.getByTestId('import-dialog');
@@ -131,8 +120,6 @@ describe('Coze import', () => {
       await canceled.getByTestId('message-canceled').waitFor();
       assert.ok(((await canceled.getByTestId('message-content').textContent()) ?? '').trim().length > 0, 'the partial answer stays');
       await page.getByTestId('chat-send').waitFor();
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startSandbox } from '@agentport/sandbox';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -136,6 +137,49 @@ export async function newPage(browser: Browser, baseUrl: string): Promise<{ cont
   context.setDefaultTimeout(20_000);
   const page = await context.newPage();
   return { context, page };
+}
+
+export interface BrowserSuite {
+  /** The running platform (from inside a test or hook registered after `useBrowserSuite()`). */
+  platform(): Platform;
+  /** Runs `fn` on the page of a fresh browser context (its own session), then closes the context. */
+  withPage<T>(fn: (page: Page) => Promise<T>): Promise<T>;
+}
+
+/**
+ * For a `describe` block: starts the platform and launches the browser before its tests, and
+ * closes both after them.
+ */
+export function useBrowserSuite(): BrowserSuite {
+  let platform: Platform | undefined;
+  let browser: Browser | undefined;
+
+  before(async () => {
+    platform = await startPlatform();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await platform?.close();
+  });
+
+  const started = (): { platform: Platform; browser: Browser } => {
+    if (!platform || !browser) throw new Error('The browser suite is not running (its `before` hook failed or has not run)');
+    return { platform, browser };
+  };
+
+  return {
+    platform: () => started().platform,
+    async withPage(fn) {
+      const { platform, browser } = started();
+      const { context, page } = await newPage(browser, platform.baseUrl);
+      try {
+        return await fn(page);
+      } finally {
+        await context.close();
+      }
+    },
+  };
 }
 
 export async function signIn(page: Page, credentials: { email: string; password: string }): Promise<void> {
