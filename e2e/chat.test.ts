@@ -109,4 +109,33 @@ describe('chat with a native agent', () => {
       assert.doesNotMatch(storedText, /This is turn 1\./);
     });
   });
+
+  test('Stop from a second tab ends the answer streaming in the first', async () => {
+    await withPage(async (first) => {
+      await signIn(first, platform().admin);
+      await first.getByTestId('agent-card').filter({ hasText: DEMO_AGENT }).click();
+      await first.waitForURL(/\/chat\/[0-9a-f-]{36}$/);
+      const agentPath = new URL(first.url()).pathname;
+      const started = first.waitForResponse((r) => r.url().endsWith('/api/ai-agent/chat/completions'));
+      await first.getByTestId('chat-input').fill('Answer slowly [slow]');
+      await first.getByTestId('chat-input').press('Enter');
+      const conversationId = (await started).headers()['x-conversation-id'];
+      await first.locator('[data-testid="message-assistant"][data-status="streaming"]')
+        .getByTestId('message-content').filter({ hasText: 'Hello' }).waitFor();
+
+      // The same user, in another tab, opens the conversation while it answers and presses Stop.
+      const second = await first.context().newPage();
+      await second.goto(`${agentPath}/${conversationId}`);
+      await second.getByTestId('chat-stop').click();
+
+      const canceledIn = (page: typeof first) => page.locator('[data-testid="message-assistant"][data-status="canceled"]');
+      await canceledIn(first).getByTestId('message-canceled').waitFor();
+      const partial = (await canceledIn(first).getByTestId('message-content').textContent())?.trim() ?? '';
+      assert.match(partial, /^Hello/);
+      assert.doesNotMatch(partial, /This is turn 1\./, 'the answer was cut short');
+      await canceledIn(second).getByTestId('message-canceled').waitFor();
+      await second.getByTestId('chat-send').waitFor(); // both tabs can write again
+      await first.getByTestId('chat-send').waitFor();
+    });
+  });
 });

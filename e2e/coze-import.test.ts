@@ -122,4 +122,27 @@ describe('Coze import', () => {
       await page.getByTestId('chat-send').waitFor();
     });
   });
+
+  test('custom variables set in the console reach the Coze bot with every chat', async () => {
+    await withPage(async (page) => {
+      await signIn(page, platform().admin);
+      await page.getByTestId('console-link').click();
+      await rowNamed(page, BOTS.echo.name).getByTestId('edit-agent').click();
+      const form = page.getByTestId('agent-form');
+      await form.getByTestId('agent-form-variables').fill('missing-equals');
+      await form.getByTestId('agent-form-save').click();
+      await form.getByTestId('agent-form-error').filter({ hasText: 'name=value' }).waitFor();
+      await form.getByTestId('agent-form-variables').fill('city=Paris\nmood = sunny');
+      const saved = page.waitForResponse((r) => r.request().method() === 'PATCH' && r.status() === 200);
+      await form.getByTestId('agent-form-save').click();
+      await saved;
+
+      await page.getByTestId('nav-agents').click();
+      await cardNamed(page, BOTS.echo.name).click();
+      const input = page.getByTestId('chat-input');
+      await input.fill('Where am I?');
+      await input.press('Enter');
+      await completedAnswer(page, '[vars: city=Paris,mood=sunny]').waitFor();
+    });
+  });
 });

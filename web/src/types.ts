@@ -30,6 +30,8 @@ export interface CozeIntegration {
   botId: string;
   spaceId: string;
   syncedAt: string;
+  /** Default custom_variables sent with every chat (fill `{{vars}}` in the bot's prompt). */
+  customVariables?: Record<string, string>;
 }
 
 /** An agent as an admin manages it in the console. */
@@ -52,6 +54,8 @@ export interface AgentInput {
   openingStatement: string;
   openingQuestions: string[];
   published: boolean;
+  /** Coze agents only. */
+  customVariables: Record<string, string>;
 }
 
 export interface Conversation {

@@ -49,6 +49,8 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
     return last?.role === 'assistant' ? last : null;
   });
   const isNewConversation = computed(() => conversationId.value === null && messages.value.length === 0);
+  /** An answer runs in this conversation: streamed here, or elsewhere (another tab, before a reload). */
+  const answering = computed(() => streaming.value || lastAssistant.value?.status === 'streaming');
 
   async function loadAgent(): Promise<void> {
     agentError.value = null;
@@ -103,6 +105,8 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
       // An answer still running (e.g. after a reload mid-stream): refresh until it settles.
       if (lastAssistant.value?.status === 'streaming') {
         pollTimer = setTimeout(() => void fetchMessages(id, seq), STILL_STREAMING_POLL_MS);
+      } else if (!streaming.value) {
+        stopping.value = false;
       }
     } catch (err) {
       if (seq === openSeq) messagesError.value = errorMessage(err);
@@ -131,7 +135,7 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
   /** Sends a user message and streams the answer into the message list. */
   async function send(text: string): Promise<void> {
     const content = text.trim();
-    if (!content || streaming.value) return;
+    if (!content || answering.value) return;
     clearPoll();
     const wasNew = conversationId.value === null;
     const seq = openSeq;
@@ -193,16 +197,18 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
     await loadConversations();
   }
 
-  /** Stops the running answer: tells the server (whichever instance serves it) and drops our fetch. */
+  /**
+   * Stops the running answer: tells the server (whichever instance serves it, whichever tab started
+   * it) and drops our own fetch, if this tab is the one streaming.
+   */
   async function stop(): Promise<void> {
-    if (!streaming.value || !controller) return;
+    if (!answering.value) return;
     stopping.value = true;
-    const ownController = controller;
     const id = conversationId.value;
     const stopRequest = id
       ? api(`/api/ai-agent/conversations/${encodeURIComponent(id)}/stop`, { method: 'POST' }).catch(() => undefined)
       : Promise.resolve();
-    ownController.abort();
+    controller?.abort();
     await stopRequest;
   }
 
@@ -224,7 +230,7 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
 
   return {
     agent, agentError, conversations, conversationsError, conversationId, messages, loadingMessages,
-    messagesError, streaming, stopping, lastAssistant, isNewConversation,
+    messagesError, streaming, answering, stopping, lastAssistant, isNewConversation,
     loadAgent, loadConversations, openConversation, send, stop, deleteConversation, dispose,
   };
 }
