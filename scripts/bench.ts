@@ -1,0 +1,586 @@
+// `npm run bench`: what the platform adds to a streaming chat, and what an open stream costs.
+// Method: /work/shared/benchmarking.md (open-loop arrivals, long answers, a control arm straight to
+// the sandbox in the same run, figures as platform − direct, refuse a run whose control arm drifts).
+//
+//   npm run bench -- [--concurrency 100,300] [--rate 50] [--deltas 200] [--interval 50] [--hold 10]
+//                    [--direct-share 0.25] [--database-url postgres://user@127.0.0.1:5432/db]
+//
+// Three processes: the sandbox (stand-in Coze), the platform (server/dist/main.js) and this one, the
+// load generator. Everything listens and connects on 127.0.0.1 only. Answers are lengthened when a
+// level needs it, so that every stream of the level is open during the whole window. The platform is
+// started with scripts/bench/gc-hook.mjs preloaded: on SIGUSR2 it runs a full GC and reports its heap,
+// which is how the live memory per open stream is read (never inside the measured window).
+import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { benchAnswer, BOTS } from '@agentport/sandbox';
+import { added, armFigures, quantile, TickGrid, type ArmFigures } from './bench/analysis.js';
+import { expectedFor, runStream, type Arm, type StreamRecord, type StreamTarget } from './bench/client.js';
+import {
+  cpuSeconds, killAllChildrenNow, machineBusySeconds, openFilesLimit, rssBytes, startChild, stopAllChildren, type Child,
+} from './bench/procs.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const serverMain = path.join(repoRoot, 'server', 'dist', 'main.js');
+const ADMIN = { email: 'bench@agentport.test', password: 'bench-admin-password-1' } as const;
+const START_TIMEOUT_MS = 60_000;
+const IDLE_MS = 2_000; // quiet time before a level: idle RSS and background CPU
+const SETTLE_MS = 1_000; // after the last chat opened, before the window starts
+const DRAIN_GRACE_MS = 30_000; // streams still open this long after they should have ended are aborted
+
+// ── Options ──────────────────────────────────────────────────────────────────────────────────────
+const { values: flags } = parseArgs({
+  options: {
+    concurrency: { type: 'string', default: '100,300' },
+    rate: { type: 'string', default: '50' },
+    deltas: { type: 'string', default: '200' },
+    interval: { type: 'string', default: '50' },
+    hold: { type: 'string', default: '10' },
+    'direct-share': { type: 'string', default: '0.25' },
+    'database-url': { type: 'string' },
+    seed: { type: 'string', default: '1' },
+    'platform-node-args': { type: 'string', default: '' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (flags.help) {
+  console.log(`npm run bench -- [options]
+  --concurrency 100,300   platform streams open together, one level after another
+  --rate 50               new chats per second (both arms) until a level's streams are all open
+  --deltas 200            deltas per answer (at least; lengthened so every level holds for the window)
+  --interval 50           ms between deltas (the sandbox's shared timer)
+  --hold 10               seconds of the measured window, with all streams open
+  --direct-share 0.25     share of chats sent straight to the sandbox (the control arm)
+  --database-url URL      bench on PostgreSQL: a fresh database is created on that server and dropped after
+  --seed 1                order in which the arms interleave
+  --platform-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"   extra node flags for the platform (profiling)`);
+  process.exit(0);
+}
+
+function positive(name: string, raw: string, integer = true): number {
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new Error(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got "${raw}"`);
+  }
+  return value;
+}
+const levels = flags.concurrency.split(',').map((s) => positive('concurrency', s.trim()));
+const rate = positive('rate', flags.rate, false);
+const minDeltas = positive('deltas', flags.deltas);
+const intervalMs = positive('interval', flags.interval);
+const holdMs = positive('hold', flags.hold, false) * 1000;
+const directShare = Number(flags['direct-share']);
+if (!(directShare > 0 && directShare < 1)) throw new Error('--direct-share must be between 0 and 1 (exclusive): the control arm is required');
+const databaseUrl = flags['database-url'];
+if (databaseUrl && !['127.0.0.1', 'localhost', '[::1]'].includes(new URL(databaseUrl).hostname)) {
+  // Everything in the run is on this machine: its CPU accounting ("other") and the figures assume it.
+  throw new Error(`--database-url must point at this machine (127.0.0.1, localhost or [::1]), got ${new URL(databaseUrl).hostname}`);
+}
+if (!existsSync(serverMain)) throw new Error(`${serverMain} is missing: run \`npm run build\` first`);
+
+// ── Cleanup: children, database, data directory, whatever ends the run ───────────────────────────
+const cleanups: Array<() => Promise<void>> = [];
+const stopStreams = new AbortController();
+setMaxListeners(0, stopStreams.signal); // every open stream listens
+let cleaning: Promise<void> | null = null;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    stopStreams.abort();
+    await stopAllChildren();
+    for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => console.error(`[bench] cleanup: ${String(err)}`));
+  })();
+  return cleaning;
+}
+process.on('exit', killAllChildrenNow);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n[bench] ${signal}: stopping`);
+    const force = setTimeout(() => process.exit(130), 15_000);
+    force.unref();
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+// ── Helpers ──────────────────────────────────────────────────────────────────────────────────────
+async function api<T>(base: string, method: string, urlPath: string, body?: unknown, token?: string): Promise<T> {
+  const res = await fetch(`${base}${urlPath}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${urlPath} → ${res.status}: ${text.slice(0, 300)}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ms = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : 'n/a');
+const signedMs = (v: number): string => (Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${v.toFixed(1)} ms` : 'n/a');
+const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+
+// ── Start-up ─────────────────────────────────────────────────────────────────────────────────────
+interface Setup {
+  sandbox: Child;
+  platform: Child;
+  sandboxUrl: URL;
+  platformUrl: URL;
+  sandboxToken: string;
+  userToken: string;
+  memoryFile: string;
+  agentId: string;
+  dbLabel: string;
+}
+
+async function setUp(): Promise<Setup> {
+  let dbUrl: string | undefined;
+  let dbLabel = 'embedded PGlite';
+  if (databaseUrl) {
+    const name = `agentport_bench_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: databaseUrl });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE ${name}`);
+      const version = await admin.query<{ server_version: string }>('SHOW server_version');
+      dbLabel = `PostgreSQL ${version.rows[0]?.server_version ?? '?'} (fresh database ${name})`;
+    } finally {
+      await admin.end();
+    }
+    cleanups.push(async () => {
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    });
+    const url = new URL(databaseUrl);
+    url.pathname = `/${name}`;
+    dbUrl = url.toString();
+  }
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'agentport-bench-'));
+  cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+
+  const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), NODE_ENV: 'production' };
+  const sandboxStart = await startChild('sandbox', ['--import', 'tsx', path.join(repoRoot, 'sandbox/src/main.ts'), '--port', '0', '--quiet'],
+    baseEnv, (line) => line.startsWith('{'), START_TIMEOUT_MS);
+  const sb = JSON.parse(sandboxStart.line) as { url: string; openaiBaseUrl: string; cozeBaseUrl: string; token: string; spaceId: string };
+
+  const nodeArgs = flags['platform-node-args'].split(' ').filter(Boolean);
+  const gcHook = pathToFileURL(path.join(repoRoot, 'scripts', 'bench', 'gc-hook.mjs')).href;
+  const platformStart = await startChild('platform', ['--expose-gc', '--import', gcHook, ...nodeArgs, serverMain], {
+    ...baseEnv,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    COZE_API_BASE: sb.cozeBaseUrl,
+    COZE_API_TOKEN: sb.token,
+    COZE_SPACE_ID: sb.spaceId,
+    OPENAI_BASE_URL: sb.openaiBaseUrl,
+    OPENAI_API_KEY: 'sk-sandbox',
+    LOG_LEVEL: 'warn',
+    BENCH_MEMORY_FILE: path.join(dataDir, 'bench-memory.json'),
+    ...(dbUrl ? { DATABASE_URL: dbUrl } : {}),
+  }, (line) => line.includes('listening on'), START_TIMEOUT_MS);
+  const platformUrl = new URL(platformStart.line.slice(platformStart.line.indexOf('http')).trim());
+  const sandboxUrl = new URL(sb.url);
+  for (const url of [platformUrl, sandboxUrl]) {
+    if (url.hostname !== '127.0.0.1') throw new Error(`refusing a non-loopback address: ${url.href}`);
+  }
+
+  const base = platformUrl.origin;
+  const { token } = await api<{ token: string }>(base, 'POST', '/api/auth/login', ADMIN);
+  const imported = await api<{ agent: { id: string } }>(base, 'POST', '/console/api/ai-agent/import/coze', { cozeBotId: BOTS.bench.id }, token);
+  return {
+    sandbox: sandboxStart.child, platform: platformStart.child, sandboxUrl, platformUrl,
+    sandboxToken: sb.token, userToken: token, agentId: imported.agent.id, dbLabel,
+    memoryFile: path.join(dataDir, 'bench-memory.json'),
+  };
+}
+
+// ── One level ────────────────────────────────────────────────────────────────────────────────────
+interface CpuSample { platform: number; sandbox: number; generator: number; machine: number; at: number }
+
+function cpuSample(s: Setup): CpuSample {
+  return {
+    platform: cpuSeconds(s.platform.pid), sandbox: cpuSeconds(s.sandbox.pid), generator: cpuSeconds(process.pid),
+    machine: machineBusySeconds(), at: performance.now(),
+  };
+}
+
+interface LevelResult {
+  concurrency: number;
+  directStreams: number;
+  deltas: number;
+  lengthened: boolean;
+  windowMs: number;
+  openPlatform: number;
+  openDirect: number;
+  platform: ArmFigures;
+  direct: ArmFigures;
+  rssIdle: number;
+  rssPlateau: number;
+  heapIdle: number;
+  heapPlateau: number;
+  sandboxRssIdle: number;
+  sandboxRssPlateau: number;
+  cpu: { platform: number; sandbox: number; generator: number; other: number; background: number };
+  loopDelayP99: number;
+  tickSpreadP99: number;
+  rampMs: number;
+  invalid: string[];
+}
+
+let nextStreamId = 1;
+let gcSeq = 0;
+
+/** Asks the platform for a full GC (gc-hook.mjs) and returns its JS heap in use afterwards, and its RSS. */
+async function platformAfterGc(s: Setup): Promise<{ heapUsed: number; rss: number }> {
+  gcSeq += 1;
+  s.platform.proc.kill('SIGUSR2');
+  for (let waited = 0; waited < 10_000; waited += 50) {
+    await sleep(50);
+    try {
+      const usage = JSON.parse(readFileSync(s.memoryFile, 'utf8')) as { seq: number; heapUsed: number };
+      if (usage.seq === gcSeq) return { heapUsed: usage.heapUsed, rss: rssBytes(s.platform.pid) };
+    } catch {
+      // not written yet (or mid-write)
+    }
+  }
+  return { heapUsed: NaN, rss: rssBytes(s.platform.pid) };
+}
+
+async function setAnswer(s: Setup, deltas: number, interval: number): Promise<Record<string, string>> {
+  const vars = { bench_deltas: String(deltas), bench_interval_ms: String(interval) };
+  await api(s.platformUrl.origin, 'PATCH', `/console/api/ai-agent/${s.agentId}`, { customVariables: vars }, s.userToken);
+  return vars;
+}
+
+function targets(s: Setup, vars: Record<string, string>, agents: Record<Arm, http.Agent>): (arm: Arm, id: number) => StreamTarget {
+  return (arm, id) => {
+    const content = `bench ${id}`;
+    if (arm === 'platform') {
+      return {
+        agent: agents.platform, host: s.platformUrl.hostname, port: Number(s.platformUrl.port), path: '/api/ai-agent/chat/completions',
+        headers: { authorization: `Bearer ${s.userToken}` },
+        body: JSON.stringify({ agentId: s.agentId, messages: [{ role: 'user', content }], stream: true }),
+      };
+    }
+    return {
+      agent: agents.direct, host: s.sandboxUrl.hostname, port: Number(s.sandboxUrl.port), path: '/v3/chat',
+      headers: { authorization: `Bearer ${s.sandboxToken}` },
+      body: JSON.stringify({
+        bot_id: BOTS.bench.id, user_id: 'bench-direct', stream: true, auto_save_history: true,
+        additional_messages: [{ role: 'user', type: 'question', content, content_type: 'text' }],
+        custom_variables: vars,
+      }),
+    };
+  };
+}
+
+/** When the sandbox received each stream's /v3/chat (wall-clock ms), from its request log; the log is then cleared. */
+async function upstreamArrivals(s: Setup): Promise<Map<number, number>> {
+  const log = await api<Array<{ path: string; at: number; body: unknown }>>(s.sandboxUrl.origin, 'GET', '/__sandbox/requests');
+  await api(s.sandboxUrl.origin, 'DELETE', '/__sandbox/requests');
+  const arrivals = new Map<number, number>();
+  for (const entry of log) {
+    if (entry.path !== '/v3/chat') continue;
+    const body = entry.body as { additional_messages?: Array<{ content?: unknown }> } | null;
+    const match = /^bench (\d+)$/.exec(String(body?.additional_messages?.[0]?.content ?? ''));
+    if (match) arrivals.set(Number(match[1]), entry.at);
+  }
+  return arrivals;
+}
+
+async function runLevel(s: Setup, concurrency: number, seed: number): Promise<LevelResult> {
+  const directStreams = Math.max(1, Math.round((concurrency * directShare) / (1 - directShare)));
+  const total = concurrency + directStreams;
+  const rampMs = (total / rate) * 1000;
+  // Answers must outlast the ramp, the settling time and the window, so every stream is open during it.
+  const needed = Math.ceil((rampMs + SETTLE_MS + holdMs + 2_000) / intervalMs);
+  const deltas = Math.max(minDeltas, needed);
+  const vars = await setAnswer(s, deltas, intervalMs);
+  const expected = expectedFor(benchAnswer(deltas), deltas);
+  await api(s.sandboxUrl.origin, 'DELETE', '/__sandbox/requests');
+
+  // Arms in a random (seeded) order with exact counts: no aliasing between arrivals and the sandbox's timer.
+  const random = seededRandom(seed);
+  const arms: Arm[] = [...Array<Arm>(concurrency).fill('platform'), ...Array<Arm>(directStreams).fill('direct')];
+  for (let i = arms.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [arms[i], arms[j]] = [arms[j]!, arms[i]!];
+  }
+  const agents: Record<Arm, http.Agent> = {
+    platform: new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: total }),
+    direct: new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: total }),
+  };
+  const target = targets(s, vars, agents);
+
+  // Idle: the platform's live memory before this level's streams (after a full GC, see gc-hook.mjs),
+  // and what the machine does without us.
+  const idleHeap = (await platformAfterGc(s)).heapUsed;
+  await sleep(IDLE_MS / 2);
+  const idle0 = cpuSample(s);
+  await sleep(IDLE_MS / 2);
+  const idle1 = cpuSample(s);
+  const background = ((idle1.machine - idle0.machine) - (idle1.platform - idle0.platform) - (idle1.sandbox - idle0.sandbox)
+    - (idle1.generator - idle0.generator)) / ((idle1.at - idle0.at) / 1000);
+  const rssIdle = rssBytes(s.platform.pid);
+  const sandboxRssIdle = rssBytes(s.sandbox.pid);
+
+  // Ramp: open-loop arrivals at `rate`, until every stream of the level is open.
+  const records: StreamRecord[] = [];
+  const finished: Array<Promise<StreamRecord>> = [];
+  const levelAbort = new AbortController();
+  setMaxListeners(0, levelAbort.signal);
+  const onStop = (): void => levelAbort.abort();
+  stopStreams.signal.addEventListener('abort', onStop, { once: true });
+  const t0 = performance.now();
+  for (let i = 0; i < total && !levelAbort.signal.aborted; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    const arm = arms[i]!;
+    const id = nextStreamId++;
+    const { record, done } = runStream(id, arm, target(arm, id), expected, levelAbort.signal);
+    records.push(record);
+    finished.push(done);
+  }
+  const rampEnd = performance.now();
+  const open = (arm: Arm): number => records.filter((r) => r.arm === arm && Number.isNaN(r.end)).length;
+
+  // The measured window: all streams open.
+  await sleep(SETTLE_MS);
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  const w0 = cpuSample(s);
+  const openPlatform = open('platform');
+  const openDirect = open('direct');
+  const rss: number[] = [];
+  const sandboxRss: number[] = [];
+  const windowEnd = w0.at + holdMs;
+  for (let n = 0; n < 1_000 && performance.now() < windowEnd - 1 && !levelAbort.signal.aborted; n++) {
+    await sleep(Math.min(1_000, windowEnd - performance.now()));
+    rss.push(rssBytes(s.platform.pid));
+    sandboxRss.push(rssBytes(s.sandbox.pid));
+  }
+  const w1 = cpuSample(s);
+  loop.disable();
+  const windowMs = w1.at - w0.at;
+  // Live memory at the plateau: a full GC (gc-hook.mjs), after the window so it does not touch its figures.
+  const plateauHeap = (await platformAfterGc(s)).heapUsed;
+
+  // Let every answer end (bounded), then read when the sandbox saw each chat.
+  const deadline = setTimeout(() => levelAbort.abort(), (deltas + 2) * intervalMs + (rampEnd - t0) + DRAIN_GRACE_MS);
+  await Promise.all(finished);
+  clearTimeout(deadline);
+  stopStreams.signal.removeEventListener('abort', onStop);
+  agents.platform.destroy();
+  agents.direct.destroy();
+  const arrivals = await upstreamArrivals(s);
+
+  const grid = new TickGrid(records.filter((r) => r.arm === 'direct'), intervalMs);
+  const window: [number, number] = [w0.at, w1.at];
+  const platform = armFigures('platform', records, grid, arrivals, window);
+  const direct = armFigures('direct', records, grid, arrivals, window);
+  const secs = windowMs / 1000;
+  const used = {
+    platform: w1.platform - w0.platform, sandbox: w1.sandbox - w0.sandbox, generator: w1.generator - w0.generator,
+    machine: w1.machine - w0.machine,
+  };
+  const median = (values: number[]): number => quantile(Float64Array.from(values).sort(), 0.5);
+
+  const invalid: string[] = [];
+  const directTtftMedian = quantile(direct.ttftRaw, 0.5);
+  const directGapP99 = quantile(direct.gaps, 0.99);
+  if (direct.errors > 0) invalid.push(`${direct.errors} direct stream(s) failed`);
+  if (!(directGapP99 <= 2 * intervalMs)) invalid.push(`direct inter-chunk gap p99 ${ms(directGapP99)} > 2 × ${intervalMs} ms`);
+  if (!(directTtftMedian <= intervalMs / 2 + 75)) invalid.push(`direct TTFT median ${ms(directTtftMedian)} > ${intervalMs / 2 + 75} ms`);
+  if (openPlatform < concurrency) invalid.push(`only ${openPlatform} of ${concurrency} platform streams were open in the window`);
+  if (!(grid.spreadP99 < intervalMs * 0.5)) invalid.push(`the sandbox's ticks arrive smeared over ${ms(grid.spreadP99)} (p99)`);
+
+  return {
+    concurrency, directStreams, deltas, lengthened: deltas > minDeltas, windowMs, openPlatform, openDirect, platform, direct,
+    rssIdle, rssPlateau: median(rss), heapIdle: idleHeap, heapPlateau: plateauHeap, sandboxRssIdle, sandboxRssPlateau: median(sandboxRss),
+    cpu: {
+      platform: used.platform, sandbox: used.sandbox, generator: used.generator,
+      other: (used.machine - used.platform - used.sandbox - used.generator) / secs, background,
+    },
+    loopDelayP99: loop.percentile(99) / 1e6, tickSpreadP99: grid.spreadP99, rampMs: rampEnd - t0, invalid,
+  };
+}
+
+// ── Report ───────────────────────────────────────────────────────────────────────────────────────
+interface Derived {
+  ttftMedian: number; ttftP99: number; rawMedian: number; rawP99: number; upstreamMedian: number; latencyMedian: number;
+  latencyP99: number; gapP99: number; totalMedian: number; throughput: number; rssPerStream: number; livePerStream: number;
+  platformCpuPer1k: number; sandboxCpuPer1k: number; errors: number;
+}
+
+function derive(r: LevelResult): Derived {
+  const { platform: p, direct: d } = r;
+  const secs = r.windowMs / 1000;
+  return {
+    ttftMedian: added(p, d, (f) => f.ttft, 0.5),
+    ttftP99: added(p, d, (f) => f.ttft, 0.99),
+    rawMedian: added(p, d, (f) => f.ttftRaw, 0.5),
+    rawP99: added(p, d, (f) => f.ttftRaw, 0.99),
+    upstreamMedian: added(p, d, (f) => f.toUpstream, 0.5),
+    latencyMedian: added(p, d, (f) => f.latency, 0.5),
+    latencyP99: added(p, d, (f) => f.latency, 0.99),
+    gapP99: added(p, d, (f) => f.gaps, 0.99),
+    totalMedian: added(p, d, (f) => f.total, 0.5),
+    throughput: p.windowDeltas / secs,
+    rssPerStream: (r.rssPlateau - r.rssIdle) / Math.max(1, r.openPlatform),
+    livePerStream: (r.heapPlateau - r.heapIdle) / Math.max(1, r.openPlatform),
+    platformCpuPer1k: (r.cpu.platform / Math.max(1, p.windowDeltas)) * 1000,
+    sandboxCpuPer1k: (r.cpu.sandbox / Math.max(1, p.windowDeltas + d.windowDeltas)) * 1000,
+    errors: p.errors + d.errors,
+  };
+}
+
+function printLevel(r: LevelResult): void {
+  const { platform: p, direct: d } = r;
+  const x = derive(r);
+  const secs = r.windowMs / 1000;
+  const row = (label: string, pick: (f: ArmFigures) => Float64Array): string => {
+    const q = (f: ArmFigures, at: number): string => ms(quantile(pick(f), at)).padStart(11);
+    return `  ${label.padEnd(40)}${q(p, 0.5)}${q(p, 0.99)}   ${q(d, 0.5)}${q(d, 0.99)}   ${signedMs(added(p, d, pick, 0.5)).padStart(9)}${signedMs(added(p, d, pick, 0.99)).padStart(10)}`;
+  };
+  console.log(`
+── ${r.concurrency} platform streams (+${r.directStreams} direct) · ${r.deltas} deltas × ${intervalMs} ms${r.lengthened ? ' (lengthened to outlast the ramp)' : ''} · ramp ${(r.rampMs / 1000).toFixed(1)} s at ${rate}/s · window ${secs.toFixed(1)} s
+  open in the window: platform ${r.openPlatform}, direct ${r.openDirect}
+  errors: platform ${p.errors}/${p.streams}, direct ${d.errors}/${d.streams}${[...p.errorSamples, ...d.errorSamples].map((e) => `\n    · ${e}`).join('')}
+  ${''.padEnd(40)}${'platform'.padStart(22)}   ${'direct'.padStart(22)}   ${'added'.padStart(19)}
+  ${''.padEnd(40)}${'median'.padStart(11)}${'p99'.padStart(11)}   ${'median'.padStart(11)}${'p99'.padStart(11)}   ${'median'.padStart(9)}${'p99'.padStart(10)}
+${row('TTFT (tick wait removed)', (f) => f.ttft)}
+${row('TTFT raw (incl. 0–interval tick wait)', (f) => f.ttftRaw)}
+${row('  start → sandbox got /v3/chat', (f) => f.toUpstream)}
+${row('  start → first byte', (f) => f.firstByte)}
+${row('per-delta latency vs tick (window)', (f) => f.latency)}
+${row('inter-chunk gap (window)', (f) => f.gaps)}
+${row('total time', (f) => f.total)}
+  throughput through the platform: ${x.throughput.toFixed(0)} deltas/s (direct arm ${(d.windowDeltas / secs).toFixed(0)} deltas/s)
+  platform RSS: idle ${mb(r.rssIdle)} → plateau ${mb(r.rssPlateau)} = ${(x.rssPerStream / 1024).toFixed(1)} KB per open stream (sandbox ${mb(r.sandboxRssIdle)} → ${mb(r.sandboxRssPlateau)})
+  platform JS heap after a full GC: idle ${mb(r.heapIdle)} → plateau ${mb(r.heapPlateau)} = ${(x.livePerStream / 1024).toFixed(1)} KB live per open stream
+  CPU in the window (cores): platform ${(r.cpu.platform / secs).toFixed(2)}, sandbox ${(r.cpu.sandbox / secs).toFixed(2)}, generator ${(r.cpu.generator / secs).toFixed(2)}, other ${r.cpu.other.toFixed(2)} (idle background ${r.cpu.background.toFixed(2)}) of ${os.availableParallelism()}
+  CPU per 1,000 deltas: platform ${x.platformCpuPer1k.toFixed(3)} s relayed, sandbox ${x.sandboxCpuPer1k.toFixed(3)} s produced
+  generator event-loop delay p99 ${ms(r.loopDelayP99)}; sandbox tick burst spread p99 ${ms(r.tickSpreadP99)}
+  ${r.invalid.length ? `INVALID: measuring side saturated — ${r.invalid.join('; ')}` : 'control arm valid'}`);
+}
+
+function printTable(results: LevelResult[], s: Setup): void {
+  const valid = results.filter((r) => r.invalid.length === 0);
+  const highest = valid.reduce<LevelResult | null>((best, r) => (!best || r.concurrency > best.concurrency ? r : best), null);
+  const cells = (f: (r: LevelResult, x: Derived) => string): string => results.map((r) => ` ${f(r, derive(r))} |`).join('');
+  const head = results.map((r) => ` ${r.concurrency} streams${r.invalid.length ? ' (INVALID)' : ''} |`).join('');
+  const kb = (b: number): string => `${(b / 1024).toFixed(1)} KB`;
+  const lines = [
+    `Machine: ${os.availableParallelism()} cores (${os.cpus()[0]?.model.trim() ?? '?'}), Node ${process.version}, ${s.dbLabel}.`,
+    `Load: open-loop arrivals at ${rate}/s, answers of ≥ ${minDeltas} deltas ${intervalMs} ms apart, ${Math.round(directShare * 100)} % of chats to the sandbox directly (control arm), ${(holdMs / 1000).toFixed(0)} s window with every stream open.`,
+    '',
+    `| Figure |${head} Target (at 1,000) |`,
+    `|---|${results.map(() => '---|').join('')}---|`,
+    `| Control arm (direct) |${cells((r) => (r.invalid.length ? 'saturated' : 'valid'))} valid |`,
+    `| Errors / content mismatches |${cells((r, x) => `${x.errors} of ${r.platform.streams + r.direct.streams}`)} 0 |`,
+    `| Added TTFT, median |${cells((_, x) => signedMs(x.ttftMedian))} < 5 ms |`,
+    `| Added TTFT, p99 |${cells((_, x) => signedMs(x.ttftP99))} < 50 ms |`,
+    `| Added TTFT incl. tick wait, median / p99 |${cells((_, x) => `${signedMs(x.rawMedian)} / ${signedMs(x.rawP99)}`)} — |`,
+    `| Added time to reach upstream, median |${cells((_, x) => signedMs(x.upstreamMedian))} — |`,
+    `| Added per-delta latency, median / p99 |${cells((_, x) => `${signedMs(x.latencyMedian)} / ${signedMs(x.latencyP99)}`)} — |`,
+    `| Added inter-chunk gap, p99 |${cells((_, x) => signedMs(x.gapP99))} — |`,
+    `| Added total time, median |${cells((_, x) => signedMs(x.totalMedian))} — |`,
+    `| Deltas/s through the platform |${cells((_, x) => x.throughput.toFixed(0))} — |`,
+    `| Platform RSS growth per open stream |${cells((_, x) => kb(x.rssPerStream))} < 64 KB |`,
+    `| Platform live JS heap per open stream (after a full GC) |${cells((_, x) => kb(x.livePerStream))} < 64 KB |`,
+    `| Platform CPU s per 1,000 relayed deltas |${cells((_, x) => x.platformCpuPer1k.toFixed(3))} — |`,
+    `| Sandbox CPU s per 1,000 produced deltas |${cells((_, x) => x.sandboxCpuPer1k.toFixed(3))} — |`,
+    `| CPU cores used: platform / sandbox / generator / other |${cells((r) => {
+      const secs = r.windowMs / 1000;
+      return `${(r.cpu.platform / secs).toFixed(2)} / ${(r.cpu.sandbox / secs).toFixed(2)} / ${(r.cpu.generator / secs).toFixed(2)} / ${r.cpu.other.toFixed(2)}`;
+    })} — |`,
+    '',
+    highest
+      ? `Highest concurrency whose control arm stayed valid: ${highest.concurrency} platform streams. At 1,000 streams × ${(1000 / intervalMs).toFixed(0)} deltas/s the platform would need ≈ ${((derive(highest).platformCpuPer1k * 1000 * 1000) / intervalMs / 1000).toFixed(2)} cores at that level's CPU per delta (one Node process runs its JavaScript on one core).`
+      : 'No level had a valid control arm: the figures above measure the machine, not the platform.',
+    '"Added" = platform arm − direct arm at the same quantile. TTFT = request start → sandbox received the chat + the first delta\'s delay behind the sandbox\'s tick (the tick wait, uniform 0–interval in both arms, removed); the raw row keeps it. Total times include one forced full GC of the platform, after the window.',
+  ];
+  console.log(`\n${lines.join('\n')}`);
+}
+
+// ── Main ─────────────────────────────────────────────────────────────────────────────────────────
+async function main(): Promise<void> {
+  const maxLevel = Math.max(...levels);
+  const maxTotal = maxLevel + Math.round((maxLevel * directShare) / (1 - directShare));
+  const selfLimit = openFilesLimit('self');
+  if (selfLimit !== null && selfLimit < maxTotal + 256) {
+    console.warn(`[bench] WARNING: this process may open ${selfLimit} files but needs ≈ ${maxTotal + 256} sockets; raise \`ulimit -n\` before \`npm run bench\`.`);
+  }
+  console.log(`[bench] starting sandbox and platform (${databaseUrl ? 'PostgreSQL' : 'embedded PGlite'})…`);
+  const s = await setUp();
+  const platformLimit = openFilesLimit(s.platform.pid);
+  if (platformLimit !== null && platformLimit < 2 * maxLevel + 256) {
+    console.warn(`[bench] WARNING: the platform may open ${platformLimit} files; ${maxLevel} streams need ≈ ${2 * maxLevel + 256} (client + upstream socket each). Raise the hard \`ulimit -n\`.`);
+  }
+  console.log(`[bench] platform ${s.platformUrl.origin} (pid ${s.platform.pid}, fd limit ${platformLimit ?? '?'}), sandbox ${s.sandboxUrl.origin} (pid ${s.sandbox.pid}), ${os.availableParallelism()} cores`);
+
+  // Warm-up: JIT, connection pools, the database's first writes; not measured.
+  {
+    const vars = await setAnswer(s, 20, intervalMs);
+    const agents: Record<Arm, http.Agent> = { platform: new http.Agent({ keepAlive: true }), direct: new http.Agent({ keepAlive: true }) };
+    const target = targets(s, vars, agents);
+    const expected = expectedFor(benchAnswer(20), 20);
+    const warm: Array<Promise<StreamRecord>> = [];
+    for (let i = 0; i < 40; i++) {
+      const arm: Arm = i % 4 === 3 ? 'direct' : 'platform';
+      const id = nextStreamId++;
+      warm.push(runStream(id, arm, target(arm, id), expected, stopStreams.signal).done);
+      await sleep(25);
+    }
+    const failed = (await Promise.all(warm)).filter((r) => !r.ok);
+    agents.platform.destroy();
+    agents.direct.destroy();
+    if (failed.length) throw new Error(`warm-up chats failed: ${failed.slice(0, 3).map((r) => `${r.arm}: ${r.error ?? '?'}`).join('; ')}`);
+  }
+
+  const results: LevelResult[] = [];
+  for (const [i, concurrency] of levels.entries()) {
+    if (stopStreams.signal.aborted) break;
+    const result = await runLevel(s, concurrency, Number(flags.seed) + i);
+    results.push(result);
+    printLevel(result);
+  }
+  printTable(results, s);
+}
+
+try {
+  await main();
+  await cleanup();
+  process.exit(0);
+} catch (error) {
+  console.error(`[bench] failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  await cleanup();
+  process.exit(1);
+}

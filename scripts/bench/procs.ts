@@ -1,0 +1,118 @@
+// Child processes (started with the file-descriptor limit raised) and what /proc says about them.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+export const CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ on every mainstream kernel (`getconf CLK_TCK`)
+
+export interface Child {
+  name: string;
+  proc: ChildProcess;
+  pid: number;
+  /** The last lines it printed (for failure messages). */
+  output(): string;
+}
+
+const children = new Set<Child>();
+
+/**
+ * Starts `node <args>` through `sh -c 'ulimit -n <hard>; exec …'` (same pid after exec), so the child may
+ * open as many sockets as the hard limit allows; resolves with the first stdout line `ready` accepts.
+ */
+export async function startChild(
+  name: string, args: string[], env: NodeJS.ProcessEnv, ready: (line: string) => boolean, timeoutMs: number,
+): Promise<{ child: Child; line: string }> {
+  const script = 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"';
+  const proc = spawn('/bin/sh', ['-c', script, process.execPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const remember = (line: string): void => {
+    lines.push(line);
+    if (lines.length > 40) lines.shift();
+  };
+  const child: Child = { name, proc, pid: proc.pid ?? -1, output: () => lines.join('\n') };
+  children.add(child);
+  proc.once('exit', () => children.delete(child));
+  createInterface({ input: proc.stderr! }).on('line', remember);
+  const out = createInterface({ input: proc.stdout! });
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const timer = setTimeout(() => fail(`did not start within ${timeoutMs} ms`), timeoutMs);
+    const fail = (why: string): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      reject(new Error(`${name} ${why}:\n${child.output()}`));
+    };
+    proc.once('exit', (code, signal) => fail(`exited (${signal ?? code})`));
+    proc.once('error', (err) => fail(`could not be started: ${err.message}`));
+    out.on('line', (line) => {
+      remember(line);
+      if (done || !ready(line)) return;
+      done = true;
+      clearTimeout(timer);
+      resolve({ child, line });
+    });
+  });
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`. */
+export function stopChild(child: Child, graceMs = 5_000): Promise<void> {
+  const { proc } = child;
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const killer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+    proc.once('exit', () => {
+      clearTimeout(killer);
+      resolve();
+    });
+    proc.kill('SIGTERM');
+  });
+}
+
+export async function stopAllChildren(): Promise<void> {
+  await Promise.all([...children].map((child) => stopChild(child)));
+}
+
+/** Last resort, synchronous (process 'exit'): no child outlives the bench. */
+export function killAllChildrenNow(): void {
+  for (const child of children) child.proc.kill('SIGKILL');
+}
+
+/** utime + stime of a process, in seconds. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may contain spaces), from field 3 (state) on.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return (utime + stime) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Resident set size in bytes (VmRSS). */
+export function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  return match ? Number(match[1]) * 1024 : NaN;
+}
+
+/** Busy CPU seconds of the whole machine (all cores) from /proc/stat: everything but idle and iowait. */
+export function machineBusySeconds(): number {
+  const first = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  const values = first.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already counted in user)
+  const total = values.slice(0, 8).reduce((sum, v) => sum + (Number.isFinite(v) ? v : 0), 0);
+  const idle = (values[3] ?? 0) + (values[4] ?? 0);
+  return (total - idle) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** The soft "Max open files" of a process, or null when /proc does not say. */
+export function openFilesLimit(pid: number | 'self'): number | null {
+  try {
+    const limits = readFileSync(`/proc/${pid}/limits`, 'utf8');
+    const match = /^Max open files\s+(\d+|unlimited)/m.exec(limits);
+    if (!match) return null;
+    return match[1] === 'unlimited' ? Number.POSITIVE_INFINITY : Number(match[1]);
+  } catch {
+    return null;
+  }
+}
