@@ -41,6 +41,10 @@ for (const target of databaseTargets()) {
         signal: extra.signal as AbortSignal | undefined,
       });
     const chatRequests = () => sandbox.requests.filter((r) => r.path === '/v3/chat');
+    const cozeConversationOf = async (conversationId: string) => {
+      const [row] = await p.database.db.select().from(conversations).where(eq(conversations.id, conversationId));
+      return row!.providerConversationId!;
+    };
     const messagesOf = async (conversationId: string) =>
       (await (await p.api('GET', `/api/ai-agent/conversations/${conversationId}/messages`, { token: user.token })).json()).items;
 
@@ -59,21 +63,20 @@ for (const target of databaseTargets()) {
       assert.equal(body.user_id, user.id, 'Coze user_id is the platform user id');
       assert.equal(body.stream, true);
       assert.deepEqual(body.additional_messages.map((m: any) => [m.role, m.content]), [['user', 'Hello Coze']]);
-      assert.match(sent.query.conversation_id!, /^\d+$/, 'a Coze-issued conversation id, in the query');
+      assert.equal(sent.query.conversation_id, undefined, 'the first turn lets Coze issue the conversation');
 
       const [, answer] = await messagesOf(conversationId);
       assert.equal(answer.content, s.text);
       assert.deepEqual(answer.suggestions, s.final.suggestions);
       assert.deepEqual(answer.usage, s.final.usage);
-      const [row] = await p.database.db.select().from(conversations).where(eq(conversations.id, conversationId));
-      assert.equal(row!.providerConversationId, sent.query.conversation_id);
+      assert.match(await cozeConversationOf(conversationId), /^\d+$/, 'the Coze-issued conversation id is kept');
     });
 
     test('multi-turn: turn 2 reuses the Coze conversation, so Coze keeps the context', async () => {
       const first = await chat('echo', 'My name is Ada');
       const conversationId = first.headers.get('x-conversation-id')!;
       await readChatStream(first);
-      const cozeConversation = chatRequests().at(-1)!.query.conversation_id;
+      const cozeConversation = await cozeConversationOf(conversationId);
       const second = await readChatStream(await chat('echo', 'What is my name?', { conversationId }));
       assert.match(second.text, /Turn 2: you said "What is my name\?" \(previous: "My name is Ada"\)/);
       assert.equal(chatRequests().at(-1)!.query.conversation_id, cozeConversation);
@@ -82,12 +85,15 @@ for (const target of databaseTargets()) {
 
     test('two users never share a Coze conversation', async () => {
       const other = await p.newUser();
-      await readChatStream(await chat('echo', 'Mine'));
-      const mine = chatRequests().at(-1)!;
-      await readChatStream(await chat('echo', 'Theirs', {}, other.token));
-      const theirs = chatRequests().at(-1)!;
-      assert.notEqual(theirs.query.conversation_id, mine.query.conversation_id);
-      assert.equal((theirs.body as any).user_id, other.id);
+      const mine = await chat('echo', 'Mine');
+      await readChatStream(mine);
+      const theirs = await chat('echo', 'Theirs', {}, other.token);
+      await readChatStream(theirs);
+      assert.equal((chatRequests().at(-1)!.body as any).user_id, other.id);
+      assert.notEqual(
+        await cozeConversationOf(theirs.headers.get('x-conversation-id')!),
+        await cozeConversationOf(mine.headers.get('x-conversation-id')!),
+      );
     });
 
     test('a conversation Coze no longer knows is replaced by a fresh one, and the chat goes on', async () => {
@@ -97,9 +103,12 @@ for (const target of databaseTargets()) {
       await p.database.db.update(conversations).set({ providerConversationId: '7999999999999999999' }).where(eq(conversations.id, conversationId));
       const s = await readChatStream(await chat('echo', 'After', { conversationId }));
       assert.match(s.text, /you said "After"/);
-      const [row] = await p.database.db.select().from(conversations).where(eq(conversations.id, conversationId));
-      assert.notEqual(row!.providerConversationId, '7999999999999999999');
-      assert.equal(chatRequests().at(-1)!.query.conversation_id, row!.providerConversationId);
+      const [forgotten, fresh] = chatRequests().slice(-2);
+      assert.equal(forgotten!.query.conversation_id, '7999999999999999999');
+      assert.equal(fresh!.query.conversation_id, undefined);
+      const renewed = await cozeConversationOf(conversationId);
+      assert.match(renewed, /^\d+$/);
+      assert.notEqual(renewed, '7999999999999999999');
     });
 
     test('several answer messages in one chat are joined as paragraphs', async () => {
@@ -163,8 +172,7 @@ for (const target of databaseTargets()) {
       });
       assert.equal(answer.status, 'canceled');
       assert.ok(answer.content.length > 0);
-      const chatCreated = chatRequests().at(-1)!;
-      assert.equal((cancel.body as any).conversation_id, chatCreated.query.conversation_id);
+      assert.equal((cancel.body as any).conversation_id, await cozeConversationOf(conversationId));
       assert.match((cancel.body as any).chat_id, /^\d+$/);
     });
 

@@ -1,7 +1,7 @@
 // One answer, from the user's new message to the persisted assistant message. The route only moves
 // the deltas this yields onto the wire; everything else about the answer happens here.
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, lt } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { chatableAgent } from '../agents/agents.js';
 import type { Db } from '../db/index.js';
@@ -9,7 +9,7 @@ import {
   conversations, messages, type Agent, type Conversation, type Message, type MessageError, type MessageStatus, type Usage, type User,
 } from '../db/schema.js';
 import { HttpError, notFound } from '../http/errors.js';
-import { claimConversation, releaseLease, renewLease } from './lease.js';
+import { claimConversation, leaseUntil, releaseLease, renewLease } from './lease.js';
 import type { ChatProvider, ProviderEvent } from './providers/types.js';
 import type { AbortReason, StopSignals } from './stop-signals.js';
 
@@ -34,32 +34,34 @@ const SHUTDOWN: MessageError = { message: 'The server restarted while answering.
 export async function openChat(deps: ChatDeps, request: ChatRequest): Promise<ChatRun> {
   const { db } = deps;
   const agent = await chatableAgent(db, request.agentId, request.user.role);
+  const runId = randomUUID();
   let conversation: Conversation;
   if (request.conversationId) {
     const [found] = await db.select().from(conversations)
       .where(and(eq(conversations.id, request.conversationId), eq(conversations.userId, request.user.id)));
     if (!found) throw notFound(`No conversation with id ${request.conversationId}`);
     if (found.agentId !== agent.id) throw new HttpError(400, 'This conversation belongs to another agent', 'agent_mismatch');
-    conversation = found;
+    const claimed = await claimConversation(db, found.id, runId, deps.leaseSeconds);
+    if (!claimed) {
+      throw new HttpError(409, 'This conversation is still answering the previous message. Wait for it or stop it.', 'conversation_busy');
+    }
+    conversation = claimed;
   } else {
-    const [created] = await db.insert(conversations)
-      .values({ userId: request.user.id, agentId: agent.id, title: request.content.slice(0, TITLE_LENGTH) }).returning();
+    // A new conversation is born claimed by this run: nothing to wait for, repair or read.
+    const [created] = await db.insert(conversations).values({
+      userId: request.user.id,
+      agentId: agent.id,
+      title: request.content.slice(0, TITLE_LENGTH),
+      leaseRunId: runId,
+      leaseExpiresAt: leaseUntil(deps.leaseSeconds),
+    }).returning();
     conversation = created!;
   }
-
-  const runId = randomUUID();
-  const claimed = await claimConversation(db, conversation.id, runId, deps.leaseSeconds);
-  if (!claimed) {
-    throw new HttpError(409, 'This conversation is still answering the previous message. Wait for it or stop it.', 'conversation_busy');
-  }
-  const history = await db.select().from(messages)
-    .where(eq(messages.conversationId, claimed.id))
-    .orderBy(asc(messages.seq));
-  const [, answer] = await db.insert(messages).values([
-    { conversationId: claimed.id, role: 'user', content: request.content, status: 'completed' },
-    { conversationId: claimed.id, role: 'assistant', status: 'streaming', runId },
+  const [question, answer] = await db.insert(messages).values([
+    { conversationId: conversation.id, role: 'user', content: request.content, status: 'completed' },
+    { conversationId: conversation.id, role: 'assistant', status: 'streaming', runId },
   ]).returning();
-  return new ChatRun(deps, agent, claimed, request.user, history, request.content, answer!.id, runId);
+  return new ChatRun(deps, agent, conversation, request.user, request.content, question!.seq!, answer!.id, runId);
 }
 
 export class ChatRun {
@@ -71,14 +73,16 @@ export class ChatRun {
   error: MessageError | null = null;
   status: MessageStatus = 'streaming';
   private readonly metadata: Record<string, unknown> = {};
+  private readonly pendingWrites: Promise<unknown>[] = [];
 
   constructor(
     private readonly deps: ChatDeps,
     readonly agent: Agent,
     readonly conversation: Conversation,
     private readonly user: User,
-    private readonly history: Message[],
     private readonly message: string,
+    /** Where this run's messages start in the conversation. */
+    private readonly questionSeq: number,
     readonly messageId: string,
     private readonly runId: string,
   ) {}
@@ -101,7 +105,7 @@ export class ChatRun {
         agent: this.agent,
         conversation: this.conversation,
         user: this.user,
-        history: this.history,
+        loadHistory: () => this.loadHistory(),
         message: this.message,
         signal,
       });
@@ -138,9 +142,13 @@ export class ChatRun {
         this.usage = event.usage;
         return null;
       case 'provider-conversation':
-        this.conversation.providerConversationId = event.id;
-        await this.deps.db.update(conversations).set({ providerConversationId: event.id })
-          .where(eq(conversations.id, this.conversation.id));
+        // Saved alongside the stream (awaited before the answer is persisted), never in its way.
+        if (event.id !== this.conversation.providerConversationId) {
+          this.conversation.providerConversationId = event.id;
+          this.pendingWrites.push(this.deps.db.update(conversations).set({ providerConversationId: event.id })
+            .where(eq(conversations.id, this.conversation.id))
+            .catch((error) => this.deps.log.error({ err: error }, 'could not save the upstream conversation id')));
+        }
         return null;
       case 'provider-metadata':
         Object.assign(this.metadata, event.data);
@@ -168,8 +176,16 @@ export class ChatRun {
       .where(and(eq(messages.id, this.messageId), eq(messages.status, 'streaming')));
   }
 
+  /** The conversation's messages before this run's question. */
+  private loadHistory(): Promise<Message[]> {
+    return this.deps.db.select().from(messages)
+      .where(and(eq(messages.conversationId, this.conversation.id), lt(messages.seq, this.questionSeq)))
+      .orderBy(asc(messages.seq));
+  }
+
   private async persist(): Promise<void> {
     const { db } = this.deps;
+    await Promise.all(this.pendingWrites);
     const now = new Date();
     await db.update(messages).set({
       content: this.content,

@@ -1,6 +1,5 @@
 // The platform's one wire format for answers: OpenAI `chat.completion.chunk` server-sent events,
 // with extensions (conversation_id, message_id, delta.reasoning_content, final usage/suggestions/status).
-import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { MessageError, Usage } from '../db/schema.js';
 
@@ -52,9 +51,18 @@ export class CompletionStream {
 
   /** Waits for the socket to drain when the client reads slower than the upstream writes. */
   private async write(text: string): Promise<void> {
-    if (this.res.destroyed || this.res.writableEnded) return;
-    if (!this.res.write(text)) {
-      await Promise.race([once(this.res, 'drain'), once(this.res, 'close')]);
-    }
+    const res = this.res;
+    if (res.destroyed || res.writableEnded) return;
+    if (res.write(text)) return;
+    await new Promise<void>((resolve) => {
+      // Both listeners go when either fires, so a slow client leaves none behind.
+      const settle = () => {
+        res.off('drain', settle);
+        res.off('close', settle);
+        resolve();
+      };
+      res.on('drain', settle);
+      res.on('close', settle);
+    });
   }
 }

@@ -10,7 +10,7 @@ export const INTERRUPTED: MessageError = {
   code: 'interrupted',
 };
 
-const leaseUntil = (seconds: number) => sql`now() + make_interval(secs => ${seconds})`;
+export const leaseUntil = (seconds: number) => sql`now() + make_interval(secs => ${seconds})`;
 
 /** Takes the conversation for `runId`, or returns null when another chat holds it. */
 export async function claimConversation(db: Db, conversationId: string, runId: string, seconds: number): Promise<Conversation | null> {

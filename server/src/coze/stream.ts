@@ -180,9 +180,6 @@ export interface ReadChatStreamOptions {
   logId?: string | null;
 }
 
-const IDLE = Symbol('idle');
-const ABORTED = Symbol('aborted');
-
 /** Reads a `/v3/chat` SSE body into typed events (rules at the top of this file). */
 export async function* readCozeChatStream(
   body: ReadableStream<Uint8Array>,
@@ -196,15 +193,16 @@ export async function* readCozeChatStream(
   const parser = createParser({ onEvent: (message) => pending.push(message) });
   let sawComplete = false;
 
-  let abortWait: Promise<typeof ABORTED> | null = null;
-  let onAbort: (() => void) | null = null;
-  if (signal) {
-    abortWait = new Promise((resolve) => {
-      onAbort = () => resolve(ABORTED);
-      if (signal.aborted) resolve(ABORTED);
-      else signal.addEventListener('abort', onAbort, { once: true });
-    });
-  }
+  // An abort or a silence cancels the reader, which ends the read in progress. One listener and one
+  // re-armed timer for the whole stream: nothing is allocated per read, so a long answer holds no more
+  // memory than a short one.
+  const onAbort = () => { reader.cancel(signal?.reason).catch(() => {}); };
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  let idle = false;
+  const idleTimer = idleTimeoutMs > 0
+    ? setTimeout(() => { idle = true; reader.cancel().catch(() => {}); }, idleTimeoutMs)
+    : null;
 
   const ended = (why: string, cause?: unknown) =>
     new CozeApiError({ code: CozeTransportCode.StreamEndedEarly, cozeMsg: why, logId, retryable: false, cause });
@@ -222,24 +220,16 @@ export async function* readCozeChatStream(
         if (COMPLETE_EVENTS.has(event.event)) sawComplete = true;
       }
 
-      const read = reader.read();
-      read.catch(() => {}); // the race below may leave it behind; cancel() settles it
-      const contenders: Promise<ReadableStreamReadResult<Uint8Array> | typeof IDLE | typeof ABORTED>[] = [read];
-      let idleTimer: NodeJS.Timeout | undefined;
-      if (idleTimeoutMs > 0) contenders.push(new Promise((resolve) => (idleTimer = setTimeout(() => resolve(IDLE), idleTimeoutMs))));
-      if (abortWait) contenders.push(abortWait);
-      let result: Awaited<(typeof contenders)[number]>;
+      idleTimer?.refresh();
+      let result: ReadableStreamReadResult<Uint8Array>;
       try {
-        result = await Promise.race(contenders);
+        result = await reader.read();
       } catch (err) {
         if (signal?.aborted) throw signal.reason;
         throw ended('the connection broke mid-stream', err);
-      } finally {
-        clearTimeout(idleTimer);
       }
-
-      if (result === ABORTED) throw signal!.reason;
-      if (result === IDLE) {
+      if (signal?.aborted) throw signal.reason;
+      if (idle) {
         throw new CozeApiError({
           code: CozeTransportCode.Timeout,
           cozeMsg: `no stream event for ${idleTimeoutMs} ms`,
@@ -274,7 +264,8 @@ export async function* readCozeChatStream(
       parser.feed(decoder.decode(result.value, { stream: true }));
     }
   } finally {
-    if (onAbort) signal!.removeEventListener('abort', onAbort);
+    if (idleTimer) clearTimeout(idleTimer);
+    signal?.removeEventListener('abort', onAbort);
     // Whether we stopped early, failed or read to the end: release the body (and its socket).
     reader.cancel().catch(() => {});
   }

@@ -1,9 +1,8 @@
 // Coze agents: the new message goes to Coze's /v3/chat in the Coze conversation that belongs to this
 // platform conversation; Coze's events become neutral events. The bot's logic and memory stay in Coze.
 import type { CozeClient } from '../../coze/client.js';
-import { CozeApiError, CozeErrorCode, isAbortError } from '../../coze/errors.js';
+import { CozeApiError, CozeErrorCode, isAbortError, userMessageFor } from '../../coze/errors.js';
 import { CozeChatEventType, type CozeChatEvent, type CozeLastError } from '../../coze/stream.js';
-import { userMessageFor } from '../../coze/errors.js';
 import type { ChatInput, ChatProvider, ProviderError, ProviderEvent } from './types.js';
 
 /** What separates two answer messages of one chat, as a reader would expect between paragraphs. */
@@ -24,6 +23,8 @@ export function cozeProvider(client: CozeClient | null): ChatProvider {
 
 async function* chatWithCoze(client: CozeClient, botId: string, input: ChatInput): AsyncGenerator<ProviderEvent> {
   const { signal } = input;
+  // The Coze conversation of this platform conversation. On the first turn there is none yet: Coze
+  // issues one for the chat and every event carries it, so no separate create call delays the answer.
   let conversationId = input.conversation.providerConversationId;
   let chatId: string | null = null;
   // Stop: closing our stream is not enough for Coze, which keeps the chat running; cancel it too.
@@ -33,16 +34,12 @@ async function* chatWithCoze(client: CozeClient, botId: string, input: ChatInput
   signal.addEventListener('abort', cancel, { once: true });
   try {
     for (let attempt = 0; ; attempt++) {
-      if (!conversationId) {
-        conversationId = (await client.createConversation({ botId, signal })).id;
-        yield { type: 'provider-conversation', id: conversationId };
-      }
       const translate = new CozeTranslator();
       try {
         const events = client.streamChat({
           botId,
           userId: input.user.id,
-          conversationId,
+          conversationId: conversationId ?? undefined,
           message: input.message,
           customVariables: input.agent.thirdPartyIntegration?.coze?.customVariables,
           signal,
@@ -50,8 +47,12 @@ async function* chatWithCoze(client: CozeClient, botId: string, input: ChatInput
         for await (const event of events) {
           if (event.event === CozeChatEventType.ChatCreated) {
             chatId = event.data.id;
+            if (event.data.conversation_id !== conversationId) {
+              conversationId = event.data.conversation_id;
+              yield { type: 'provider-conversation', id: conversationId };
+            }
             if (signal.aborted) cancel(); // a Stop that came before Coze told us the chat id
-            yield { type: 'provider-metadata', data: { cozeChatId: chatId, cozeConversationId: event.data.conversation_id } };
+            yield { type: 'provider-metadata', data: { cozeChatId: chatId, cozeConversationId: conversationId } };
           }
           yield* translate.events(event);
           if (translate.finished) return;
@@ -60,7 +61,7 @@ async function* chatWithCoze(client: CozeClient, botId: string, input: ChatInput
       } catch (error) {
         // Coze no longer knows the stored conversation: start a fresh one, once, before anything streamed.
         const forgotten = error instanceof CozeApiError && error.code === CozeErrorCode.NotFound
-          && input.conversation.providerConversationId === conversationId && !translate.started && attempt === 0;
+          && conversationId !== null && chatId === null && attempt === 0;
         if (!forgotten) throw error;
         conversationId = null;
       }
@@ -75,7 +76,6 @@ async function* chatWithCoze(client: CozeClient, botId: string, input: ChatInput
 
 /** Turns Coze chat events into neutral events; stateful because answers span many deltas. */
 export class CozeTranslator {
-  started = false;
   finished = false;
   private currentAnswerId: string | null = null;
   private readonly answersWithDeltas = new Set<string>();
@@ -85,7 +85,6 @@ export class CozeTranslator {
     switch (event.event) {
       case CozeChatEventType.MessageDelta: {
         const message = event.data;
-        this.started = true;
         if (message.reasoning_content) yield { type: 'reasoning-delta', text: message.reasoning_content };
         if (message.type === 'answer' && message.content) {
           this.answersWithDeltas.add(message.id);
@@ -98,7 +97,6 @@ export class CozeTranslator {
         if (message.type === 'follow_up' && message.content) yield { type: 'suggestion', text: message.content };
         // An answer that arrived whole, without deltas (some bots and cards do that).
         if (message.type === 'answer' && message.content && !this.answersWithDeltas.has(message.id)) {
-          this.started = true;
           yield* this.answerText(message.id, message.content);
         }
         // verbose, function_call, tool_response, tool_output, knowledge: the bot's internals, never shown.

@@ -2,6 +2,7 @@
 // OpenAI-compatible endpoint (OPENAI_BASE_URL) and streamed back.
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { Message } from '../../db/schema.js';
 import type { ChatInput, ChatProvider, ProviderEvent } from './types.js';
 
 const HISTORY_LIMIT = 50;
@@ -21,7 +22,7 @@ export function nativeProvider(options: { baseUrl: string | null; apiKey: string
       try {
         const stream = await client.chat.completions.create({
           model: input.agent.model,
-          messages: toMessages(input),
+          messages: toMessages(input, await input.loadHistory()),
           stream: true,
           stream_options: { include_usage: true },
         }, { signal: input.signal });
@@ -49,10 +50,10 @@ export function nativeProvider(options: { baseUrl: string | null; apiKey: string
   };
 }
 
-function toMessages(input: ChatInput): ChatCompletionMessageParam[] {
+function toMessages(input: ChatInput, history: Message[]): ChatCompletionMessageParam[] {
   const messages: ChatCompletionMessageParam[] = [];
   if (input.agent.prompt.trim()) messages.push({ role: 'system', content: input.agent.prompt });
-  for (const message of input.history.slice(-HISTORY_LIMIT)) {
+  for (const message of history.slice(-HISTORY_LIMIT)) {
     if (message.content) messages.push({ role: message.role, content: message.content });
   }
   messages.push({ role: 'user', content: input.message });

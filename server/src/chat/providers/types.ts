@@ -20,8 +20,8 @@ export interface ChatInput {
   agent: Agent;
   conversation: Conversation;
   user: User;
-  /** Earlier completed messages of the conversation, oldest first (without the new one). */
-  history: Message[];
+  /** Earlier messages of the conversation, oldest first (without the new one); read only by providers that need it. */
+  loadHistory(): Promise<Message[]>;
   /** The new user message. */
   message: string;
   /** Aborted when the client disconnects or a Stop arrives: the provider stops its upstream at once. */
