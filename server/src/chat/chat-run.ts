@@ -27,7 +27,6 @@ export interface AnswerDelta { content?: string; reasoning_content?: string }
 
 const TITLE_LENGTH = 80;
 
-export const STOPPED: MessageError = { message: 'Stopped.', type: 'canceled', code: 'canceled' };
 const SHUTDOWN: MessageError = { message: 'The server restarted while answering. Please send your message again.', type: 'server_error', code: 'shutdown' };
 
 /** Validates, claims the conversation and stores the user message; throws an HttpError (4xx) before anything streams. */
@@ -197,7 +196,6 @@ export class ChatRun {
       providerMetadata: Object.keys(this.metadata).length ? this.metadata : null,
       updatedAt: now,
     }).where(eq(messages.id, this.messageId));
-    await db.update(conversations).set({ updatedAt: now }).where(eq(conversations.id, this.conversation.id));
     await releaseLease(db, this.conversation.id, this.runId);
   }
 }

@@ -27,8 +27,9 @@ export async function renewLease(db: Db, conversationId: string, runId: string, 
     .where(and(eq(conversations.id, conversationId), eq(conversations.leaseRunId, runId)));
 }
 
+/** Frees the conversation after an answer (and marks it as just used, for the newest-first list). */
 export async function releaseLease(db: Db, conversationId: string, runId: string): Promise<void> {
-  await db.update(conversations).set({ leaseRunId: null, leaseExpiresAt: null })
+  await db.update(conversations).set({ leaseRunId: null, leaseExpiresAt: null, updatedAt: new Date() })
     .where(and(eq(conversations.id, conversationId), eq(conversations.leaseRunId, runId)));
 }
 
