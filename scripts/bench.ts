@@ -22,7 +22,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { benchAnswer, BOTS } from '@agentport/sandbox';
+import { benchAnswer, BOTS, seededRandom } from '@agentport/sandbox';
 import { added, armFigures, quantile, TickGrid, type ArmFigures } from './bench/analysis.js';
 import { expectedFor, runStream, type Arm, type StreamRecord, type StreamTarget } from './bench/client.js';
 import {
@@ -121,17 +121,6 @@ async function api<T>(base: string, method: string, urlPath: string, body?: unkn
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${urlPath} → ${res.status}: ${text.slice(0, 300)}`);
   return (text ? JSON.parse(text) : undefined) as T;
-}
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const ms = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : 'n/a');

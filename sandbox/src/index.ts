@@ -2,7 +2,7 @@
 export { startSandbox, type Sandbox, type SandboxOptions, type RecordedRequest } from './server.js';
 export type { OAuthApp } from './context.js';
 export { BOTS, type BotDef, type BotKey, type BotVariable, type IconKind } from './bots.js';
-export { renderEvent } from './sse.js';
+export { renderEvent, seededRandom } from './sse.js';
 export { REALISTIC_STREAM } from './coze/realistic.js';
 export { benchAnswer, benchDelta, BENCH_DEFAULTS } from './bench.js';
 export { echoText, SPLIT_BYTES_ANSWER } from './coze/replies-test.js';

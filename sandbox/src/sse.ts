@@ -107,7 +107,7 @@ export function playTicked(stream: TickedStream, ticker: Ticker, out: StreamOut 
 }
 
 /** Deterministic (mulberry32), so a failing byte-split test splits the same way again. */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
