@@ -101,12 +101,15 @@ for (const target of databaseTargets()) {
       assert.ok(body.conversation_id);
     });
 
-    test('the official openai package streams from the agent (model = agent id, token = API key)', async () => {
+    test('the official openai package lists agents as models and streams from one (model = agent id, token = API key)', async () => {
       const client = new OpenAI({ baseURL: `${p.url}/api/ai-agent`, apiKey: user.token });
       const stream = await client.chat.completions.create({ model: agentId, messages: [{ role: 'user', content: 'From the SDK' }], stream: true });
       let text = '';
       for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
       assert.match(text, /You said: "From the SDK"/);
+      const models = [];
+      for await (const model of client.models.list()) models.push(model);
+      assert.ok(models.some((m) => m.id === agentId && (m as unknown as { name: string }).name === 'Native'), 'agents are listed as models');
       const bad = new OpenAI({ baseURL: `${p.url}/api/ai-agent`, apiKey: 'ap_wrong', maxRetries: 0 });
       await assert.rejects(bad.chat.completions.create({ model: agentId, messages: [{ role: 'user', content: 'x' }] }), (e: any) => e.status === 401);
     });

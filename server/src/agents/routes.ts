@@ -43,6 +43,17 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ db: Db; storage: FileStora
     return { items: rows.map(publicAgent) };
   });
 
+  // OpenAI-compatible clients and chat apps list models before chatting: here, an agent is a model.
+  app.get('/api/ai-agent/models', { onRequest: requireUser }, async () => {
+    const rows = await db.select().from(agents).where(eq(agents.published, true)).orderBy(asc(agents.name));
+    return {
+      object: 'list',
+      data: rows.map((agent) => ({
+        id: agent.id, object: 'model', created: Math.floor(agent.createdAt.getTime() / 1000), owned_by: 'agentport', name: agent.name,
+      })),
+    };
+  });
+
   app.get('/api/ai-agent/:id', { onRequest: requireUser, schema: { params: AgentId } }, async (request) => {
     const agent = await findAgent(db, request.params.id);
     if (!agent || !agent.published) throw notFound(`No agent with id ${request.params.id}`);
