@@ -1,6 +1,7 @@
 // Assembles the platform: one plugin per feature, registered here and nowhere else.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -47,6 +48,16 @@ export async function buildApp({ config, database, providers = {}, logger = true
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorateRequest('user', null);
   installErrorHandler(app);
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        // Agent avatars may live on any https host; markdown answers may show images too.
+        'img-src': ["'self'", 'data:', 'https:'],
+        // The API is same-origin; nothing else is fetched from the page.
+        'connect-src': ["'self'"],
+      },
+    },
+  });
 
   const { db } = database;
   const storage = config.storageDriver === 'database' ? databaseStorage(db) : localStorage(config.dataDir);

@@ -66,10 +66,13 @@ for (const target of databaseTargets()) {
       assert.equal((await p.api('GET', '/api/ai-agent', { token: 'ap_forged' })).status, 401);
     });
 
-    test('health answers once migrations ran', async () => {
+    test('health answers once migrations ran, with the security headers every response carries', async () => {
       const res = await p.api('GET', '/api/health');
       assert.equal(res.status, 200);
       assert.equal((await res.json()).database, target.name);
+      assert.match(res.headers.get('content-security-policy')!, /default-src 'self'.*img-src 'self' data: https:/);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(res.headers.get('x-frame-options'), 'SAMEORIGIN');
     });
   });
 }
