@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { BOTS, startSandbox, type Sandbox } from '@agentport/sandbox';
+import { LISTENER_NAME } from '../src/db/index.js';
 import { ADMIN, eventually, freshPostgresDatabase, readChatStream, readUntil } from './support.js';
 
 const baseUrl = process.env.TEST_DATABASE_URL;
@@ -111,7 +112,8 @@ if (baseUrl) {
       assert.equal(listOnB.items.find((bot: any) => bot.botId === BOTS.slow.id).imported, true);
     });
 
-    test('while A streams, a second message through B is 409; Stop through B ends A\'s stream', async () => {
+    /** Streams on A, checks B's 409, stops through B; returns what the client and the database saw. */
+    async function streamOnAStopThroughB() {
       const res = await chat(a, 'Stream on A');
       const conversationId = res.headers.get('x-conversation-id')!;
       const { reader, buffer } = await readUntil(res, (c) => Boolean(c.choices?.[0]?.delta?.content));
@@ -124,16 +126,40 @@ if (baseUrl) {
       let rest = buffer;
       const decoder = new TextDecoder();
       for (let r = await reader.read(); !r.done; r = await reader.read()) rest += decoder.decode(r.value, { stream: true });
-      assert.match(rest, /"finish_reason":"stop".*"status":"canceled"/);
-      assert.ok(rest.endsWith('data: [DONE]\n\n'));
-
       const messages = await eventually(async () => {
         const { items } = await (await call(b, 'GET', `/api/ai-agent/conversations/${conversationId}/messages`)).json();
         return items[1].status !== 'streaming' && items;
       });
-      assert.equal(messages[1].status, 'canceled');
-      assert.ok(messages[1].content.length > 0, 'partial text kept');
-      assert.equal(sandbox.requests.filter((r) => r.path === '/v3/chat/cancel').length, 1, 'Coze cancel called once');
+      return { rest, answer: messages[1], cancels: sandbox.requests.filter((r) => r.path === '/v3/chat/cancel').length };
+    }
+
+    test('while A streams, a second message through B is 409; Stop through B ends A\'s stream', async () => {
+      const { rest, answer, cancels } = await streamOnAStopThroughB();
+      assert.match(rest, /"finish_reason":"stop".*"status":"canceled"/);
+      assert.ok(rest.endsWith('data: [DONE]\n\n'));
+      assert.equal(answer.status, 'canceled');
+      assert.ok(answer.content.length > 0, 'partial text kept');
+      assert.equal(cancels, 1, 'Coze cancel called once');
+    });
+
+    test('when PostgreSQL drops the instances\' LISTEN connections, they subscribe again and Stop still works', async () => {
+      const client = new pg.Client({ connectionString: database.databaseUrl });
+      await client.connect();
+      const listeners = `select pid from pg_stat_activity where application_name = '${LISTENER_NAME}' and datname = current_database()`;
+      try {
+        const before = (await client.query(listeners)).rows.map((r) => r.pid);
+        assert.equal(before.length, 2, 'one listener per instance');
+        await client.query(`select pg_terminate_backend(pid) from (${listeners}) l`);
+        await eventually(async () => {
+          const now = (await client.query(listeners)).rows.map((r) => r.pid);
+          return now.length === 2 && now.every((pid) => !before.includes(pid));
+        });
+      } finally {
+        await client.end();
+      }
+      const { rest, answer } = await streamOnAStopThroughB();
+      assert.match(rest, /"status":"canceled"/);
+      assert.equal(answer.status, 'canceled');
     });
 
     test('an instance killed mid-answer: after the lease the conversation works on B, the old answer reads failed', async () => {

@@ -39,7 +39,6 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config }> =
     },
   }, async (request, reply) => {
     const email = normaliseEmail(request.body.email);
-    if (await findUserByEmail(db, email)) throw conflict('An account with this email already exists');
     const passwordHash = await hashPassword(request.body.password);
     const [user] = await db.insert(users)
       .values({ email, passwordHash, name: request.body.name?.trim() ?? '', role: 'user' })

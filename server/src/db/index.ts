@@ -31,6 +31,8 @@ export interface Database {
 
 const migrationsFolder = path.join(serverRoot, 'drizzle');
 const MIGRATION_LOCK = 7_215_301; // arbitrary, fixed: pg_advisory_lock key for start-up
+/** The connection that LISTENs, named so operators (and tests) can tell it apart. */
+export const LISTENER_NAME = 'agentport-listener';
 
 export async function openDatabase(options: { databaseUrl: string | null; dataDir: string }): Promise<Database> {
   return options.databaseUrl ? openPostgres(options.databaseUrl) : openEmbedded(options.dataDir);
@@ -70,19 +72,31 @@ export async function openPostgres(connectionString: string): Promise<Database> 
   // An idle client's error (e.g. the server restarted) must not crash the process.
   pool.on('error', () => {});
   const db = drizzlePg(pool, { schema });
-  let listener: pg.Client | null = null;
+  let listener: Promise<pg.Client> | null = null;
+  let closed = false;
   const handlers = new Map<string, Array<(payload: string) => void>>();
 
-  async function ensureListener(): Promise<pg.Client> {
-    if (listener) return listener;
-    const client = new pg.Client({ connectionString });
-    client.on('error', () => {});
-    await client.connect();
-    client.on('notification', (msg) => {
-      for (const handler of handlers.get(msg.channel) ?? []) handler(msg.payload ?? '');
-    });
-    listener = client;
-    return client;
+  /** One connection LISTENs for every channel; if the server drops it, a new one subscribes again. */
+  function ensureListener(): Promise<pg.Client> {
+    listener ??= (async () => {
+      const client = new pg.Client({ connectionString, application_name: LISTENER_NAME });
+      client.on('notification', (msg) => {
+        for (const handler of handlers.get(msg.channel) ?? []) handler(msg.payload ?? '');
+      });
+      client.on('error', () => {});
+      client.on('end', () => {
+        listener = null;
+        if (!closed) resubscribe();
+      });
+      await client.connect();
+      for (const channel of handlers.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      return client;
+    })();
+    listener.catch(() => { listener = null; });
+    return listener;
+  }
+  function resubscribe(): void {
+    ensureListener().catch(() => { if (!closed) setTimeout(resubscribe, 1000).unref(); });
   }
 
   return {
@@ -101,20 +115,21 @@ export async function openPostgres(connectionString: string): Promise<Database> 
       }
     },
     async listen(channel, handler) {
-      const client = await ensureListener();
       const list = handlers.get(channel);
       if (list) {
         list.push(handler);
         return;
       }
       handlers.set(channel, [handler]);
+      const client = await ensureListener();
       await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
     },
     async notify(channel, payload) {
       await db.execute(sql`select pg_notify(${channel}, ${payload})`);
     },
     async close() {
-      await listener?.end().catch(() => {});
+      closed = true;
+      await listener?.then((client) => client.end()).catch(() => {});
       await pool.end();
     },
   };
