@@ -109,7 +109,7 @@ export class ChatRun {
         signal,
       });
       for await (const event of events) {
-        const delta = await this.apply(event);
+        const delta = this.apply(event);
         if (delta) yield delta;
         if (this.error || signal.aborted) break;
       }
@@ -126,7 +126,8 @@ export class ChatRun {
     }
   }
 
-  private async apply(event: ProviderEvent): Promise<AnswerDelta | null> {
+  /** Takes one event into the answer; synchronous, as it runs for every delta. */
+  private apply(event: ProviderEvent): AnswerDelta | null {
     switch (event.type) {
       case 'text-delta':
         this.content += event.text;

@@ -30,7 +30,8 @@ export class CompletionStream {
     res.on('close', () => clearInterval(this.keepalive));
   }
 
-  delta(delta: { role?: 'assistant'; content?: string; reasoning_content?: string }): Promise<void> {
+  /** Writes one delta; returns a promise only when the client is behind and the caller must wait. */
+  delta(delta: { role?: 'assistant'; content?: string; reasoning_content?: string }): Promise<void> | undefined {
     return this.write(`${this.prefix}${JSON.stringify(delta)},"finish_reason":null}]}\n\n`);
   }
 
@@ -49,12 +50,12 @@ export class CompletionStream {
     if (!this.res.destroyed) this.res.end('data: [DONE]\n\n');
   }
 
-  /** Waits for the socket to drain when the client reads slower than the upstream writes. */
-  private async write(text: string): Promise<void> {
+  /** Writes; when the client reads slower than the upstream writes, returns a wait for the socket to drain. */
+  private write(text: string): Promise<void> | undefined {
     const res = this.res;
-    if (res.destroyed || res.writableEnded) return;
-    if (res.write(text)) return;
-    await new Promise<void>((resolve) => {
+    if (res.destroyed || res.writableEnded) return undefined;
+    if (res.write(text)) return undefined;
+    return new Promise<void>((resolve) => {
       // Both listeners go when either fires, so a slow client leaves none behind.
       const settle = () => {
         res.off('drain', settle);

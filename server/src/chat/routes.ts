@@ -94,7 +94,10 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (
     reply.hijack();
     const stream = new CompletionStream(reply.raw, ids);
     await stream.delta({ role: 'assistant', content: '' });
-    for await (const delta of run.deltas()) await stream.delta(delta);
+    for await (const delta of run.deltas()) {
+      const backpressure = stream.delta(delta);
+      if (backpressure) await backpressure;
+    }
     if (run.status === 'failed' && run.error) await stream.fail(run.error);
     else await stream.finish({ status: run.status === 'canceled' ? 'canceled' : 'completed', usage: run.usage, suggestions: run.suggestions });
   });

@@ -166,8 +166,8 @@ export function toCozeChatEvent(message: EventSourceMessage, logId: string | nul
     };
   }
   if (MESSAGE_EVENTS.has(name)) {
-    const msg = { ...record, content: typeof record.content === 'string' ? record.content : '' } as unknown as CozeMessage;
-    return { event: name as MessageEventName, data: msg };
+    if (typeof record.content !== 'string') record.content = ''; // the parsed object is ours to normalise
+    return { event: name as MessageEventName, data: record as unknown as CozeMessage };
   }
   return { event: name as ChatEventName, data: record as unknown as CozeChat };
 }
