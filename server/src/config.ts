@@ -14,7 +14,8 @@ export interface Config {
   storageDriver: 'local' | 'database';
   webDistDir: string;
   admin: { email: string; password: string } | null;
-  openai: { baseUrl: string | null; apiKey: string | null };
+  /** The OpenAI-compatible endpoint of native agents, and how long it may go silent mid-answer. */
+  openai: { baseUrl: string | null; apiKey: string | null; idleTimeoutMs: number };
   /** null when Coze is not configured: Coze features answer 503 and say what to set. */
   coze: CozeConfig | null;
   /** How long one instance reuses the Coze bot list. */
@@ -63,7 +64,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     storageDriver,
     webDistDir: path.resolve(env.WEB_DIST_DIR ?? path.join(serverRoot, '..', 'web', 'dist')),
     admin: adminEmail && adminPassword ? { email: adminEmail, password: adminPassword } : null,
-    openai: { baseUrl: env.OPENAI_BASE_URL || null, apiKey: env.OPENAI_API_KEY || null },
+    openai: { baseUrl: env.OPENAI_BASE_URL || null, apiKey: env.OPENAI_API_KEY || null, idleTimeoutMs: int(env, 'OPENAI_IDLE_TIMEOUT_MS', 60_000) },
     coze: readCozeConfig(env),
     cozeListCacheSeconds: int(env, 'COZE_LIST_CACHE_SECONDS', 60),
     bodyLimitBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024),

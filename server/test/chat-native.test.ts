@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { and, eq } from 'drizzle-orm';
 import OpenAI from 'openai';
@@ -244,6 +245,39 @@ for (const target of databaseTargets()) {
         await reopened.close();
         await sandbox.close();
         await p.close();
+      }
+    });
+  });
+}
+
+for (const target of databaseTargets()) {
+  describe(`a model that goes silent mid-answer (${target.name})`, () => {
+    test('ends the answer with a clear error after the idle time, keeping what arrived', async () => {
+      // An OpenAI-compatible upstream that sends one chunk and then nothing, without closing.
+      const open = new Set<import('node:http').ServerResponse>();
+      const upstream = createServer((_req, res) => {
+        open.add(res);
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(`data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [{ index: 0, delta: { role: 'assistant', content: 'Partial' }, finish_reason: null }] })}\n\n`);
+      });
+      await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+      const { port } = upstream.address() as import('node:net').AddressInfo;
+      const p = await startTestPlatform(target, { OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`, OPENAI_API_KEY: 'k', OPENAI_IDLE_TIMEOUT_MS: '300' });
+      try {
+        const agent = await (await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'Silent', model: 'm' } })).json();
+        const res = await p.api('POST', '/api/ai-agent/chat/completions', { token: p.adminToken, body: { agentId: agent.id, messages: [{ role: 'user', content: 'Hi' }], stream: true } });
+        const s = await readChatStream(res);
+        assert.equal(s.text, 'Partial');
+        assert.equal(s.error.code, 'upstream_timeout');
+        assert.match(s.error.message, /stopped sending/);
+        assert.ok(s.done);
+        const { items } = await (await p.api('GET', `/api/ai-agent/conversations/${res.headers.get('x-conversation-id')}/messages`, { token: p.adminToken })).json();
+        assert.equal(items[1].status, 'failed');
+        assert.equal(items[1].content, 'Partial');
+      } finally {
+        await p.close();
+        for (const res of open) res.destroy();
+        await new Promise((resolve) => upstream.close(resolve));
       }
     });
   });

@@ -7,7 +7,9 @@ import type { ChatInput, ChatProvider, ProviderEvent } from './types.js';
 
 const HISTORY_LIMIT = 50;
 
-export function nativeProvider(options: { baseUrl: string | null; apiKey: string | null }): ChatProvider {
+export interface NativeOptions { baseUrl: string | null; apiKey: string | null; idleTimeoutMs: number }
+
+export function nativeProvider(options: NativeOptions): ChatProvider {
   const client = options.baseUrl || options.apiKey
     ? new OpenAI({ baseURL: options.baseUrl ?? undefined, apiKey: options.apiKey ?? 'not-needed', maxRetries: 1, timeout: 120_000 })
     : null;
@@ -19,14 +21,19 @@ export function nativeProvider(options: { baseUrl: string | null; apiKey: string
         return;
       }
       let finished = false;
+      // The SDK's own time-out ends with the response headers; a model that goes silent mid-answer is
+      // caught here, by a timer re-armed on every chunk.
+      const silence = new AbortController();
+      const idle = setTimeout(() => silence.abort(), options.idleTimeoutMs);
       try {
         const stream = await client.chat.completions.create({
           model: input.agent.model,
           messages: toMessages(input, await input.loadHistory()),
           stream: true,
           stream_options: { include_usage: true },
-        }, { signal: input.signal });
+        }, { signal: AbortSignal.any([input.signal, silence.signal]) });
         for await (const chunk of stream) {
+          idle.refresh();
           const choice = chunk.choices[0];
           // reasoning_content is the common extension of OpenAI-compatible reasoning models.
           const delta = choice?.delta as { content?: string | null; reasoning_content?: string | null } | undefined;
@@ -39,9 +46,15 @@ export function nativeProvider(options: { baseUrl: string | null; apiKey: string
           }
         }
       } catch (error) {
-        if (input.signal.aborted || error instanceof OpenAI.APIUserAbortError) return;
+        if (input.signal.aborted) return;
+        if (silence.signal.aborted) {
+          yield { type: 'error', error: { message: `The model stopped sending for ${options.idleTimeoutMs / 1000} s; the answer was cut off.`, code: 'upstream_timeout' } };
+          return;
+        }
         yield { type: 'error', error: describe(error) };
         return;
+      } finally {
+        clearTimeout(idle);
       }
       if (!finished && !input.signal.aborted) {
         yield { type: 'error', error: { message: 'The model stopped answering before it finished (connection lost).', code: 'upstream_incomplete' } };
