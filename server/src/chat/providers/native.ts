@@ -46,17 +46,18 @@ export function nativeProvider(options: NativeOptions): ChatProvider {
           }
         }
       } catch (error) {
-        if (input.signal.aborted) return;
-        if (silence.signal.aborted) {
-          yield { type: 'error', error: { message: `The model stopped sending for ${options.idleTimeoutMs / 1000} s; the answer was cut off.`, code: 'upstream_timeout' } };
+        if (!input.signal.aborted && !silence.signal.aborted) {
+          yield { type: 'error', error: describe(error) };
           return;
         }
-        yield { type: 'error', error: describe(error) };
-        return;
       } finally {
         clearTimeout(idle);
       }
-      if (!finished && !input.signal.aborted) {
+      // An abort can end the SDK's stream quietly (no throw), so the reason is read here.
+      if (input.signal.aborted) return;
+      if (silence.signal.aborted) {
+        yield { type: 'error', error: { message: `The model stopped sending for ${options.idleTimeoutMs / 1000} s; the answer was cut off.`, code: 'upstream_timeout' } };
+      } else if (!finished) {
         yield { type: 'error', error: { message: 'The model stopped answering before it finished (connection lost).', code: 'upstream_incomplete' } };
       }
     },
