@@ -6,11 +6,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import { chatableAgent } from '../agents/agents.js';
 import type { Db } from '../db/index.js';
 import {
-  conversations, messages, type Agent, type Conversation, type Message, type MessageError, type MessageStatus, type Usage, type User,
+  conversations, messages, type Agent, type Message, type MessageError, type MessageStatus, type Usage, type User,
 } from '../db/schema.js';
 import { HttpError, notFound } from '../http/errors.js';
-import { claimConversation, leaseUntil, releaseLease, renewLease } from './lease.js';
-import type { ChatProvider, ProviderEvent } from './providers/types.js';
+import { claimConversation, interruptedAnswers, leaseUntil, releaseLease, renewLease, type ClaimTarget } from './lease.js';
+import type { ChatConversation, ChatProvider, ProviderEvent } from './providers/types.js';
 import type { AbortReason, StopSignals } from './stop-signals.js';
 
 export interface ChatDeps {
@@ -34,33 +34,40 @@ export async function openChat(deps: ChatDeps, request: ChatRequest): Promise<Ch
   const { db } = deps;
   const agent = await chatableAgent(db, request.agentId, request.user.role);
   const runId = randomUUID();
-  let conversation: Conversation;
+  let conversation: ChatConversation;
+  // What must happen before this turn's messages, folded into the statement that inserts them.
+  let before;
   if (request.conversationId) {
-    const [found] = await db.select().from(conversations)
-      .where(and(eq(conversations.id, request.conversationId), eq(conversations.userId, request.user.id)));
-    if (!found) throw notFound(`No conversation with id ${request.conversationId}`);
-    if (found.agentId !== agent.id) throw new HttpError(400, 'This conversation belongs to another agent', 'agent_mismatch');
-    const claimed = await claimConversation(db, found.id, runId, deps.leaseSeconds);
-    if (!claimed) {
-      throw new HttpError(409, 'This conversation is still answering the previous message. Wait for it or stop it.', 'conversation_busy');
-    }
-    conversation = claimed;
+    const target = { conversationId: request.conversationId, userId: request.user.id, agentId: agent.id };
+    conversation = await claimConversation(db, target, runId, deps.leaseSeconds) ?? await whyNotClaimed(db, target);
+    // Under our claim, any other answer still `streaming` was left by an instance that died.
+    before = db.$with('repaired').as(interruptedAnswers(db, conversation.id));
   } else {
     // A new conversation is born claimed by this run: nothing to wait for, repair or read.
-    const [created] = await db.insert(conversations).values({
+    conversation = { id: randomUUID(), providerConversationId: null };
+    before = db.$with('created').as(db.insert(conversations).values({
+      id: conversation.id,
       userId: request.user.id,
       agentId: agent.id,
       title: request.content.slice(0, TITLE_LENGTH),
       leaseRunId: runId,
       leaseExpiresAt: leaseUntil(deps.leaseSeconds),
-    }).returning();
-    conversation = created!;
+    }).returning({ id: conversations.id }));
   }
-  const [question, answer] = await db.insert(messages).values([
+  const [question, answer] = await db.with(before).insert(messages).values([
     { conversationId: conversation.id, role: 'user', content: request.content, status: 'completed' },
     { conversationId: conversation.id, role: 'assistant', status: 'streaming', runId },
-  ]).returning();
+  ]).returning({ id: messages.id, seq: messages.seq });
   return new ChatRun(deps, agent, conversation, request.user, request.content, question!.seq!, answer!.id, runId);
+}
+
+/** The claim failed: says why, as the client should hear it. */
+async function whyNotClaimed(db: Db, target: ClaimTarget): Promise<never> {
+  const [found] = await db.select({ agentId: conversations.agentId }).from(conversations)
+    .where(and(eq(conversations.id, target.conversationId), eq(conversations.userId, target.userId)));
+  if (!found) throw notFound(`No conversation with id ${target.conversationId}`);
+  if (found.agentId !== target.agentId) throw new HttpError(400, 'This conversation belongs to another agent', 'agent_mismatch');
+  throw new HttpError(409, 'This conversation is still answering the previous message. Wait for it or stop it.', 'conversation_busy');
 }
 
 export class ChatRun {
@@ -72,12 +79,11 @@ export class ChatRun {
   error: MessageError | null = null;
   status: MessageStatus = 'streaming';
   private readonly metadata: Record<string, unknown> = {};
-  private readonly pendingWrites: Promise<unknown>[] = [];
 
   constructor(
     private readonly deps: ChatDeps,
     readonly agent: Agent,
-    readonly conversation: Conversation,
+    readonly conversation: ChatConversation,
     private readonly user: User,
     private readonly message: string,
     /** Where this run's messages start in the conversation. */
@@ -142,13 +148,8 @@ export class ChatRun {
         this.usage = event.usage;
         return null;
       case 'provider-conversation':
-        // Saved alongside the stream (awaited before the answer is persisted), never in its way.
-        if (event.id !== this.conversation.providerConversationId) {
-          this.conversation.providerConversationId = event.id;
-          this.pendingWrites.push(this.deps.db.update(conversations).set({ providerConversationId: event.id })
-            .where(eq(conversations.id, this.conversation.id))
-            .catch((error) => this.deps.log.error({ err: error }, 'could not save the upstream conversation id')));
-        }
+        // Saved with the next checkpoint or the answer, never as a write of its own in the stream's way.
+        this.conversation.providerConversationId = event.id;
         return null;
       case 'provider-metadata':
         Object.assign(this.metadata, event.data);
@@ -171,8 +172,8 @@ export class ChatRun {
 
   private async checkpoint(): Promise<void> {
     const { db, leaseSeconds } = this.deps;
-    await renewLease(db, this.conversation.id, this.runId, leaseSeconds);
-    await db.update(messages).set({ content: this.content, reasoningContent: this.reasoning, updatedAt: new Date() })
+    const renewed = db.$with('renewed').as(renewLease(db, this.conversation.id, this.runId, leaseSeconds, this.conversation.providerConversationId));
+    await db.with(renewed).update(messages).set({ content: this.content, reasoningContent: this.reasoning, updatedAt: new Date() })
       .where(and(eq(messages.id, this.messageId), eq(messages.status, 'streaming')));
   }
 
@@ -185,9 +186,8 @@ export class ChatRun {
 
   private async persist(): Promise<void> {
     const { db } = this.deps;
-    await Promise.all(this.pendingWrites);
-    const now = new Date();
-    await db.update(messages).set({
+    const released = db.$with('released').as(releaseLease(db, this.conversation.id, this.runId, this.conversation.providerConversationId));
+    await db.with(released).update(messages).set({
       content: this.content,
       reasoningContent: this.reasoning,
       status: this.status,
@@ -195,8 +195,7 @@ export class ChatRun {
       usage: this.usage,
       suggestions: this.suggestions,
       providerMetadata: Object.keys(this.metadata).length ? this.metadata : null,
-      updatedAt: now,
+      updatedAt: new Date(),
     }).where(eq(messages.id, this.messageId));
-    await releaseLease(db, this.conversation.id, this.runId);
   }
 }

@@ -2,6 +2,9 @@
 // message into provider-neutral events; the route alone knows the client's wire format and persists.
 import type { Agent, Conversation, Message, Usage, User } from '../../db/schema.js';
 
+/** What a provider knows of the platform conversation: which it is, and its upstream counterpart. */
+export type ChatConversation = Pick<Conversation, 'id' | 'providerConversationId'>;
+
 export type ProviderEvent =
   | { type: 'text-delta'; text: string }
   | { type: 'reasoning-delta'; text: string }
@@ -18,7 +21,7 @@ export interface ProviderError { message: string; code: string; type?: string }
 
 export interface ChatInput {
   agent: Agent;
-  conversation: Conversation;
+  conversation: ChatConversation;
   user: User;
   /** Earlier messages of the conversation, oldest first (without the new one); read only by providers that need it. */
   loadHistory(): Promise<Message[]>;
