@@ -1,5 +1,5 @@
-import { and, eq } from 'drizzle-orm';
-import type { Db } from '../db/index.js';
+import { eq, or, sql } from 'drizzle-orm';
+import { preparedFor, type Db } from '../db/index.js';
 import { agents, type Agent } from '../db/schema.js';
 import { notFound } from '../http/errors.js';
 
@@ -35,10 +35,14 @@ export async function findAgent(db: Db, id: string): Promise<Agent | null> {
   return agent ?? null;
 }
 
+// Every chat asks this: prepared.
+const chatableAgentById = preparedFor((db) => db.select().from(agents)
+  .where(sql`${eq(agents.id, sql.placeholder('id'))} and ${or(eq(agents.published, true), sql`${sql.placeholder('admin')}::boolean`)}`)
+  .prepare('chatable_agent_by_id'));
+
 /** An agent a user may chat with: published, or any agent for an admin (to try it before publishing). */
 export async function chatableAgent(db: Db, id: string, role: 'admin' | 'user'): Promise<Agent> {
-  const [agent] = await db.select().from(agents)
-    .where(role === 'admin' ? eq(agents.id, id) : and(eq(agents.id, id), eq(agents.published, true)));
+  const [agent] = await chatableAgentById(db).execute({ id, admin: role === 'admin' });
   if (!agent) throw notFound(`No agent with id ${id}`);
   return agent;
 }

@@ -29,6 +29,23 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * A query prepared once per database, for the few that run on every request (the server then skips
+ * parsing and planning it: about half of such a query's time). The statement `build` returns must
+ * take its inputs as `sql.placeholder`s.
+ */
+export function preparedFor<T>(build: (db: Db) => T): (db: Db) => T {
+  const prepared = new WeakMap<Db, T>();
+  return (db) => {
+    let statement = prepared.get(db);
+    if (!statement) {
+      statement = build(db);
+      prepared.set(db, statement);
+    }
+    return statement;
+  };
+}
+
 const migrationsFolder = path.join(serverRoot, 'drizzle');
 const MIGRATION_LOCK = 7_215_301; // arbitrary, fixed: pg_advisory_lock key for start-up
 /** The connection that LISTENs, named so operators (and tests) can tell it apart. */
