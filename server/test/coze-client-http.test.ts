@@ -2,6 +2,7 @@
 // bodies, HTTP errors, retries, time-outs, aborts, OAuth JWT, icons.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
 import { CozeClient } from '../src/coze/client.js';
@@ -15,6 +16,7 @@ import {
   testConfig,
   type LocalServer,
 } from './coze-client-support.js';
+import { eventually } from './support.js';
 
 const sse = (event: string, data: unknown) => `event:${event}\ndata:${JSON.stringify(data)}\n\n`;
 const chatData = (status: string) => ({ id: 'c1', conversation_id: '7001', bot_id: 'b1', status });
@@ -142,6 +144,27 @@ describe('Coze client: errors and transport', () => {
       });
       assert.equal(second?.url, '/v3/chat');
       assert.equal('custom_variables' in JSON.parse(second!.body), false);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a finished chat hands its connection to the next chat (no new connection, or TLS handshake, per chat)', async () => {
+    const ports: number[] = [];
+    const server = await startLocalServer((req, res) => {
+      ports.push(req.socket.remotePort!);
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(sse('conversation.chat.completed', chatData('completed')) + 'event:done\ndata:"[DONE]"\n\n');
+    });
+    try {
+      const client = new CozeClient(testConfig(server.url));
+      const freeSocket = async () => Object.keys(http.globalAgent.freeSockets).some((name) => name.includes(new URL(server.url).port));
+      for (const message of ['one', 'two', 'three']) {
+        assert.deepEqual((await collect(client.streamChat({ botId: 'b1', userId: 'u1', message }))).map((e) => e.event), ['conversation.chat.completed', 'done']);
+        await eventually(freeSocket);
+      }
+      assert.equal(ports.length, 3);
+      assert.equal(new Set(ports).size, 1, `one connection for three chats, got ${ports.join(', ')}`);
     } finally {
       await server.close();
     }

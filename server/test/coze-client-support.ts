@@ -1,6 +1,7 @@
 // Helpers for the Coze client tests: a throw-away local HTTP server and a config pointing at it.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import type { CozeConfig } from '../src/coze/config.js';
 import type { CozeChatEvent } from '../src/coze/stream.js';
 
@@ -84,15 +85,23 @@ export function answerText(events: CozeChatEvent[]): string {
     .join('');
 }
 
-/** A ReadableStream that hands out the given chunks, one per read. */
-export function chunkedStream(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
-  let i = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (i < chunks.length) controller.enqueue(chunks[i++]!);
-      else controller.close();
+/** A body that hands out the given chunks, one per read. */
+export function chunkedStream(chunks: Uint8Array[]): Readable {
+  return Readable.from(chunks);
+}
+
+/** A body that has sent `first` and then stays open; `destroyed` tells whether the reader let go of it. */
+export function openBody(first: Uint8Array): { body: Readable; destroyed: () => boolean } {
+  let destroyed = false;
+  const body = new Readable({
+    read() {},
+    destroy(err, callback) {
+      destroyed = true;
+      callback(err);
     },
   });
+  body.push(first);
+  return { body, destroyed: () => destroyed };
 }
 
 export function splitEvery(bytes: Uint8Array, size: number): Uint8Array[] {

@@ -1,5 +1,6 @@
 // The Coze client's pure parts: configuration, errors, and the chat stream reader fed from memory.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,7 +8,7 @@ import { describe, test } from 'node:test';
 import { oauthAudienceFor, readCozeConfig } from '../src/coze/config.js';
 import { CozeApiError, CozeTransportCode, isAbortError, redactSecrets } from '../src/coze/errors.js';
 import { readCozeChatStream, type CozeChatEvent } from '../src/coze/stream.js';
-import { answerText, chunkedStream, collect, rejectsWith, splitEvery } from './coze-client-support.js';
+import { answerText, chunkedStream, collect, openBody, rejectsWith, splitEvery } from './coze-client-support.js';
 
 const PEM = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';
 
@@ -194,16 +195,8 @@ describe('readCozeChatStream', () => {
     assert.equal(events[0].data.content, '');
   });
 
-  test('silence past the idle time-out throws Timeout and cancels the body', async () => {
-    let cancelled = false;
-    const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(enc.encode(sse('conversation.chat.created', chat('created'))));
-      },
-      cancel() {
-        cancelled = true;
-      },
-    });
+  test('silence past the idle time-out throws Timeout and destroys the body', async () => {
+    const { body, destroyed } = openBody(enc.encode(sse('conversation.chat.created', chat('created'))));
     const seen: string[] = [];
     await rejectsWith<CozeApiError>(
       (async () => {
@@ -215,19 +208,11 @@ describe('readCozeChatStream', () => {
       },
     );
     assert.deepEqual(seen, ['conversation.chat.created']);
-    assert.ok(cancelled, 'body cancelled');
+    assert.ok(destroyed(), 'body destroyed');
   });
 
-  test('an abort throws an AbortError at once and cancels the body', async () => {
-    let cancelled = false;
-    const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(enc.encode(sse('conversation.chat.created', chat('created'))));
-      },
-      cancel() {
-        cancelled = true;
-      },
-    });
+  test('an abort throws an AbortError at once and destroys the body', async () => {
+    const { body, destroyed } = openBody(enc.encode(sse('conversation.chat.created', chat('created'))));
     const controller = new AbortController();
     await rejectsWith(
       (async () => {
@@ -237,7 +222,7 @@ describe('readCozeChatStream', () => {
       })(),
       (err) => assert.ok(isAbortError(err)),
     );
-    assert.ok(cancelled, 'body cancelled');
+    assert.ok(destroyed(), 'body destroyed');
   });
 
   test('after an abort, not even an already-buffered event is yielded', async () => {
@@ -249,30 +234,28 @@ describe('readCozeChatStream', () => {
     await rejectsWith(iterator.next(), (err) => assert.ok(isAbortError(err)));
   });
 
-  test('breaking out of the loop cancels the body', async () => {
-    let cancelled = false;
-    const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(enc.encode(sse('conversation.chat.created', chat('created'))));
-      },
-      cancel() {
-        cancelled = true;
-      },
-    });
+  test('breaking out of the loop destroys the body', async () => {
+    const { body, destroyed } = openBody(enc.encode(sse('conversation.chat.created', chat('created'))));
     for await (const e of readCozeChatStream(body)) {
       assert.equal(e.event, 'conversation.chat.created');
       break;
     }
-    assert.ok(cancelled);
+    assert.ok(destroyed());
+  });
+
+  test('after done, the rest of the body is read to its end (its connection can be reused), not cut off', async () => {
+    const { body } = openBody(enc.encode(sse('conversation.chat.completed', chat('completed')) + sse('done', '"[DONE]"')));
+    assert.deepEqual(names(await collect(readCozeChatStream(body))), ['conversation.chat.completed', 'done']);
+    const closed = once(body, 'close');
+    body.push(enc.encode(': trailing bytes\n\n'));
+    body.push(null);
+    await closed;
+    assert.equal(body.readableEnded, true, 'read to its end before it closed');
   });
 
   test('a body that errors mid-stream becomes StreamEndedEarly, never a silent end', async () => {
-    const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(enc.encode(sse('conversation.message.delta', delta('a'))));
-        controller.error(new TypeError('terminated'));
-      },
-    });
+    const { body } = openBody(enc.encode(sse('conversation.message.delta', delta('a'))));
+    body.destroy(new Error('aborted'));
     await rejectsWith<CozeApiError>(collect(readCozeChatStream(body)), (err) => assert.equal(err.code, CozeTransportCode.StreamEndedEarly));
   });
 });

@@ -2,7 +2,8 @@
 // conversation, stream a chat, cancel it, download a bot's avatar. Wire facts: docs coze-openapi.md.
 import type { CozeBotListApi, CozeConfig } from './config.js';
 import { CozeApiError, CozeErrorCode, CozeTransportCode } from './errors.js';
-import { CallControl, CozeTransport, parseEnvelope, streamHeaders, transportError, type CozeLogger } from './http.js';
+import type { IncomingMessage } from 'node:http';
+import { CallControl, CozeTransport, parseEnvelope, postForStream, readText, streamHeaders, transportError, type CozeLogger } from './http.js';
 import { downloadIcon, type IconDownloadOptions } from './icon.js';
 import { createTokenSource, type CozeTokenSource } from './oauth.js';
 import { readCozeChatStream, type CozeChatEvent } from './stream.js';
@@ -213,27 +214,28 @@ export class CozeClient {
     const ctl = new CallControl(p.signal);
     try {
       const { res, logId } = await this.#openChat(url, JSON.stringify(body), ctl, p.signal);
-      yield* readCozeChatStream(res.body!, { idleTimeoutMs: this.#config.idleTimeoutMs, signal: p.signal, logId });
+      yield* readCozeChatStream(res, { idleTimeoutMs: this.#config.idleTimeoutMs, signal: p.signal, logId });
     } finally {
-      ctl.close();
+      ctl.detach(); // the reader has let go of the body: drained for reuse after `done`, else destroyed
     }
   }
 
   /** Sends the chat request; resolves once an event stream has started, else throws what Coze said. */
-  async #openChat(url: string, body: string, ctl: CallControl, signal?: AbortSignal): Promise<{ res: Response; logId: string | null }> {
+  async #openChat(url: string, body: string, ctl: CallControl, signal?: AbortSignal): Promise<{ res: IncomingMessage; logId: string | null }> {
     for (let authRenewed = false; ; ) {
       const token = await this.#tokens.getToken(signal);
       ctl.arm(this.#config.connectTimeoutMs);
-      let res: Response;
+      let res: IncomingMessage;
       try {
-        res = await this.#fetch(url, { method: 'POST', headers: streamHeaders(token), body, signal: ctl.signal });
+        res = await postForStream(url, streamHeaders(token), body, ctl.signal);
       } catch (err) {
         throw transportError(err, ctl, 'connect', null, false);
       }
       ctl.disarm();
-      const logId = res.headers.get('x-tt-logid');
-      const contentType = (res.headers.get('content-type') ?? '').toLowerCase();
-      if (res.ok && res.body && !contentType.includes('json')) return { res, logId };
+      const logId = headerValue(res, 'x-tt-logid');
+      const contentType = (headerValue(res, 'content-type') ?? '').toLowerCase();
+      const status = res.statusCode ?? 0;
+      if (status >= 200 && status < 300 && !contentType.includes('json')) return { res, logId };
       const err = await this.#chatRefusal(res, logId, token, ctl);
       if (err.code === CozeErrorCode.AuthInvalid && this.#tokens.renewable && !authRenewed) {
         this.#tokens.invalidate(token);
@@ -245,11 +247,12 @@ export class CozeClient {
   }
 
   /** A `/v3/chat` answer that is not an event stream → the CozeApiError it amounts to. */
-  async #chatRefusal(res: Response, logId: string | null, token: string, ctl: CallControl): Promise<CozeApiError> {
+  async #chatRefusal(res: IncomingMessage, logId: string | null, token: string, ctl: CallControl): Promise<CozeApiError> {
     ctl.arm(this.#config.idleTimeoutMs);
+    const status = { status: res.statusCode ?? 0, statusText: res.statusMessage ?? '' };
     let text: string;
     try {
-      text = await res.text();
+      text = await readText(res);
     } catch (err) {
       const mapped = transportError(err, ctl, 'read', logId, false);
       if (mapped instanceof CozeApiError) return mapped;
@@ -258,13 +261,13 @@ export class CozeClient {
       ctl.disarm();
     }
     try {
-      parseEnvelope(text, res, logId, token);
+      parseEnvelope(text, status, logId, token);
     } catch (err) {
       if (err instanceof CozeApiError) return err;
       throw err;
     }
     // `{code: 0}` where a stream was due.
-    return new CozeApiError({ code: CozeTransportCode.BadResponse, cozeMsg: 'expected an event stream, got a JSON body', httpStatus: res.status, logId, retryable: false });
+    return new CozeApiError({ code: CozeTransportCode.BadResponse, cozeMsg: 'expected an event stream, got a JSON body', httpStatus: status.status, logId, retryable: false });
   }
 
   /**
@@ -294,6 +297,11 @@ export class CozeClient {
 export function isEndpointUnavailable(err: CozeApiError): boolean {
   if (err.code < 0 && err.httpStatus !== null && [404, 405, 501].includes(err.httpStatus)) return true;
   return err.code > 0 && /unsupported|not supported|not implemented|no such (?:api|route|path)|unknown (?:api|route|path)/i.test(err.cozeMsg);
+}
+
+function headerValue(res: IncomingMessage, name: string): string | null {
+  const value = res.headers[name];
+  return (Array.isArray(value) ? value[0] : value) ?? null;
 }
 
 type Raw = Record<string, unknown>;

@@ -11,10 +11,11 @@
 // - a body that ends (or breaks) before any terminal event throws CozeApiError code -3
 //   (StreamEndedEarly) — never a silent end;
 // - silence longer than `idleTimeoutMs` throws CozeApiError code -2 (Timeout, not retryable);
-// - an aborted `signal` cancels the body at once and throws the signal's reason (a DOMException
+// - an aborted `signal` destroys the body at once and throws the signal's reason (a DOMException
 //   named AbortError unless the caller aborted with its own reason; see isAbortError()).
-// Whatever way the iteration ends — including a consumer's `break` — the body is cancelled, which
-// releases the socket.
+// Whatever way the iteration ends — including a consumer's `break` — the body is let go of: read to
+// its end after `done` (so its keep-alive connection serves the next chat), destroyed otherwise.
+import type { Readable } from 'node:stream';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { CozeApiError, CozeTransportCode } from './errors.js';
 
@@ -180,32 +181,38 @@ export interface ReadChatStreamOptions {
   logId?: string | null;
 }
 
+/** Longest wait for the rest of a finished chat's body, so that its connection can serve the next chat. */
+const DRAIN_MS = 5_000;
+
 /** Reads a `/v3/chat` SSE body into typed events (rules at the top of this file). */
 export async function* readCozeChatStream(
-  body: ReadableStream<Uint8Array>,
+  body: Readable,
   options: ReadChatStreamOptions = {},
 ): AsyncGenerator<CozeChatEvent, void, undefined> {
   const { idleTimeoutMs = 0, signal } = options;
   const logId = options.logId ?? null;
-  const reader = body.getReader();
+  const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
   const decoder = new TextDecoder('utf-8');
   const pending: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (message) => pending.push(message) });
   let sawComplete = false;
+  let finished = false;
 
-  // An abort or a silence cancels the reader, which ends the read in progress. One listener and one
+  // An abort or a silence destroys the body, which ends the read in progress. One listener and one
   // re-armed timer for the whole stream: nothing is allocated per read, so a long answer holds no more
   // memory than a short one.
-  const onAbort = () => { reader.cancel(signal?.reason).catch(() => {}); };
+  const onAbort = () => { body.destroy(); };
   if (signal?.aborted) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });
   let idle = false;
   const idleTimer = idleTimeoutMs > 0
-    ? setTimeout(() => { idle = true; reader.cancel().catch(() => {}); }, idleTimeoutMs)
+    ? setTimeout(() => { idle = true; body.destroy(); }, idleTimeoutMs)
     : null;
 
   const ended = (why: string, cause?: unknown) =>
     new CozeApiError({ code: CozeTransportCode.StreamEndedEarly, cozeMsg: why, logId, retryable: false, cause });
+  const timedOut = () =>
+    new CozeApiError({ code: CozeTransportCode.Timeout, cozeMsg: `no stream event for ${idleTimeoutMs} ms`, logId, retryable: false });
 
   try {
     for (;;) {
@@ -214,6 +221,7 @@ export async function* readCozeChatStream(
         if (signal?.aborted) throw signal.reason; // not one more event after an abort, even a buffered one
         const event = toCozeChatEvent(pending.shift()!, logId);
         yield event;
+        if (event.event === 'done') finished = true;
         if (event.event === 'done' || event.event === 'error' || event.event === CozeChatEventType.ChatFailed) {
           return;
         }
@@ -221,23 +229,18 @@ export async function* readCozeChatStream(
       }
 
       idleTimer?.refresh();
-      let result: ReadableStreamReadResult<Uint8Array>;
+      let result: IteratorResult<Uint8Array>;
       try {
-        result = await reader.read();
+        result = await chunks.next();
       } catch (err) {
         if (signal?.aborted) throw signal.reason;
+        if (idle) throw timedOut();
         throw ended('the connection broke mid-stream', err);
       }
       if (signal?.aborted) throw signal.reason;
-      if (idle) {
-        throw new CozeApiError({
-          code: CozeTransportCode.Timeout,
-          cozeMsg: `no stream event for ${idleTimeoutMs} ms`,
-          logId,
-          retryable: false,
-        });
-      }
+      if (idle) throw timedOut();
       if (result.done) {
+        finished = true;
         // Flush a last event the server did not close with a blank line.
         const tail = decoder.decode();
         if (tail) parser.feed(tail);
@@ -253,7 +256,7 @@ export async function* readCozeChatStream(
             if (signal?.aborted) throw signal.reason;
             yield event;
             if (event.event === 'done' || event.event === 'error' || event.event === CozeChatEventType.ChatFailed) {
-                  return;
+              return;
             }
             if (COMPLETE_EVENTS.has(event.event)) sawComplete = true;
           }
@@ -266,7 +269,22 @@ export async function* readCozeChatStream(
   } finally {
     if (idleTimer) clearTimeout(idleTimer);
     signal?.removeEventListener('abort', onAbort);
-    // Whether we stopped early, failed or read to the end: release the body (and its socket).
-    reader.cancel().catch(() => {});
+    if (finished) drain(body, chunks);
+    else body.destroy(); // stopped early or failed: drop the body and its connection
   }
+}
+
+/** A finished chat's body: read what is left of it in the background, so its connection goes back to the pool. */
+function drain(body: Readable, chunks: AsyncIterator<Uint8Array>): void {
+  if (body.readableEnded || body.destroyed) return;
+  const timer = setTimeout(() => body.destroy(), DRAIN_MS).unref();
+  void (async () => {
+    try {
+      while (!(await chunks.next()).done) { /* discarded */ }
+    } catch {
+      // destroyed, or the connection broke: either way it is not reused
+    } finally {
+      clearTimeout(timer);
+    }
+  })();
 }
