@@ -468,6 +468,7 @@ ${row('TTFT (tick wait removed)', (f) => f.ttft)}
 ${row('TTFT raw (incl. 0–interval tick wait)', (f) => f.ttftRaw)}
 ${row('  start → sandbox got /v3/chat', (f) => f.toUpstream)}
 ${row('  start → first byte', (f) => f.firstByte)}
+${row('  first delta: latency vs its tick', (f) => f.firstLatency)}
 ${row('per-delta latency vs tick (window)', (f) => f.latency)}
 ${row('inter-chunk gap (window)', (f) => f.gaps)}
 ${row('total time', (f) => f.total)}

@@ -81,6 +81,8 @@ export interface ArmFigures {
   toUpstream: Float64Array;
   /** Request start → first byte of the body. */
   firstByte: Float64Array;
+  /** The first delta's relay latency against its tick (the second part of `ttft`). */
+  firstLatency: Float64Array;
   /** Gaps between consecutive deltas of a stream, inside the window. */
   gaps: Float64Array;
   /** Per-delta relay latency against the tick reference, inside the window. */
@@ -98,6 +100,7 @@ export function armFigures(
   const ttft: number[] = [];
   const toUpstream: number[] = [];
   const firstByte: number[] = [];
+  const firstLatency: number[] = [];
   const gaps: number[] = [];
   const latency: number[] = [];
   const total: number[] = [];
@@ -117,6 +120,7 @@ export function armFigures(
     if (r.count > 0) {
       const first = r.times[0]!;
       ttftRaw.push(first - r.start);
+      firstLatency.push(grid.latency(first));
       ttft.push(up + grid.latency(first));
     }
     if (r.ok) total.push(r.end - r.start);
@@ -130,7 +134,7 @@ export function armFigures(
   }
   return {
     arm, streams: mine.length, errors, errorSamples, windowDeltas,
-    ttftRaw: sorted(ttftRaw), ttft: sorted(ttft), toUpstream: sorted(toUpstream), firstByte: sorted(firstByte),
+    ttftRaw: sorted(ttftRaw), ttft: sorted(ttft), toUpstream: sorted(toUpstream), firstByte: sorted(firstByte), firstLatency: sorted(firstLatency),
     gaps: sorted(gaps), latency: sorted(latency), total: sorted(total),
   };
 }
