@@ -122,7 +122,7 @@ export const BOTS = {
   brokenIcon: bot(scripted('echo', 'Broken Icon', 'Echo bot whose avatar URL answers HTTP 500.', { icon: 'broken' })),
   htmlIcon: bot(scripted('echo', 'HTML Icon', 'Echo bot whose avatar URL answers a text/html page.', { icon: 'html' })),
   hugeIcon: bot(scripted('echo', 'Huge Icon', 'Echo bot whose avatar is a valid PNG over 3 MB.', { icon: 'huge' })),
-  bench: bot(scripted('bench', 'Bench', '200 deltas 50 ms apart from one shared timer; custom_variables bench_deltas / bench_interval_ms override.')),
+  bench: bot(scripted('bench', 'Bench', '200 deltas 50 ms apart from one shared timer; custom_variables bench_deltas / bench_interval_ms / bench_pacing (spread | burst) override.')),
 } as const satisfies Record<string, BotDef>;
 
 export type BotKey = keyof typeof BOTS;

@@ -81,7 +81,7 @@ export async function chatCompletions(ctx: RequestContext): Promise<void> {
 
   if (bench) {
     const rendered = [0, 1, 2, 3].map((i) => chunk({ content: benchDelta(i) }));
-    const ticker = ctx.core.tickers.get(bench.intervalMs);
+    const ticker = ctx.core.tickers.get(bench.intervalMs, bench.pacing);
     await playTicked({ head, deltaCount: bench.deltas, delta: (i) => rendered[i % 4]!, tail }, ticker, out, abort.signal);
   } else {
     const slow = last.includes('[slow]');

@@ -1,5 +1,6 @@
 // The HTTP server: records every request, answers the control endpoints, dispatches the routes.
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { OAuthApp, RequestContext, SandboxCore } from './context.js';
@@ -27,6 +28,7 @@ export interface RecordedRequest {
   query: Record<string, string>;
   headers: Record<string, string>;
   body: unknown;
+  /** When the request had arrived whole: wall-clock ms, to a fraction of a ms. */
   at: number;
 }
 
@@ -148,7 +150,7 @@ async function handle(
   const { body, malformed } = await readBody(req);
   const query = Object.fromEntries(url.searchParams);
   const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
-  record({ method: req.method ?? 'GET', path: url.pathname, query, headers, body, at: Date.now() });
+  record({ method: req.method ?? 'GET', path: url.pathname, query, headers, body, at: performance.timeOrigin + performance.now() });
 
   for (const route of ROUTES) {
     const match = route.pattern.exec(url.pathname);

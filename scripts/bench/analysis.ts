@@ -14,12 +14,32 @@ function sorted(values: number[]): Float64Array {
   return Float64Array.from(values.filter((v) => Number.isFinite(v))).sort();
 }
 
+/** When a delta was due, which tells its relay latency; it depends on the sandbox's pacing. */
+export interface DeltaReference {
+  /** Delta `index` of `record`: arrival minus when it was due (ms); NaN when unknown. `toUpstream`: request start → the sandbox got it. */
+  latency(record: StreamRecord, index: number, toUpstream: number): number;
+}
+
 /**
- * The sandbox's shared timer as the generator sees it: the direct arm's deltas arrive in one burst per
- * tick. Each burst's median arrival is that tick's reference; a delta's relay latency is its arrival
- * minus the reference of its tick. This takes the timer's 0–interval wait out of time-to-first-token.
+ * `spread` pacing: each stream's deltas are due one interval apart from one interval after the
+ * sandbox got its request (less up to the timer's 2 ms step), so a delta's latency is its arrival
+ * minus that.
  */
-export class TickGrid {
+export class StreamSchedule implements DeltaReference {
+  constructor(private readonly intervalMs: number) {}
+
+  latency(record: StreamRecord, index: number, toUpstream: number): number {
+    return record.times[index]! - record.start - toUpstream - (index + 1) * this.intervalMs;
+  }
+}
+
+/**
+ * `burst` pacing, the sandbox's shared tick as the generator sees it: the direct arm's deltas arrive in
+ * one burst per tick. Each burst's median arrival is that tick's reference; a delta's relay latency is
+ * its arrival minus the reference of its tick. This takes the timer's 0–interval wait out of
+ * time-to-first-token.
+ */
+export class TickGrid implements DeltaReference {
   private readonly starts: Float64Array;
   private readonly refs: Float64Array;
   readonly spreadP99: number;
@@ -53,8 +73,12 @@ export class TickGrid {
     this.spreadP99 = quantile(sorted(spreads), 0.99);
   }
 
+  latency(record: StreamRecord, index: number): number {
+    return this.behindTick(record.times[index]!);
+  }
+
   /** Arrival minus its tick's reference (ms), or NaN when no tick of the grid precedes it closely. */
-  latency(arrival: number): number {
+  private behindTick(arrival: number): number {
     let lo = 0;
     let hi = this.starts.length - 1;
     if (hi < 0 || arrival < this.starts[0]!) return NaN;
@@ -73,19 +97,19 @@ export interface ArmFigures {
   streams: number;
   errors: number;
   errorSamples: string[];
-  /** Request start → first content delta, as measured (includes the wait for the sandbox's next tick). */
+  /** Request start → first content delta, as measured (includes the sandbox's wait before its first delta). */
   ttftRaw: Float64Array;
-  /** Request start → upstream chat received + first delta's relay latency: TTFT without the tick wait. */
+  /** Request start → upstream chat received + first delta's relay latency: TTFT without the sandbox's wait. */
   ttft: Float64Array;
   /** Request start → the sandbox received the chat request (its request log, ms resolution). */
   toUpstream: Float64Array;
   /** Request start → first byte of the body. */
   firstByte: Float64Array;
-  /** The first delta's relay latency against its tick (the second part of `ttft`). */
+  /** The first delta's relay latency (the second part of `ttft`). */
   firstLatency: Float64Array;
   /** Gaps between consecutive deltas of a stream, inside the window. */
   gaps: Float64Array;
-  /** Per-delta relay latency against the tick reference, inside the window. */
+  /** Per-delta relay latency, inside the window. */
   latency: Float64Array;
   total: Float64Array;
   /** Deltas received inside the window. */
@@ -93,7 +117,7 @@ export interface ArmFigures {
 }
 
 export function armFigures(
-  arm: Arm, records: StreamRecord[], grid: TickGrid, upstreamAt: Map<number, number>, window: [number, number],
+  arm: Arm, records: StreamRecord[], due: DeltaReference, upstreamAt: Map<number, number>, window: [number, number],
 ): ArmFigures {
   const mine = records.filter((r) => r.arm === arm);
   const ttftRaw: number[] = [];
@@ -120,15 +144,16 @@ export function armFigures(
     if (r.count > 0) {
       const first = r.times[0]!;
       ttftRaw.push(first - r.start);
-      firstLatency.push(grid.latency(first));
-      ttft.push(up + grid.latency(first));
+      const firstDelay = due.latency(r, 0, up);
+      firstLatency.push(firstDelay);
+      ttft.push(up + firstDelay);
     }
     if (r.ok) total.push(r.end - r.start);
     for (let j = 0; j < r.count; j++) {
       const t = r.times[j]!;
       if (t < w0 || t > w1) continue;
       windowDeltas += 1;
-      latency.push(grid.latency(t));
+      latency.push(due.latency(r, j, up));
       if (j > 0) gaps.push(t - r.times[j - 1]!);
     }
   }

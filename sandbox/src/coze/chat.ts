@@ -63,7 +63,7 @@ export async function startChat(ctx: RequestContext): Promise<void> {
     cozeOk(ctx, chatJson(record)); // stream:false answers at once; poll /v3/chat/retrieve
   }
   const outcome: PlayOutcome = bench && benchPlan
-    ? await playTicked(benchPlan, ctx.core.tickers.get(bench.intervalMs), out, run.abort.signal)
+    ? await playTicked(benchPlan, ctx.core.tickers.get(bench.intervalMs, bench.pacing), out, run.abort.signal)
     : await playSteps(script.steps, out, run.abort.signal);
   endChat(run, outcome, script.ending, script.messages);
   if (stream && outcome !== 'dropped') ctx.res.end();
