@@ -1,10 +1,10 @@
 // One answer, from the user's new message to the persisted assistant message. The route only moves
 // the deltas this yields onto the wire; everything else about the answer happens here.
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, lt } from 'drizzle-orm';
+import { and, asc, eq, lt, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { chatableAgent } from '../agents/agents.js';
-import type { Db } from '../db/index.js';
+import { preparedFor, type Db } from '../db/index.js';
 import {
   conversations, messages, type Agent, type Message, type MessageError, type MessageStatus, type Usage, type User,
 } from '../db/schema.js';
@@ -34,32 +34,52 @@ export async function openChat(deps: ChatDeps, request: ChatRequest): Promise<Ch
   const { db } = deps;
   const agent = await chatableAgent(db, request.agentId, request.user.role);
   const runId = randomUUID();
+  const turn = { runId, content: request.content };
   let conversation: ChatConversation;
-  // What must happen before this turn's messages, folded into the statement that inserts them.
-  let before;
+  let inserted: Array<{ id: string; seq: number | null }>;
   if (request.conversationId) {
     const target = { conversationId: request.conversationId, userId: request.user.id, agentId: agent.id };
     conversation = await claimConversation(db, target, runId, deps.leaseSeconds) ?? await whyNotClaimed(db, target);
-    // Under our claim, any other answer still `streaming` was left by an instance that died.
-    before = db.$with('repaired').as(interruptedAnswers(db, conversation.id));
+    inserted = await insertNextTurn(db).execute({ ...turn, conversationId: conversation.id });
   } else {
-    // A new conversation is born claimed by this run: nothing to wait for, repair or read.
     conversation = { id: randomUUID(), providerConversationId: null };
-    before = db.$with('created').as(db.insert(conversations).values({
-      id: conversation.id,
+    inserted = await insertFirstTurn(db).execute({
+      ...turn,
+      conversationId: conversation.id,
       userId: request.user.id,
       agentId: agent.id,
       title: request.content.slice(0, TITLE_LENGTH),
-      leaseRunId: runId,
-      leaseExpiresAt: leaseUntil(deps.leaseSeconds),
-    }).returning({ id: conversations.id }));
+      leaseSeconds: deps.leaseSeconds,
+    });
   }
-  const [question, answer] = await db.with(before).insert(messages).values([
-    { conversationId: conversation.id, role: 'user', content: request.content, status: 'completed' },
-    { conversationId: conversation.id, role: 'assistant', status: 'streaming', runId },
-  ]).returning({ id: messages.id, seq: messages.seq });
+  const [question, answer] = inserted;
   return new ChatRun(deps, agent, conversation, request.user, request.content, question!.seq!, answer!.id, runId);
 }
+
+// Every chat runs one of the two statements below (prepared), each storing the turn's two messages
+// together with what must come first: one round trip.
+const param = sql.placeholder;
+
+function turnMessages(db: Pick<Db, 'insert'>) {
+  return db.insert(messages).values([
+    { conversationId: param('conversationId'), role: 'user', content: param('content'), status: 'completed' },
+    { conversationId: param('conversationId'), role: 'assistant', status: 'streaming', runId: param('runId') },
+  ]).returning({ id: messages.id, seq: messages.seq });
+}
+
+/** A new conversation, born claimed by the run (nothing to wait for, repair or read), and the turn. */
+const insertFirstTurn = preparedFor((db) => turnMessages(db.with(db.$with('created').as(db.insert(conversations).values({
+  id: param('conversationId'),
+  userId: param('userId'),
+  agentId: param('agentId'),
+  title: param('title'),
+  leaseRunId: param('runId'),
+  leaseExpiresAt: leaseUntil(param('leaseSeconds')),
+}).returning({ id: conversations.id })))).prepare('insert_first_turn'));
+
+/** The turn in a conversation the run has claimed: any other answer still `streaming` was left by an instance that died. */
+const insertNextTurn = preparedFor((db) => turnMessages(db.with(db.$with('repaired').as(interruptedAnswers(db, param('conversationId')))))
+  .prepare('insert_next_turn'));
 
 /** The claim failed: says why, as the client should hear it. */
 async function whyNotClaimed(db: Db, target: ClaimTarget): Promise<never> {

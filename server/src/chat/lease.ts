@@ -2,7 +2,7 @@
 // while the answer streams. A lease left by a dead instance simply expires.
 // The writes here are query builders, not awaited calls, so that the chat run can fold each into the
 // statement that writes its messages: one round trip where there would be two.
-import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, eq, isNull, lt, or, sql, type Placeholder } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { conversations, messages, type Conversation, type MessageError } from '../db/schema.js';
 
@@ -12,7 +12,7 @@ export const INTERRUPTED: MessageError = {
   code: 'interrupted',
 };
 
-export const leaseUntil = (seconds: number) => sql`now() + make_interval(secs => ${seconds})`;
+export const leaseUntil = (seconds: number | Placeholder) => sql`now() + make_interval(secs => ${seconds})`;
 
 /** Whose conversation to claim: only its owner may, and only with the agent it belongs to. */
 export interface ClaimTarget { conversationId: string; userId: string; agentId: string }
@@ -55,7 +55,7 @@ export const isLeaseLive = (conversation: Conversation) =>
  * Answers still marked `streaming` whose run no longer holds the conversation were left by an instance
  * that died: they become `failed`, keeping whatever text was flushed. Runs on claim and on read.
  */
-export function interruptedAnswers(db: Db, conversationId: string) {
+export function interruptedAnswers(db: Db, conversationId: string | Placeholder) {
   const liveRun = db.select({ id: conversations.leaseRunId }).from(conversations)
     .where(and(eq(conversations.id, conversationId), sql`${conversations.leaseExpiresAt} > now()`));
   return db.update(messages).set({ status: 'failed', error: INTERRUPTED, updatedAt: new Date() })
