@@ -9,7 +9,7 @@ import {
   conversations, messages, type Agent, type Message, type MessageError, type MessageStatus, type Usage, type User,
 } from '../db/schema.js';
 import { HttpError, notFound } from '../http/errors.js';
-import { claimConversation, interruptedAnswers, leaseUntil, releaseLease, renewLease, type ClaimTarget } from './lease.js';
+import { claimConversation, failInterruptedAnswers, leaseUntil, releaseLease, renewLease, type ClaimTarget } from './lease.js';
 import type { ChatConversation, ChatProvider, ProviderEvent } from './providers/types.js';
 import type { AbortReason, StopSignals } from './stop-signals.js';
 
@@ -78,7 +78,7 @@ const insertFirstTurn = preparedFor((db) => turnMessages(db.with(db.$with('creat
 }).returning({ id: conversations.id })))).prepare('insert_first_turn'));
 
 /** The turn in a conversation the run has claimed: any other answer still `streaming` was left by an instance that died. */
-const insertNextTurn = preparedFor((db) => turnMessages(db.with(db.$with('repaired').as(interruptedAnswers(db, param('conversationId')))))
+const insertNextTurn = preparedFor((db) => turnMessages(db.with(db.$with('repaired').as(failInterruptedAnswers(db, param('conversationId')))))
   .prepare('insert_next_turn'));
 
 /** The claim failed: says why, as the client should hear it. */

@@ -1,7 +1,7 @@
 // One chat at a time per conversation, across every instance: a lease row in the database, renewed
 // while the answer streams. A lease left by a dead instance simply expires.
-// The writes here are query builders, not awaited calls, so that the chat run can fold each into the
-// statement that writes its messages: one round trip where there would be two.
+// Renewing, releasing and repairing return statements rather than run them, so that the chat run
+// can fold each into the statement that writes its messages: one round trip where there would be two.
 import { and, eq, isNull, lt, or, sql, type Placeholder } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { conversations, messages, type Conversation, type MessageError } from '../db/schema.js';
@@ -55,7 +55,7 @@ export const isLeaseLive = (conversation: Conversation) =>
  * Answers still marked `streaming` whose run no longer holds the conversation were left by an instance
  * that died: they become `failed`, keeping whatever text was flushed. Runs on claim and on read.
  */
-export function interruptedAnswers(db: Db, conversationId: string | Placeholder) {
+export function failInterruptedAnswers(db: Db, conversationId: string | Placeholder) {
   const liveRun = db.select({ id: conversations.leaseRunId }).from(conversations)
     .where(and(eq(conversations.id, conversationId), sql`${conversations.leaseExpiresAt} > now()`));
   return db.update(messages).set({ status: 'failed', error: INTERRUPTED, updatedAt: new Date() })

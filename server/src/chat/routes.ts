@@ -8,7 +8,7 @@ import { conversations, messages, type Message } from '../db/schema.js';
 import { badRequest, notFound } from '../http/errors.js';
 import { openChat, type ChatDeps } from './chat-run.js';
 import { CompletionStream } from './completion-stream.js';
-import { interruptedAnswers, isLeaseLive } from './lease.js';
+import { failInterruptedAnswers, isLeaseLive } from './lease.js';
 
 const TextPart = Type.Object({ type: Type.String(), text: Type.Optional(Type.String()) });
 const ChatMessage = Type.Object({
@@ -120,7 +120,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (
 
   app.get('/api/ai-agent/conversations/:id/messages', { schema: { params: ConversationId } }, async (request) => {
     const conversation = await ownConversation(request.params.id, currentUser(request).id);
-    await interruptedAnswers(db, conversation.id);
+    await failInterruptedAnswers(db, conversation.id);
     const rows = await db.select().from(messages).where(eq(messages.conversationId, conversation.id)).orderBy(asc(messages.seq));
     return { items: rows.map(messageView) };
   });

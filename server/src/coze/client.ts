@@ -1,8 +1,8 @@
 // CozeClient: the typed Coze OpenAPI calls this project makes — list and read bots, create a
 // conversation, stream a chat, cancel it, download a bot's avatar. Wire facts: docs coze-openapi.md.
+import type { IncomingMessage } from 'node:http';
 import type { CozeBotListApi, CozeConfig } from './config.js';
 import { CozeApiError, CozeErrorCode, CozeTransportCode } from './errors.js';
-import type { IncomingMessage } from 'node:http';
 import { CallControl, CozeTransport, parseEnvelope, postForStream, readText, streamHeaders, transportError, type CozeLogger } from './http.js';
 import { downloadIcon, type IconDownloadOptions } from './icon.js';
 import { createTokenSource, type CozeTokenSource } from './oauth.js';

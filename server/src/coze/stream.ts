@@ -220,8 +220,9 @@ export async function* readCozeChatStream(
       while (pending.length > 0) {
         if (signal?.aborted) throw signal.reason; // not one more event after an abort, even a buffered one
         const event = toCozeChatEvent(pending.shift()!, logId);
-        yield event;
+        // Before the yield: a consumer that stops at `done` ends this generator right there.
         if (event.event === 'done') finished = true;
+        yield event;
         if (event.event === 'done' || event.event === 'error' || event.event === CozeChatEventType.ChatFailed) {
           return;
         }
