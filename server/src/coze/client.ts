@@ -43,6 +43,7 @@ export interface CozeChatParams {
 }
 
 export interface CozeClientOptions {
+  /** For the JSON calls, the OAuth exchange and icon downloads; the chat stream uses node:http (http.ts says why). */
   fetch?: typeof fetch;
   logger?: CozeLogger;
   /** First retry delay; doubles each attempt, with jitter (default 500 ms). */
