@@ -22,7 +22,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { benchAnswer, BOTS, seededRandom } from '@agentport/sandbox';
+import { benchAnswer, BOTS, PACINGS, seededRandom, type Pacing } from '@agentport/sandbox';
 import { added, armFigures, quantile, StreamSchedule, TickGrid, type ArmFigures } from './bench/analysis.js';
 import { expectedFor, runStream, type Arm, type StreamRecord, type StreamTarget } from './bench/client.js';
 import {
@@ -81,8 +81,9 @@ const rate = positive('rate', flags.rate, false);
 const minDeltas = positive('deltas', flags.deltas);
 const intervalMs = positive('interval', flags.interval);
 const holdMs = positive('hold', flags.hold, false) * 1000;
-const pacing = flags.pacing;
-if (pacing !== 'spread' && pacing !== 'burst') throw new Error(`--pacing must be spread or burst, got "${pacing}"`);
+const pacing: Pacing = PACINGS.find((known) => known === flags.pacing) ?? (() => {
+  throw new Error(`--pacing must be ${PACINGS.join(' or ')}, got "${flags.pacing}"`);
+})();
 const directShare = Number(flags['direct-share']);
 if (!(directShare > 0 && directShare < 1)) throw new Error('--direct-share must be between 0 and 1 (exclusive): the control arm is required');
 const databaseUrl = flags['database-url'];

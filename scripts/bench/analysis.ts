@@ -101,7 +101,7 @@ export interface ArmFigures {
   ttftRaw: Float64Array;
   /** Request start → upstream chat received + first delta's relay latency: TTFT without the sandbox's wait. */
   ttft: Float64Array;
-  /** Request start → the sandbox received the chat request (its request log, ms resolution). */
+  /** Request start → the sandbox received the chat request (its request log, to a fraction of a ms). */
   toUpstream: Float64Array;
   /** Request start → first byte of the body. */
   firstByte: Float64Array;
