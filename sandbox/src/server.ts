@@ -30,6 +30,8 @@ export interface RecordedRequest {
   body: unknown;
   /** When the request had arrived whole: wall-clock ms, to a fraction of a ms. */
   at: number;
+  /** The client's TCP port: requests on one kept-alive connection share it. */
+  clientPort: number;
 }
 
 export interface Sandbox {
@@ -150,7 +152,7 @@ async function handle(
   const { body, malformed } = await readBody(req);
   const query = Object.fromEntries(url.searchParams);
   const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
-  record({ method: req.method ?? 'GET', path: url.pathname, query, headers, body, at: performance.timeOrigin + performance.now() });
+  record({ method: req.method ?? 'GET', path: url.pathname, query, headers, body, at: performance.timeOrigin + performance.now(), clientPort: req.socket.remotePort ?? 0 });
 
   for (const route of ROUTES) {
     const match = route.pattern.exec(url.pathname);

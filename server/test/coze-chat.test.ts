@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
@@ -81,6 +82,16 @@ for (const target of databaseTargets()) {
       assert.match(second.text, /Turn 2: you said "What is my name\?" \(previous: "My name is Ada"\)/);
       assert.equal(chatRequests().at(-1)!.query.conversation_id, cozeConversation);
       assert.equal((chatRequests().at(-1)!.body as any).additional_messages.length, 1, 'only the new message is sent');
+    });
+
+    test('consecutive chats reach Coze over one kept-alive connection (no new connection, or TLS handshake, per chat)', async () => {
+      await readChatStream(await chat('echo', 'One'));
+      // The platform reads the rest of a completed chat's body in the background, then pools its connection.
+      const sandboxPort = new URL(sandbox.cozeBaseUrl).port;
+      await eventually(async () => Object.keys(http.globalAgent.freeSockets).some((name) => name.includes(`:${sandboxPort}:`)));
+      await readChatStream(await chat('echo', 'Two'));
+      const [one, two] = chatRequests().slice(-2);
+      assert.equal(two!.clientPort, one!.clientPort);
     });
 
     test('two users never share a Coze conversation', async () => {

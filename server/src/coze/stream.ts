@@ -14,7 +14,8 @@
 // - an aborted `signal` destroys the body at once and throws the signal's reason (a DOMException
 //   named AbortError unless the caller aborted with its own reason; see isAbortError()).
 // Whatever way the iteration ends — including a consumer's `break` — the body is let go of: read to
-// its end after `done` (so its keep-alive connection serves the next chat), destroyed otherwise.
+// its end once the chat is over (`done`, or a completed chat: its keep-alive connection then serves
+// the next chat), destroyed otherwise.
 import type { Readable } from 'node:stream';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { CozeApiError, CozeTransportCode } from './errors.js';
@@ -195,8 +196,10 @@ export async function* readCozeChatStream(
   const decoder = new TextDecoder('utf-8');
   const pending: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (message) => pending.push(message) });
-  let sawComplete = false;
-  let finished = false;
+  // Set before the event that ends the chat is handed out: a consumer may stop right there, and then
+  // the rest of the body (at most `done`) is drained so that its connection serves the next chat.
+  let chatOver = false;
+  let bodyEnded = false;
 
   // An abort or a silence destroys the body, which ends the read in progress. One listener and one
   // re-armed timer for the whole stream: nothing is allocated per read, so a long answer holds no more
@@ -213,20 +216,29 @@ export async function* readCozeChatStream(
     new CozeApiError({ code: CozeTransportCode.StreamEndedEarly, cozeMsg: why, logId, retryable: false, cause });
   const timedOut = () =>
     new CozeApiError({ code: CozeTransportCode.Timeout, cozeMsg: `no stream event for ${idleTimeoutMs} ms`, logId, retryable: false });
+  const nextEvent = (): CozeChatEvent => {
+    try {
+      return toCozeChatEvent(pending.shift()!, logId);
+    } catch (err) {
+      throw bodyEnded ? ended('the stream ended inside an event', err) : err;
+    }
+  };
 
   try {
     for (;;) {
       // Hand out every complete event before reading more bytes.
       while (pending.length > 0) {
         if (signal?.aborted) throw signal.reason; // not one more event after an abort, even a buffered one
-        const event = toCozeChatEvent(pending.shift()!, logId);
-        // Before the yield: a consumer that stops at `done` ends this generator right there.
-        if (event.event === 'done') finished = true;
+        const event = nextEvent();
+        if (event.event === 'done' || COMPLETE_EVENTS.has(event.event)) chatOver = true;
         yield event;
         if (event.event === 'done' || event.event === 'error' || event.event === CozeChatEventType.ChatFailed) {
           return;
         }
-        if (COMPLETE_EVENTS.has(event.event)) sawComplete = true;
+      }
+      if (bodyEnded) {
+        if (chatOver) return;
+        throw ended('the stream ended before the chat completed');
       }
 
       idleTimer?.refresh();
@@ -241,36 +253,17 @@ export async function* readCozeChatStream(
       if (signal?.aborted) throw signal.reason;
       if (idle) throw timedOut();
       if (result.done) {
-        finished = true;
+        bodyEnded = true;
         // Flush a last event the server did not close with a blank line.
-        const tail = decoder.decode();
-        if (tail) parser.feed(tail);
-        parser.feed('\n\n');
-        if (pending.length > 0) {
-          let events: CozeChatEvent[];
-          try {
-            events = pending.splice(0).map((message) => toCozeChatEvent(message, logId));
-          } catch (err) {
-            throw ended('the stream ended inside an event', err);
-          }
-          for (const event of events) {
-            if (signal?.aborted) throw signal.reason;
-            yield event;
-            if (event.event === 'done' || event.event === 'error' || event.event === CozeChatEventType.ChatFailed) {
-              return;
-            }
-            if (COMPLETE_EVENTS.has(event.event)) sawComplete = true;
-          }
-        }
-        if (sawComplete) return;
-        throw ended('the stream ended before the chat completed');
+        parser.feed(`${decoder.decode()}\n\n`);
+      } else {
+        parser.feed(decoder.decode(result.value, { stream: true }));
       }
-      parser.feed(decoder.decode(result.value, { stream: true }));
     }
   } finally {
     if (idleTimer) clearTimeout(idleTimer);
     signal?.removeEventListener('abort', onAbort);
-    if (finished) drain(body, chunks);
+    if (chatOver) drain(body, chunks);
     else body.destroy(); // stopped early or failed: drop the body and its connection
   }
 }
