@@ -192,6 +192,35 @@ for (const target of databaseTargets()) {
       assert.equal((await p.api('GET', `/api/ai-agent/conversations/${conversationId}/messages`, { token: user.token })).status, 404);
     });
 
+    test('a refused chat stores nothing: another agent\'s conversation is 400, an unpublished agent 404 for users (an admin may try it)', async () => {
+      const first = await chat('Before unpublishing');
+      const conversationId = first.headers.get('x-conversation-id')!;
+      await readChatStream(first);
+      const conversationCount = async () => (await (await p.api('GET', '/api/ai-agent/conversations', { token: user.token })).json()).items.length;
+      const conversationsBefore = await conversationCount();
+
+      const other = await (await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'Other', model: 'sandbox-chat' } })).json();
+      const mismatch = await chat('To the wrong agent', { conversationId, agentId: other.id });
+      assert.equal(mismatch.status, 400);
+      assert.equal((await mismatch.json()).code, 'agent_mismatch');
+
+      const setPublished = (published: boolean) => p.api('PATCH', `/console/api/ai-agent/${agentId}`, { token: p.adminToken, body: { published } });
+      assert.equal((await setPublished(false)).status, 200);
+      try {
+        for (const [name, res] of [['next turn', await chat('After unpublishing', { conversationId })], ['new conversation', await chat('New, after unpublishing')]] as const) {
+          assert.equal(res.status, 404, name);
+          assert.match((await res.json()).message, /No agent/, name);
+        }
+        assert.equal((await messagesOf(conversationId)).length, 2, 'the refused turns stored no message');
+        assert.equal(await conversationCount(), conversationsBefore, 'the refused first turn stored no conversation');
+        const tried = await chat('An admin tries it before publishing', {}, p.adminToken);
+        assert.equal(tried.status, 200);
+        assert.match((await readChatStream(tried)).text, /An admin tries it/);
+      } finally {
+        await setPublished(true);
+      }
+    });
+
     test('bad requests get clear 4xx answers, never a 500', async () => {
       const post = (body: unknown, raw?: string) => fetch(`${p.url}/api/ai-agent/chat/completions`, {
         method: 'POST',

@@ -1,7 +1,6 @@
-import { eq, or, sql } from 'drizzle-orm';
-import { preparedFor, type Db } from '../db/index.js';
+import { eq, or, sql, type SQLWrapper } from 'drizzle-orm';
+import type { Db } from '../db/index.js';
 import { agents, type Agent } from '../db/schema.js';
-import { notFound } from '../http/errors.js';
 
 /** What the console sees. */
 export const consoleAgent = (agent: Agent) => ({
@@ -35,16 +34,11 @@ export async function findAgent(db: Db, id: string): Promise<Agent | null> {
   return agent ?? null;
 }
 
-// Every chat asks this: prepared.
-const chatableAgentById = preparedFor((db) => db.select().from(agents)
-  .where(sql`${eq(agents.id, sql.placeholder('id'))} and ${or(eq(agents.published, true), sql`${sql.placeholder('admin')}::boolean`)}`)
-  .prepare('chatable_agent_by_id'));
-
-/** An agent a user may chat with: published, or any agent for an admin (to try it before publishing). */
-export async function chatableAgent(db: Db, id: string, role: 'admin' | 'user'): Promise<Agent> {
-  const [agent] = await chatableAgentById(db).execute({ id, admin: role === 'admin' });
-  if (!agent) throw notFound(`No agent with id ${id}`);
-  return agent;
-}
+/**
+ * Who may chat with an agent: anyone when it is published, an admin always (to try it before
+ * publishing). A condition on `agents`, so that starting a chat checks it in the statement that
+ * stores the turn.
+ */
+export const chatableBy = (admin: SQLWrapper) => or(eq(agents.published, true), sql`${admin}::boolean`)!;
 
 export const isUuid = (value: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);

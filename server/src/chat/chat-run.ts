@@ -2,14 +2,15 @@
 // the deltas this yields onto the wire; everything else about the answer happens here.
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, lt, sql } from 'drizzle-orm';
+import type { WithSubqueryWithSelection } from 'drizzle-orm/pg-core';
 import type { FastifyBaseLogger } from 'fastify';
-import { chatableAgent } from '../agents/agents.js';
+import { chatableBy } from '../agents/agents.js';
 import { preparedFor, type Db } from '../db/index.js';
 import {
-  conversations, messages, type Agent, type Message, type MessageError, type MessageStatus, type Usage, type User,
+  agents, conversations, messages, type Agent, type Message, type MessageError, type MessageStatus, type Usage, type User,
 } from '../db/schema.js';
 import { HttpError, notFound } from '../http/errors.js';
-import { claimConversation, failInterruptedAnswers, leaseUntil, releaseLease, renewLease, type ClaimTarget } from './lease.js';
+import { claimConversation, failInterruptedAnswers, leaseUntil, releaseLease, renewLease } from './lease.js';
 import type { ChatConversation, ChatProvider, ProviderEvent } from './providers/types.js';
 import type { AbortReason, StopSignals } from './stop-signals.js';
 
@@ -29,64 +30,96 @@ const TITLE_LENGTH = 80;
 
 const SHUTDOWN: MessageError = { message: 'The server restarted while answering. Please send your message again.', type: 'server_error', code: 'shutdown' };
 
-/** Validates, claims the conversation and stores the user message; throws an HttpError (4xx) before anything streams. */
+/** Checks who may chat, claims the conversation and stores the user message; throws an HttpError (4xx) before anything streams. */
 export async function openChat(deps: ChatDeps, request: ChatRequest): Promise<ChatRun> {
-  const { db } = deps;
-  const agent = await chatableAgent(db, request.agentId, request.user.role);
+  const { db, leaseSeconds } = deps;
   const runId = randomUUID();
-  const turn = { runId, content: request.content };
+  const common = {
+    agentId: request.agentId,
+    userId: request.user.id,
+    admin: request.user.role === 'admin',
+    runId,
+    content: request.content,
+    leaseSeconds,
+  };
   let conversation: ChatConversation;
-  let inserted: Array<{ id: string; seq: number | null }>;
+  let started: TurnStart | undefined;
   if (request.conversationId) {
-    const target = { conversationId: request.conversationId, userId: request.user.id, agentId: agent.id };
-    conversation = await claimConversation(db, target, runId, deps.leaseSeconds) ?? await whyNotClaimed(db, target);
-    inserted = await insertNextTurn(db).execute({ ...turn, conversationId: conversation.id });
+    [started] = await startNextTurn(db).execute({ ...common, conversationId: request.conversationId });
+    conversation = { id: request.conversationId, providerConversationId: started?.providerConversationId ?? null };
   } else {
     conversation = { id: randomUUID(), providerConversationId: null };
-    inserted = await insertFirstTurn(db).execute({
-      ...turn,
-      conversationId: conversation.id,
-      userId: request.user.id,
-      agentId: agent.id,
-      title: request.content.slice(0, TITLE_LENGTH),
-      leaseSeconds: deps.leaseSeconds,
-    });
+    [started] = await startFirstTurn(db).execute({ ...common, conversationId: conversation.id, title: request.content.slice(0, TITLE_LENGTH) });
   }
-  const [question, answer] = inserted;
-  return new ChatRun(deps, agent, conversation, request.user, request.content, question!.seq!, answer!.id, runId);
+  if (!started?.answerId || started.questionSeq === null) return whyRefused(db, request);
+  return new ChatRun(deps, started.agent, conversation, request.user, request.content, started.questionSeq, started.answerId, runId);
 }
 
-// Every chat runs one of the two statements below (prepared), each storing the turn's two messages
-// together with what must come first: one round trip.
+// A chat starts with one statement (prepared): it checks that the user may chat with the agent,
+// creates or claims the conversation, stores the turn's two messages and reads the agent. When the
+// chat may not start it stores nothing, and the agent comes back without the turn's ids.
 const param = sql.placeholder;
 
-function turnMessages(db: Pick<Db, 'insert'>) {
-  return db.insert(messages).values([
-    { conversationId: param('conversationId'), role: 'user', content: param('content'), status: 'completed' },
-    { conversationId: param('conversationId'), role: 'assistant', status: 'streaming', runId: param('runId') },
-  ]).returning({ id: messages.id, seq: messages.seq });
+interface TurnStart { agent: Agent; questionSeq: number | null; answerId: string | null; providerConversationId?: string | null }
+
+/** The user's message and the answer to come, stored in the conversation `into` holds (when it holds one). */
+function turnMessages(db: Db, into: WithSubqueryWithSelection<{ id: typeof conversations.id }, string>) {
+  return db.$with('turn', { id: messages.id, seq: messages.seq, role: messages.role }).as(sql`
+    insert into ${messages} (conversation_id, role, content, status, run_id)
+    select ${into.id}, turn.role, turn.content, turn.status, turn.run_id from ${into},
+      (values ('user', ${param('content')}::text, 'completed', null::uuid),
+              ('assistant', '', 'streaming', ${param('runId')}::uuid)) as turn (role, content, status, run_id)
+    returning id, seq, role`);
+}
+
+/** The chat's agent with the ids the turn got. */
+function startedTurn(turn: ReturnType<typeof turnMessages>) {
+  return {
+    agent: agents,
+    questionSeq: sql<number | null>`(select ${turn.seq} from ${turn} where ${turn.role} = 'user')`,
+    answerId: sql<string | null>`(select ${turn.id} from ${turn} where ${turn.role} = 'assistant')`,
+  };
 }
 
 /** A new conversation, born claimed by the run (nothing to wait for, repair or read), and the turn. */
-const insertFirstTurn = preparedFor((db) => turnMessages(db.with(db.$with('created').as(db.insert(conversations).values({
-  id: param('conversationId'),
-  userId: param('userId'),
-  agentId: param('agentId'),
-  title: param('title'),
-  leaseRunId: param('runId'),
-  leaseExpiresAt: leaseUntil(param('leaseSeconds')),
-}).returning({ id: conversations.id })))).prepare('insert_first_turn'));
+const startFirstTurn = preparedFor((db) => {
+  const created = db.$with('created', { id: conversations.id }).as(sql`
+    insert into ${conversations} (id, user_id, agent_id, title, lease_run_id, lease_expires_at)
+    select ${param('conversationId')}::uuid, ${param('userId')}::uuid, ${agents.id}, ${param('title')}::text,
+      ${param('runId')}::uuid, ${leaseUntil(param('leaseSeconds'))}
+    from ${agents} where ${and(eq(agents.id, param('agentId')), chatableBy(param('admin')))}
+    returning id`);
+  const turn = turnMessages(db, created);
+  return db.with(created, turn).select(startedTurn(turn)).from(agents)
+    .where(eq(agents.id, param('agentId'))).prepare('start_first_turn');
+});
 
-/** The turn in a conversation the run has claimed: any other answer still `streaming` was left by an instance that died. */
-const insertNextTurn = preparedFor((db) => turnMessages(db.with(db.$with('repaired').as(failInterruptedAnswers(db, param('conversationId')))))
-  .prepare('insert_next_turn'));
+/** The turn in an existing conversation the run claims: any other answer still `streaming` was left by an instance that died. */
+const startNextTurn = preparedFor((db) => {
+  const claimed = db.$with('claimed').as(claimConversation(db, and(
+    eq(conversations.id, param('conversationId')),
+    eq(conversations.userId, param('userId')),
+    eq(conversations.agentId, param('agentId')),
+    sql`exists (select 1 from ${agents} where ${and(eq(agents.id, param('agentId')), chatableBy(param('admin')))})`,
+  )!, param('runId'), param('leaseSeconds')));
+  const repaired = db.$with('repaired').as(failInterruptedAnswers(db, sql`(select ${claimed.id} from ${claimed})`));
+  const turn = turnMessages(db, claimed);
+  return db.with(claimed, repaired, turn).select({ ...startedTurn(turn), providerConversationId: claimed.providerConversationId })
+    .from(agents).leftJoin(claimed, sql`true`)
+    .where(eq(agents.id, param('agentId'))).prepare('start_next_turn');
+});
 
-/** The claim failed: says why, as the client should hear it. */
-async function whyNotClaimed(db: Db, target: ClaimTarget): Promise<never> {
+/** The chat was refused: says why, as the client should hear it. */
+async function whyRefused(db: Db, request: ChatRequest): Promise<never> {
+  const [agent] = await db.select({ id: agents.id }).from(agents)
+    .where(and(eq(agents.id, request.agentId), chatableBy(sql`${request.user.role === 'admin'}`)));
+  if (!agent) throw notFound(`No agent with id ${request.agentId}`);
+  // A new conversation is refused only for its agent; an existing one also when it is not the user's or busy.
+  if (!request.conversationId) throw new Error('a first turn was refused with a chatable agent');
   const [found] = await db.select({ agentId: conversations.agentId }).from(conversations)
-    .where(and(eq(conversations.id, target.conversationId), eq(conversations.userId, target.userId)));
-  if (!found) throw notFound(`No conversation with id ${target.conversationId}`);
-  if (found.agentId !== target.agentId) throw new HttpError(400, 'This conversation belongs to another agent', 'agent_mismatch');
+    .where(and(eq(conversations.id, request.conversationId), eq(conversations.userId, request.user.id)));
+  if (!found) throw notFound(`No conversation with id ${request.conversationId}`);
+  if (found.agentId !== request.agentId) throw new HttpError(400, 'This conversation belongs to another agent', 'agent_mismatch');
   throw new HttpError(409, 'This conversation is still answering the previous message. Wait for it or stop it.', 'conversation_busy');
 }
 

@@ -2,7 +2,7 @@
 // while the answer streams. A lease left by a dead instance simply expires.
 // Renewing, releasing and repairing return statements rather than run them, so that the chat run
 // can fold each into the statement that writes its messages: one round trip where there would be two.
-import { and, eq, isNull, lt, or, sql, type Placeholder } from 'drizzle-orm';
+import { and, eq, isNull, lt, or, sql, type Placeholder, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { conversations, messages, type Conversation, type MessageError } from '../db/schema.js';
 
@@ -14,21 +14,15 @@ export const INTERRUPTED: MessageError = {
 
 export const leaseUntil = (seconds: number | Placeholder) => sql`now() + make_interval(secs => ${seconds})`;
 
-/** Whose conversation to claim: only its owner may, and only with the agent it belongs to. */
-export interface ClaimTarget { conversationId: string; userId: string; agentId: string }
-
-/** Takes the conversation for `runId`; null when it is not there for this user and agent, or another chat holds it. */
-export async function claimConversation(db: Db, target: ClaimTarget, runId: string, seconds: number): Promise<Pick<Conversation, 'id' | 'providerConversationId'> | null> {
-  const [claimed] = await db.update(conversations)
-    .set({ leaseRunId: runId, leaseExpiresAt: leaseUntil(seconds), updatedAt: new Date() })
-    .where(and(
-      eq(conversations.id, target.conversationId),
-      eq(conversations.userId, target.userId),
-      eq(conversations.agentId, target.agentId),
-      or(isNull(conversations.leaseRunId), lt(conversations.leaseExpiresAt, sql`now()`)),
-    ))
+/**
+ * Takes the conversation `which` selects for `runId`, when no other chat holds it. A statement, with
+ * the conversation's id and upstream conversation id as its rows: none when it was not taken.
+ */
+export function claimConversation(db: Db, which: SQL, runId: SQLWrapper, seconds: number | Placeholder) {
+  return db.update(conversations)
+    .set({ leaseRunId: sql`${runId}`, leaseExpiresAt: leaseUntil(seconds), updatedAt: sql`now()` })
+    .where(and(which, or(isNull(conversations.leaseRunId), lt(conversations.leaseExpiresAt, sql`now()`))))
     .returning({ id: conversations.id, providerConversationId: conversations.providerConversationId });
-  return claimed ?? null;
 }
 
 /** Renews the claim (and saves the upstream conversation id, once known). */
@@ -55,10 +49,10 @@ export const isLeaseLive = (conversation: Conversation) =>
  * Answers still marked `streaming` whose run no longer holds the conversation were left by an instance
  * that died: they become `failed`, keeping whatever text was flushed. Runs on claim and on read.
  */
-export function failInterruptedAnswers(db: Db, conversationId: string | Placeholder) {
+export function failInterruptedAnswers(db: Db, conversationId: string | SQLWrapper) {
   const liveRun = db.select({ id: conversations.leaseRunId }).from(conversations)
     .where(and(eq(conversations.id, conversationId), sql`${conversations.leaseExpiresAt} > now()`));
-  return db.update(messages).set({ status: 'failed', error: INTERRUPTED, updatedAt: new Date() })
+  return db.update(messages).set({ status: 'failed', error: INTERRUPTED, updatedAt: sql`now()` })
     .where(and(
       eq(messages.conversationId, conversationId),
       eq(messages.status, 'streaming'),
