@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { oauthAudienceFor, readCozeConfig } from '../src/coze/config.js';
 import { CozeApiError, CozeTransportCode, isAbortError, redactSecrets } from '../src/coze/errors.js';
@@ -186,6 +187,23 @@ describe('readCozeChatStream', () => {
     await rejectsWith<CozeApiError>(collect(readCozeChatStream(chunkedStream([enc.encode(sse('conversation.message.delta', '{"id":'))]))), (err) => {
       assert.equal(err.code, CozeTransportCode.BadResponse);
     });
+  });
+
+  test('a consumer that falls behind pauses the body (so TCP slows Coze down) and reading on resumes it', async () => {
+    const body = new Readable({ read() {} });
+    for (let i = 0; i < 100; i++) body.push(enc.encode(sse('conversation.message.delta', delta(`d${i} `))));
+    body.push(enc.encode(sse('done', '"[DONE]"')));
+    body.push(null);
+    const events = readCozeChatStream(body);
+    const first = await events.next();
+    assert.ok(first.value?.event === 'conversation.message.delta' && first.value.data.content === 'd0 ');
+    assert.equal(body.isPaused(), true, 'the body waits for the consumer');
+    assert.ok(body.readableLength > 0, 'bytes are left in the body, not all parsed into memory');
+    const rest: string[] = [];
+    for await (const event of events) rest.push(event.event === 'conversation.message.delta' ? event.data.content : event.event);
+    assert.equal(rest.length, 100);
+    assert.equal(rest.at(-2), 'd99 ');
+    assert.equal(rest.at(-1), 'done');
   });
 
   test('reasoning deltas with empty content keep reasoning_content', async () => {

@@ -13,10 +13,10 @@
 // - silence longer than `idleTimeoutMs` throws CozeApiError code -2 (Timeout, not retryable);
 // - an aborted `signal` destroys the body at once and throws the signal's reason (a DOMException
 //   named AbortError unless the caller aborted with its own reason; see isAbortError()).
-// Whatever way the iteration ends — including a consumer's `break` — the body is let go of: read to
-// its end once the chat is over (`done`, or a completed chat: its keep-alive connection then serves
-// the next chat), destroyed otherwise.
-import type { Readable } from 'node:stream';
+// Whatever way the iteration ends — including a consumer's `break` — the body is let go of: left to
+// flow to its end once the chat is over (`done`, or a completed chat: its keep-alive connection then
+// serves the next chat), destroyed otherwise. A consumer that falls behind pauses the body.
+import { finished, type Readable } from 'node:stream';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { CozeApiError, CozeTransportCode } from './errors.js';
 
@@ -184,6 +184,8 @@ export interface ReadChatStreamOptions {
 
 /** Longest wait for the rest of a finished chat's body, so that its connection can serve the next chat. */
 const DRAIN_MS = 5_000;
+/** Parsed events waiting for a slow consumer before the body is paused (TCP then slows Coze down). */
+const MAX_PENDING = 32;
 
 /** Reads a `/v3/chat` SSE body into typed events (rules at the top of this file). */
 export async function* readCozeChatStream(
@@ -192,7 +194,6 @@ export async function* readCozeChatStream(
 ): AsyncGenerator<CozeChatEvent, void, undefined> {
   const { idleTimeoutMs = 0, signal } = options;
   const logId = options.logId ?? null;
-  const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
   const decoder = new TextDecoder('utf-8');
   const pending: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (message) => pending.push(message) });
@@ -200,10 +201,43 @@ export async function* readCozeChatStream(
   // the rest of the body (at most `done`) is drained so that its connection serves the next chat.
   let chatOver = false;
   let bodyEnded = false;
+  let broken: unknown = null;
+  /** An event that only the end of the body completed (it lacked its blank line): if broken, it was cut. */
+  let endedEvent: EventSourceMessage | undefined;
 
-  // An abort or a silence destroys the body, which ends the read in progress. One listener and one
-  // re-armed timer for the whole stream: nothing is allocated per read, so a long answer holds no more
-  // memory than a short one.
+  // The body flows straight into the parser as bytes arrive; the generator waits only when no event
+  // is pending, on one promise. An open stream thus holds a few listeners and no per-read machinery.
+  let wake: (() => void) | null = null;
+  const wakeUp = () => {
+    const resolve = wake;
+    wake = null;
+    resolve?.();
+  };
+  const onData = (chunk: Buffer) => {
+    parser.feed(decoder.decode(chunk, { stream: true }));
+    idleTimer?.refresh();
+    if (pending.length > MAX_PENDING) body.pause();
+    wakeUp();
+  };
+  const onEnd = () => {
+    bodyEnded = true;
+    const complete = pending.length;
+    parser.feed(`${decoder.decode()}\n\n`); // a last event the server did not close with a blank line
+    if (pending.length > complete) endedEvent = pending.at(-1);
+    wakeUp();
+  };
+  const onError = (err: unknown) => {
+    broken = err;
+    wakeUp();
+  };
+  // Destroyed (abort, silence) or cut before its end: the wait must end too.
+  const onClose = () => {
+    if (!bodyEnded) broken ??= new Error('the body closed before its end');
+    wakeUp();
+  };
+
+  // An abort or a silence destroys the body, which ends the wait in progress: one listener and one
+  // re-armed timer for the whole stream.
   const onAbort = () => { body.destroy(); };
   if (signal?.aborted) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });
@@ -211,22 +245,24 @@ export async function* readCozeChatStream(
   const idleTimer = idleTimeoutMs > 0
     ? setTimeout(() => { idle = true; body.destroy(); }, idleTimeoutMs)
     : null;
+  body.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
 
   const ended = (why: string, cause?: unknown) =>
     new CozeApiError({ code: CozeTransportCode.StreamEndedEarly, cozeMsg: why, logId, retryable: false, cause });
   const timedOut = () =>
     new CozeApiError({ code: CozeTransportCode.Timeout, cozeMsg: `no stream event for ${idleTimeoutMs} ms`, logId, retryable: false });
   const nextEvent = (): CozeChatEvent => {
+    const message = pending.shift()!;
     try {
-      return toCozeChatEvent(pending.shift()!, logId);
+      return toCozeChatEvent(message, logId);
     } catch (err) {
-      throw bodyEnded ? ended('the stream ended inside an event', err) : err;
+      throw message === endedEvent ? ended('the stream ended inside an event', err) : err;
     }
   };
 
   try {
     for (;;) {
-      // Hand out every complete event before reading more bytes.
+      // Hand out every complete event before waiting for more bytes.
       while (pending.length > 0) {
         if (signal?.aborted) throw signal.reason; // not one more event after an abort, even a buffered one
         const event = nextEvent();
@@ -236,49 +272,32 @@ export async function* readCozeChatStream(
           return;
         }
       }
+      if (signal?.aborted) throw signal.reason;
+      if (idle) throw timedOut();
       if (bodyEnded) {
         if (chatOver) return;
         throw ended('the stream ended before the chat completed');
       }
-
-      idleTimer?.refresh();
-      let result: IteratorResult<Uint8Array>;
-      try {
-        result = await chunks.next();
-      } catch (err) {
-        if (signal?.aborted) throw signal.reason;
-        if (idle) throw timedOut();
-        throw ended('the connection broke mid-stream', err);
-      }
-      if (signal?.aborted) throw signal.reason;
-      if (idle) throw timedOut();
-      if (result.done) {
-        bodyEnded = true;
-        // Flush a last event the server did not close with a blank line.
-        parser.feed(`${decoder.decode()}\n\n`);
-      } else {
-        parser.feed(decoder.decode(result.value, { stream: true }));
-      }
+      if (broken) throw ended('the connection broke mid-stream', broken);
+      if (body.isPaused()) body.resume();
+      await new Promise<void>((resolve) => { wake = resolve; });
     }
   } finally {
     if (idleTimer) clearTimeout(idleTimer);
     signal?.removeEventListener('abort', onAbort);
-    if (chatOver) drain(body, chunks);
+    body.off('data', onData).off('end', onEnd).off('close', onClose);
+    if (chatOver) drain(body);
     else body.destroy(); // stopped early or failed: drop the body and its connection
   }
 }
 
-/** A finished chat's body: read what is left of it in the background, so its connection goes back to the pool. */
-function drain(body: Readable, chunks: AsyncIterator<Uint8Array>): void {
+/**
+ * A finished chat's body: let the rest of it (at most `done`) flow away, so its connection goes back
+ * to the pool. `onError` stays: a late error must not go unhandled.
+ */
+function drain(body: Readable): void {
   if (body.readableEnded || body.destroyed) return;
   const timer = setTimeout(() => body.destroy(), DRAIN_MS).unref();
-  void (async () => {
-    try {
-      while (!(await chunks.next()).done) { /* discarded */ }
-    } catch {
-      // destroyed, or the connection broke: either way it is not reused
-    } finally {
-      clearTimeout(timer);
-    }
-  })();
+  finished(body, () => clearTimeout(timer));
+  body.resume();
 }

@@ -10,15 +10,16 @@ const ANSWER_SEPARATOR = '\n\n';
 
 export function cozeProvider(client: CozeClient | null): ChatProvider {
   return {
-    async *stream(input) {
+    stream(input) {
       const botId = input.agent.thirdPartyIntegration?.coze?.botId;
-      if (!client || !botId) {
-        yield { type: 'error', error: { message: 'Coze is not configured on this server (set COZE_API_TOKEN and COZE_SPACE_ID).', code: 'coze_not_configured' } };
-        return;
-      }
-      yield* chatWithCoze(client, botId, input);
+      // The chat's own generator, not one wrapped in another: every level costs each relayed event.
+      return client && botId ? chatWithCoze(client, botId, input) : notConfigured();
     },
   };
+}
+
+async function* notConfigured(): AsyncGenerator<ProviderEvent> {
+  yield { type: 'error', error: { message: 'Coze is not configured on this server (set COZE_API_TOKEN and COZE_SPACE_ID).', code: 'coze_not_configured' } };
 }
 
 async function* chatWithCoze(client: CozeClient, botId: string, input: ChatInput): AsyncGenerator<ProviderEvent> {
