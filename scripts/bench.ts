@@ -36,6 +36,7 @@ const START_TIMEOUT_MS = 60_000;
 const IDLE_MS = 2_000; // quiet time before a level: idle RSS and background CPU
 const SETTLE_MS = 1_000; // after the last chat opened, before the window starts
 const DRAIN_GRACE_MS = 30_000; // streams still open this long after they should have ended are aborted
+const LOOP_RESOLUTION_MS = 5; // the generator's event-loop delay timer; its histogram holds whole intervals
 
 // ── Options ──────────────────────────────────────────────────────────────────────────────────────
 const { values: flags } = parseArgs({
@@ -243,6 +244,8 @@ interface LevelResult {
   sandboxRssPlateau: number;
   cpu: { platform: number; sandbox: number; generator: number; other: number; background: number };
   loopDelayP99: number;
+  /** The platform's, over the ramp and the window. */
+  platformPauses: PlatformPauses | null;
   tickSpreadP99: number;
   rampMs: number;
   invalid: string[];
@@ -251,20 +254,26 @@ interface LevelResult {
 let nextStreamId = 1;
 let gcSeq = 0;
 
-/** Asks the platform for a full GC (gc-hook.mjs) and returns its JS heap in use afterwards, and its RSS. */
-async function platformAfterGc(s: Setup): Promise<{ heapUsed: number; rss: number }> {
+/** What the platform's event loop and garbage collector went through between two reports (gc-hook.mjs). */
+interface PlatformPauses { loopDelayP99Ms: number; loopDelayMaxMs: number; gc: { count: number; totalMs: number; maxMs: number } }
+
+/**
+ * Asks the platform for a full GC (gc-hook.mjs) and returns its JS heap in use afterwards, its RSS,
+ * and its pauses since the previous call.
+ */
+async function platformAfterGc(s: Setup): Promise<{ heapUsed: number; rss: number; pauses: PlatformPauses | null }> {
   gcSeq += 1;
   s.platform.proc.kill('SIGUSR2');
   for (let waited = 0; waited < 10_000; waited += 50) {
     await sleep(50);
     try {
-      const usage = JSON.parse(readFileSync(s.memoryFile, 'utf8')) as { seq: number; heapUsed: number };
-      if (usage.seq === gcSeq) return { heapUsed: usage.heapUsed, rss: rssBytes(s.platform.pid) };
+      const usage = JSON.parse(readFileSync(s.memoryFile, 'utf8')) as { seq: number; heapUsed: number; sinceLast: PlatformPauses };
+      if (usage.seq === gcSeq) return { heapUsed: usage.heapUsed, rss: rssBytes(s.platform.pid), pauses: usage.sinceLast };
     } catch {
       // not written yet (or mid-write)
     }
   }
-  return { heapUsed: NaN, rss: rssBytes(s.platform.pid) };
+  return { heapUsed: NaN, rss: rssBytes(s.platform.pid), pauses: null };
 }
 
 async function setAnswer(s: Setup, deltas: number, interval: number): Promise<Record<string, string>> {
@@ -368,7 +377,7 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
 
   // The measured window: all streams open.
   await sleep(SETTLE_MS);
-  const loop = monitorEventLoopDelay({ resolution: 5 });
+  const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   loop.enable();
   const w0 = cpuSample(s);
   const openPlatform = open('platform');
@@ -385,7 +394,8 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
   loop.disable();
   const windowMs = w1.at - w0.at;
   // Live memory at the plateau: a full GC (gc-hook.mjs), after the window so it does not touch its figures.
-  const plateauHeap = (await platformAfterGc(s)).heapUsed;
+  const plateau = await platformAfterGc(s);
+  const plateauHeap = plateau.heapUsed;
 
   // Let every answer end (bounded), then read when the sandbox saw each chat.
   const deadline = setTimeout(() => levelAbort.abort(), (deltas + 2) * intervalMs + (rampEnd - t0) + DRAIN_GRACE_MS);
@@ -426,7 +436,7 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
       platform: used.platform, sandbox: used.sandbox, generator: used.generator,
       other: (used.machine - used.platform - used.sandbox - used.generator) / secs, background,
     },
-    loopDelayP99: loop.percentile(99) / 1e6, tickSpreadP99: grid?.spreadP99 ?? NaN, rampMs: rampEnd - t0, invalid,
+    loopDelayP99: Math.max(0, loop.percentile(99) / 1e6 - LOOP_RESOLUTION_MS), platformPauses: plateau.pauses, tickSpreadP99: grid?.spreadP99 ?? NaN, rampMs: rampEnd - t0, invalid,
   };
 }
 
@@ -487,8 +497,14 @@ ${row('total time', (f) => f.total)}
   platform JS heap after a full GC: idle ${mb(r.heapIdle)} → plateau ${mb(r.heapPlateau)} = ${(x.livePerStream / 1024).toFixed(1)} KB live per open stream
   CPU in the window (cores): platform ${(r.cpu.platform / secs).toFixed(2)}, sandbox ${(r.cpu.sandbox / secs).toFixed(2)}, generator ${(r.cpu.generator / secs).toFixed(2)}, other ${r.cpu.other.toFixed(2)} (idle background ${r.cpu.background.toFixed(2)}) of ${os.availableParallelism()}
   CPU per 1,000 deltas: platform ${x.platformCpuPer1k.toFixed(3)} s relayed, sandbox ${x.sandboxCpuPer1k.toFixed(3)} s produced
+  platform over the ramp and the window: ${pausesText(r.platformPauses)}
   generator event-loop delay p99 ${ms(r.loopDelayP99)}${pacing === 'burst' ? `; sandbox tick burst spread p99 ${ms(r.tickSpreadP99)}` : ''}
   ${r.invalid.length ? `INVALID: measuring side saturated — ${r.invalid.join('; ')}` : 'control arm valid'}`);
+}
+
+function pausesText(p: PlatformPauses | null): string {
+  if (!p) return 'n/a';
+  return `event-loop delay p99 ${ms(p.loopDelayP99Ms)}, max ${ms(p.loopDelayMaxMs)}; GC pauses ${p.gc.count}, ${ms(p.gc.totalMs)} in all, longest ${ms(p.gc.maxMs)}`;
 }
 
 function printTable(results: LevelResult[], s: Setup): void {
@@ -515,6 +531,9 @@ function printTable(results: LevelResult[], s: Setup): void {
     `| Deltas/s through the platform |${cells((_, x) => x.throughput.toFixed(0))} — |`,
     `| Platform RSS growth per open stream |${cells((_, x) => kb(x.rssPerStream))} < 64 KB |`,
     `| Platform live JS heap per open stream (after a full GC) |${cells((_, x) => kb(x.livePerStream))} < 64 KB |`,
+    `| Platform event-loop delay p99 / max; longest GC pause |${cells((r) => (r.platformPauses
+      ? `${ms(r.platformPauses.loopDelayP99Ms)} / ${ms(r.platformPauses.loopDelayMaxMs)}; ${ms(r.platformPauses.gc.maxMs)}`
+      : 'n/a'))} — |`,
     `| Platform CPU s per 1,000 relayed deltas |${cells((_, x) => x.platformCpuPer1k.toFixed(3))} — |`,
     `| Sandbox CPU s per 1,000 produced deltas |${cells((_, x) => x.sandboxCpuPer1k.toFixed(3))} — |`,
     `| CPU cores used: platform / sandbox / generator / other |${cells((r) => {

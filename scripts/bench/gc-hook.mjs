@@ -1,12 +1,36 @@
-// Preloaded into the platform by the bench (with --expose-gc): on SIGUSR2, a full garbage collection,
-// then process.memoryUsage() written to $BENCH_MEMORY_FILE, so the bench can read the platform's live
-// JavaScript heap (what an open stream really keeps) next to its RSS. Touches nothing else.
+// Preloaded into the platform by the bench (with --expose-gc). On SIGUSR2 it writes to
+// $BENCH_MEMORY_FILE what the platform's event loop and garbage collector went through since the
+// previous signal (loop delay, GC pauses: where latency tails come from), then runs a full garbage
+// collection and adds process.memoryUsage(), so the bench can read the live JavaScript heap (what an
+// open stream really keeps) next to its RSS. Touches nothing else.
 import { writeFileSync } from 'node:fs';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+
+const LOOP_RESOLUTION_MS = 10;
+const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+loop.enable();
+let gc = { count: 0, totalMs: 0, maxMs: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if (entry.detail?.flags & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED) continue; // the bench's own
+    gc.count += 1;
+    gc.totalMs += entry.duration;
+    gc.maxMs = Math.max(gc.maxMs, entry.duration);
+  }
+}).observe({ entryTypes: ['gc'] });
 
 let seq = 0;
 process.on('SIGUSR2', () => {
+  // The histogram records whole timer intervals: the delay is what exceeds the resolution.
+  const sinceLast = {
+    loopDelayP99Ms: Math.max(0, loop.percentile(99) / 1e6 - LOOP_RESOLUTION_MS),
+    loopDelayMaxMs: Math.max(0, loop.max / 1e6 - LOOP_RESOLUTION_MS),
+    gc,
+  };
   globalThis.gc?.();
   seq += 1;
   const file = process.env.BENCH_MEMORY_FILE;
-  if (file) writeFileSync(file, JSON.stringify({ seq, ...process.memoryUsage() }));
+  if (file) writeFileSync(file, JSON.stringify({ seq, ...process.memoryUsage(), sinceLast }));
+  loop.reset();
+  gc = { count: 0, totalMs: 0, maxMs: 0 };
 });
