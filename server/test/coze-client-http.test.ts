@@ -2,7 +2,10 @@
 // bodies, HTTP errors, retries, time-outs, aborts, OAuth JWT, icons.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
 import { CozeClient } from '../src/coze/client.js';
@@ -175,6 +178,39 @@ describe('Coze client: errors and transport', () => {
       assert.equal(new Set(ports).size, 1, `one connection for three chats, got ${ports.join(', ')}`);
     } finally {
       await server.close();
+    }
+  });
+
+  test('over HTTPS, as against api.coze.com: chats stream, and share one TLS connection', async () => {
+    // A self-signed certificate for 127.0.0.1, for this test only; the client trusts it through its agent.
+    const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
+    const ports: number[] = [];
+    const server = https.createServer({ key: fixture('tls-test-key.pem'), cert: fixture('tls-test-cert.pem') }, (req, res) => {
+      ports.push(req.socket.remotePort!);
+      req.resume().on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(sse('conversation.message.delta', { id: 'm1', type: 'answer', content: `hello ${ports.length}` })
+          + sse('conversation.chat.completed', chatData('completed')) + 'event:done\ndata:"[DONE]"\n\n');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const agent = new https.Agent({ keepAlive: true, ca: fixture('tls-test-cert.pem') });
+    try {
+      const client = new CozeClient(testConfig(`https://127.0.0.1:${(server.address() as AddressInfo).port}`), { agent });
+      for (const expected of ['hello 1', 'hello 2']) {
+        const texts: string[] = [];
+        for await (const event of client.streamChat({ botId: 'b1', userId: 'u1', message: 'hi' })) {
+          if (event.event === 'conversation.message.delta') texts.push(event.data.content);
+          if (event.event === 'conversation.chat.completed') break; // where the platform stops
+        }
+        assert.deepEqual(texts, [expected]);
+        await eventually(async () => Object.keys(agent.freeSockets).length > 0);
+      }
+      assert.equal(new Set(ports).size, 1, `one TLS connection for two chats, got ports ${ports.join(', ')}`);
+    } finally {
+      agent.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 

@@ -1,5 +1,6 @@
 // CozeClient: the typed Coze OpenAPI calls this project makes — list and read bots, create a
 // conversation, stream a chat, cancel it, download a bot's avatar. Wire facts: docs coze-openapi.md.
+import type http from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import type { CozeBotListApi, CozeConfig } from './config.js';
 import { CozeApiError, CozeErrorCode, CozeTransportCode } from './errors.js';
@@ -50,6 +51,8 @@ export interface CozeClientOptions {
   retryBaseDelayMs?: number;
   /** Clock in ms for OAuth token expiry; injectable for tests. */
   now?: () => number;
+  /** The chat stream's connection pool (an https.Agent for https); Node's global agent by default. */
+  agent?: http.Agent;
 }
 
 export const COZE_API_CONNECTOR_ID = '1024';
@@ -57,6 +60,7 @@ export const COZE_API_CONNECTOR_ID = '1024';
 export class CozeClient {
   readonly #config: CozeConfig;
   readonly #fetch: typeof fetch;
+  readonly #agent: http.Agent | undefined;
   readonly #logger: CozeLogger | undefined;
   readonly #tokens: CozeTokenSource;
   readonly #http: CozeTransport;
@@ -66,6 +70,7 @@ export class CozeClient {
   constructor(config: CozeConfig, options: CozeClientOptions = {}) {
     this.#config = config;
     this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#agent = options.agent;
     this.#logger = options.logger;
     this.#tokens = createTokenSource(config.auth, {
       baseUrl: config.baseUrl,
@@ -228,7 +233,7 @@ export class CozeClient {
       ctl.arm(this.#config.connectTimeoutMs);
       let res: IncomingMessage;
       try {
-        res = await postForStream(url, streamHeaders(token), body, ctl.signal);
+        res = await postForStream(url, streamHeaders(token), body, ctl.signal, this.#agent);
       } catch (err) {
         throw transportError(err, ctl, 'connect', null, false);
       }

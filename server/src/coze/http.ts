@@ -215,15 +215,19 @@ export function streamHeaders(token: string): Record<string, string> {
 
 /**
  * POSTs a JSON body and resolves with the response once its headers arrive; its body is a Node
- * stream. Aborting `signal` destroys the request, and the response with it.
+ * stream. Aborting `signal` destroys the request, and the response with it. `agent` pools the
+ * connections (Node's global agent of the URL's protocol when undefined: kept alive too).
  */
-export function postForStream(url: string, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<IncomingMessage> {
+export function postForStream(
+  url: string, headers: Record<string, string>, body: string, signal: AbortSignal, agent?: http.Agent,
+): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const request = (target.protocol === 'https:' ? https : http).request(target, {
       method: 'POST',
       headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) },
       signal,
+      agent,
     });
     request.on('response', resolve);
     // Kept for the request's life: a later error (the body breaking) reaches the response's reader.
