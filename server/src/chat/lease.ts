@@ -1,7 +1,7 @@
 // One chat at a time per conversation, across every instance: a lease row in the database, renewed
 // while the answer streams. A lease left by a dead instance simply expires.
-// Renewing, releasing and repairing return statements rather than run them, so that the chat run
-// can fold each into the statement that writes its messages: one round trip where there would be two.
+// Claiming, renewing, releasing and repairing return statements rather than run them, so that the
+// chat run can fold each into the statement that writes its messages: one round trip, not several.
 import { and, eq, isNull, lt, or, sql, type Placeholder, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { conversations, messages, type Conversation, type MessageError } from '../db/schema.js';
