@@ -123,6 +123,38 @@ describe('Coze import', () => {
     });
   });
 
+  test('a bot that runs a plugin first shows a neutral "Working…" meanwhile, then its answer', async () => {
+    const { baseUrl, admin } = platform();
+    const post = async (route: string, body: unknown, token?: string) => {
+      const res = await fetch(`${baseUrl}${route}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+      });
+      assert.ok(res.ok, `${route}: ${res.status}`);
+      return res.json();
+    };
+    const { token } = await post('/api/auth/login', admin);
+    await post('/console/api/ai-agent/import/coze', { cozeBotId: BOTS.newsDigest.id }, token);
+
+    await withPage(async (page) => {
+      await signIn(page, admin);
+      await cardNamed(page, BOTS.newsDigest.name).click();
+      const input = page.getByTestId('chat-input');
+      await input.fill('Today\'s tech digest, please');
+      await input.press('Enter');
+      // The bot searches the news (a plugin call of about a second) before it writes.
+      const working = page.locator('[data-testid="message-assistant"][data-status="streaming"] [data-testid="message-working"]');
+      await working.waitFor();
+      assert.match((await working.textContent()) ?? '', /Working…/);
+      await snapshot(page, 'coze-working');
+      const answer = completedAnswer(page, 'Your digest');
+      await answer.waitFor();
+      assert.equal(await answer.getByTestId('message-working').count(), 0, 'the status goes once the answer flows');
+      assert.ok(!((await answer.textContent()) ?? '').includes('news_search'), 'the plugin call itself is never shown');
+    });
+  });
+
   test('custom variables set in the console reach the Coze bot with every chat', async () => {
     await withPage(async (page) => {
       await signIn(page, platform().admin);

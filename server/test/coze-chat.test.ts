@@ -128,11 +128,16 @@ for (const target of databaseTargets()) {
       assert.ok(parts.length >= 2 && parts.every((part) => part.trim().length > 0), s.text);
     });
 
-    test('the bot\'s internals (verbose, function calls, tool output, knowledge) never reach the user', async () => {
+    test('the bot\'s internals (verbose, function calls, tool output, knowledge) never reach the user, but its tool steps show as "working"', async () => {
       const res = await chat('internals', 'Use your tools');
       const s = await readChatStream(res);
       assert.ok(s.text.length > 0);
       assert.ok(!s.raw.includes('INTERNAL'), 'nothing internal in the stream');
+      // The answer says "Let me check the weather tool. ", runs the tool, goes on, then recalls knowledge.
+      const kinds = s.chunks.filter((c) => c.activity === 'working' || c.choices?.[0]?.delta?.content)
+        .map((c) => (c.activity === 'working' ? 'working' : 'text'));
+      assert.deepEqual(kinds.filter((k, i) => k !== kinds[i - 1]), ['text', 'working', 'text', 'working', 'text']);
+      assert.ok(s.chunks.filter((c) => c.activity === 'working').every((c) => JSON.stringify(c.choices[0].delta) === '{}'));
       const [, answer] = await messagesOf(res.headers.get('x-conversation-id')!);
       assert.ok(!answer.content.includes('INTERNAL'));
     });

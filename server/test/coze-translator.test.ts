@@ -17,7 +17,7 @@ function translate(events: CozeChatEvent[]): { out: ProviderEvent[]; finished: b
   return { out, finished: translator.finished };
 }
 
-test('answers, internals, follow-ups and usage become text, suggestions and usage; internals vanish', () => {
+test('answers, internals, follow-ups and usage become text, suggestions and usage; internals vanish but for a neutral "working"', () => {
   const { out, finished } = translate([
     { event: 'conversation.chat.created', data: { ...chat, status: 'created' } },
     delta(message('a', 'answer', 'Today is ')),
@@ -35,12 +35,28 @@ test('answers, internals, follow-ups and usage become text, suggestions and usag
   assert.deepEqual(out, [
     { type: 'text-delta', text: 'Today is ' },
     { type: 'text-delta', text: 'Wednesday.' },
+    { type: 'working' },
     { type: 'text-delta', text: '\n\n' },
     { type: 'text-delta', text: 'It is sunny.' },
     { type: 'suggestion', text: 'Is Wednesday special?' },
     { type: 'usage', usage: { prompt_tokens: 59, completion_tokens: 3, total_tokens: 62 } },
   ]);
   assert.equal(finished, true);
+});
+
+test('"working" comes once per stretch of tool or knowledge steps, again after text; verbose and follow-ups are not steps', () => {
+  const { out } = translate([
+    delta(message('f', 'function_call', '{"name":"search"')),
+    completed(message('f', 'function_call', '{"name":"search","arguments":{}}')),
+    completed(message('t', 'tool_response', '{"hits":3}')),
+    delta(message('r', 'answer', '', { reasoning_content: 'Three hits.' })),
+    completed(message('k', 'knowledge', 'recalled passage')),
+    completed(message('o', 'tool_output', 'output')),
+    delta(message('a', 'answer', 'Found it.')),
+    completed(message('v', 'verbose', '{"msg_type":"generate_answer_finish"}')),
+    completed(message('q', 'follow_up', 'More?')),
+  ]);
+  assert.deepEqual(out.map((e) => e.type), ['working', 'reasoning-delta', 'working', 'text-delta', 'suggestion']);
 });
 
 test('an answer that arrives whole, without deltas, is shown once; reasoning streams apart', () => {

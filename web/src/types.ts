@@ -105,6 +105,8 @@ export interface CompletionChunk {
   usage?: Usage | null;
   suggestions?: string[];
   status?: 'completed' | 'canceled';
+  /** The agent runs steps the user does not see (tools, knowledge) until the next text. */
+  activity?: 'working';
   error?: MessageError;
 }
 

@@ -5,9 +5,17 @@ import { variable, type Reply, type TurnContext } from './turn.js';
 const GAP_MS = 40;
 const quote = (text: string, max = 80): string => (text.length > max ? `${text.slice(0, max)}…` : text);
 
-function stream(script: Parameters<Reply>[0], markdown: string, followUps: string[], perPiece = 3): void {
+/** A plugin call as Coze streams it before the answer: the call, then its result once the tool is done. */
+interface PluginCall { name: string; arguments: Record<string, unknown>; result: string; toolMs: number }
+
+function stream(script: Parameters<Reply>[0], markdown: string, followUps: string[], options: { perPiece?: number; plugin?: PluginCall } = {}): void {
   script.start();
-  script.answer(pieces(markdown, perPiece), GAP_MS);
+  const { plugin } = options;
+  if (plugin) {
+    script.internal('function_call', JSON.stringify({ name: plugin.name, arguments: plugin.arguments }), GAP_MS);
+    script.internal('tool_response', plugin.result, plugin.toolMs);
+  }
+  script.answer(pieces(markdown, options.perPiece ?? 3), GAP_MS);
   script.verboseFinish(GAP_MS);
   script.followUps(followUps, GAP_MS);
   script.complete(GAP_MS);
@@ -74,7 +82,9 @@ const newsDigest: Reply = (script, turn) => {
 ${sections.join('\n\n')}
 
 _Sandbox content: these headlines are made up for the demo._`,
-  ['Tell me more about the first story', 'Add a digest on climate']);
+  ['Tell me more about the first story', 'Add a digest on climate'],
+  // The bot searches the news first, as a real digest bot would: the platform shows it as "working".
+  { plugin: { name: 'news_search', arguments: { topics }, result: JSON.stringify({ articles: topics.length * 3 }), toolMs: 1_200 } });
 };
 
 const chineseTutor: Reply = (script, turn: TurnContext) => {
@@ -90,7 +100,7 @@ const chineseTutor: Reply = (script, turn: TurnContext) => {
 2. 加油！我们一起学习中文。(Jiāyóu! Wǒmen yìqǐ xuéxí Zhōngwén.) — Keep going! Let's learn Chinese together.
 
 你的水平：${level}。继续努力！💪`,
-  ['再给我一个例句', 'How do I pronounce 了?', '“加油”还有别的说法吗？'], 4);
+  ['再给我一个例句', 'How do I pronounce 了?', '“加油”还有别的说法吗？'], { perPiece: 4 });
 };
 
 export const DEMO_REPLIES = { travel, codeReview, newsDigest, chineseTutor } satisfies Record<string, Reply>;

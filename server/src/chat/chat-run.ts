@@ -25,6 +25,8 @@ export interface ChatDeps {
 export interface ChatRequest { user: User; agentId: string; conversationId?: string; content: string }
 
 export interface AnswerDelta { content?: string; reasoning_content?: string }
+/** What the answer does next: some text, or steps the user waits for without seeing them. */
+export type AnswerStep = AnswerDelta | 'working';
 
 const TITLE_LENGTH = 80;
 
@@ -150,7 +152,7 @@ export class ChatRun {
   }
 
   /** Streams the answer's deltas; when it ends (however it ends) the answer is persisted and the conversation freed. */
-  async *deltas(): AsyncGenerator<AnswerDelta> {
+  async *deltas(): AsyncGenerator<AnswerStep> {
     const { db, stops, leaseSeconds, log } = this.deps;
     const signal = this.controller.signal;
     const unregister = stops.register(this.conversation.id, this.controller);
@@ -168,8 +170,8 @@ export class ChatRun {
         signal,
       });
       for await (const event of events) {
-        const delta = this.apply(event);
-        if (delta) yield delta;
+        const step = this.apply(event);
+        if (step) yield step;
         if (this.error || signal.aborted) break;
       }
     } catch (error) {
@@ -186,7 +188,7 @@ export class ChatRun {
   }
 
   /** Takes one event into the answer; synchronous, as it runs for every delta. */
-  private apply(event: ProviderEvent): AnswerDelta | null {
+  private apply(event: ProviderEvent): AnswerStep | null {
     switch (event.type) {
       case 'text-delta':
         this.content += event.text;
@@ -194,6 +196,8 @@ export class ChatRun {
       case 'reasoning-delta':
         this.reasoning += event.text;
         return { reasoning_content: event.text };
+      case 'working':
+        return 'working';
       case 'suggestion':
         this.suggestions.push(event.text);
         return null;

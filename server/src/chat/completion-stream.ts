@@ -1,5 +1,6 @@
 // The platform's one wire format for answers: OpenAI `chat.completion.chunk` server-sent events,
-// with extensions (conversation_id, message_id, delta.reasoning_content, final usage/suggestions/status).
+// with extensions (conversation_id, message_id, delta.reasoning_content, activity "working" while the
+// agent runs steps the user does not see, final usage/suggestions/status).
 import type { ServerResponse } from 'node:http';
 import type { MessageError, Usage } from '../db/schema.js';
 
@@ -33,6 +34,11 @@ export class CompletionStream {
   /** Writes one delta; returns a promise only when the client is behind and the caller must wait. */
   delta(delta: { role?: 'assistant'; content?: string; reasoning_content?: string }): Promise<void> | undefined {
     return this.write(`${this.prefix}${JSON.stringify(delta)},"finish_reason":null}]}\n\n`);
+  }
+
+  /** The agent is busy with steps the user does not see (tools, knowledge); text, when it comes, ends it. */
+  working(): Promise<void> | undefined {
+    return this.write(`${this.prefix}{},"finish_reason":null}],"activity":"working"}\n\n`);
   }
 
   async finish(end: CompletionEnd): Promise<void> {

@@ -8,6 +8,8 @@ import { readDataLines } from './sse';
 /** A message as the page shows it; `key` stays stable while the server id arrives mid-stream. */
 export interface ChatMessage extends Message {
   key: string;
+  /** While streaming: the agent is busy with steps the user does not see. */
+  working?: boolean;
 }
 
 export interface UseChatOptions {
@@ -114,6 +116,7 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
   }
 
   function applyChunk(answer: ChatMessage, chunk: CompletionChunk): void {
+    answer.working = chunk.activity === 'working';
     if (chunk.error) {
       answer.error = chunk.error;
       answer.status = 'failed';

@@ -7,6 +7,8 @@ import type { ChatInput, ChatProvider, ProviderError, ProviderEvent } from './ty
 
 /** What separates two answer messages of one chat, as a reader would expect between paragraphs. */
 const ANSWER_SEPARATOR = '\n\n';
+/** The bot's steps a user may wait for without seeing them: shown as a neutral "working" status. */
+const WORKING_STEPS = new Set(['function_call', 'tool_response', 'tool_output', 'knowledge']);
 
 export function cozeProvider(client: CozeClient | null): ChatProvider {
   return {
@@ -81,12 +83,18 @@ export class CozeTranslator {
   private currentAnswerId: string | null = null;
   private readonly answersWithDeltas = new Set<string>();
   private wroteAnswer = false;
+  /** Said "working" since the last text: once per stretch of steps. */
+  private working = false;
 
   *events(event: CozeChatEvent): Generator<ProviderEvent> {
     switch (event.event) {
       case CozeChatEventType.MessageDelta: {
         const message = event.data;
-        if (message.reasoning_content) yield { type: 'reasoning-delta', text: message.reasoning_content };
+        if (WORKING_STEPS.has(message.type)) yield* this.step();
+        if (message.reasoning_content) {
+          this.working = false;
+          yield { type: 'reasoning-delta', text: message.reasoning_content };
+        }
         if (message.type === 'answer' && message.content) {
           this.answersWithDeltas.add(message.id);
           yield* this.answerText(message.id, message.content);
@@ -95,12 +103,14 @@ export class CozeTranslator {
       }
       case CozeChatEventType.MessageCompleted: {
         const message = event.data;
+        if (WORKING_STEPS.has(message.type)) yield* this.step();
         if (message.type === 'follow_up' && message.content) yield { type: 'suggestion', text: message.content };
         // An answer that arrived whole, without deltas (some bots and cards do that).
         if (message.type === 'answer' && message.content && !this.answersWithDeltas.has(message.id)) {
           yield* this.answerText(message.id, message.content);
         }
-        // verbose, function_call, tool_response, tool_output, knowledge: the bot's internals, never shown.
+        // verbose, function_call, tool_response, tool_output, knowledge: the bot's internals, never shown
+        // (a step only as the neutral status above).
         return;
       }
       case CozeChatEventType.ChatCompleted: {
@@ -131,7 +141,14 @@ export class CozeTranslator {
     }
   }
 
+  private *step(): Generator<ProviderEvent> {
+    if (this.working) return;
+    this.working = true;
+    yield { type: 'working' };
+  }
+
   private *answerText(messageId: string, text: string): Generator<ProviderEvent> {
+    this.working = false;
     if (this.currentAnswerId !== messageId) {
       if (this.wroteAnswer) yield { type: 'text-delta', text: ANSWER_SEPARATOR };
       this.currentAnswerId = messageId;

@@ -14,6 +14,8 @@ export type ProviderEvent =
   | { type: 'provider-conversation'; id: string }
   /** Upstream ids worth keeping with the answer (e.g. Coze chat_id); merged into message metadata. */
   | { type: 'provider-metadata'; data: Record<string, unknown> }
+  /** The upstream is busy with steps the user does not see (tools, knowledge): a neutral status until text flows again. */
+  | { type: 'working' }
   /** The upstream failed; terminal. `message` is safe to show to the user. */
   | { type: 'error'; error: ProviderError };
 
