@@ -1,4 +1,4 @@
-import { eq, or, sql, type SQLWrapper } from 'drizzle-orm';
+import { and, eq, or, sql, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { agents, type Agent } from '../db/schema.js';
 
@@ -35,10 +35,11 @@ export async function findAgent(db: Db, id: string): Promise<Agent | null> {
 }
 
 /**
- * Who may chat with an agent: anyone when it is published, an admin always (to try it before
- * publishing). A condition on `agents`, so that starting a chat checks it in the statement that
- * stores the turn.
+ * The agent `id`, when its user may chat with it: anyone when it is published, an admin always (to
+ * try it before publishing). A condition on `agents`, so that starting a chat checks it in the
+ * statement that stores the turn.
  */
-export const chatableBy = (admin: SQLWrapper) => or(eq(agents.published, true), sql`${admin}::boolean`)!;
+export const chatableAgent = (id: string | SQLWrapper, admin: SQLWrapper) =>
+  and(eq(agents.id, id), or(eq(agents.published, true), sql`${admin}::boolean`))!;
 
 export const isUuid = (value: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, eq, lt, sql } from 'drizzle-orm';
 import type { WithSubqueryWithSelection } from 'drizzle-orm/pg-core';
 import type { FastifyBaseLogger } from 'fastify';
-import { chatableBy } from '../agents/agents.js';
+import { chatableAgent } from '../agents/agents.js';
 import { preparedFor, type Db } from '../db/index.js';
 import {
   agents, conversations, messages, type Agent, type Message, type MessageError, type MessageStatus, type Usage, type User,
@@ -89,7 +89,7 @@ const startFirstTurn = preparedFor((db) => {
     insert into ${conversations} (id, user_id, agent_id, title, lease_run_id, lease_expires_at)
     select ${param('conversationId')}::uuid, ${param('userId')}::uuid, ${agents.id}, ${param('title')}::text,
       ${param('runId')}::uuid, ${leaseUntil(param('leaseSeconds'))}
-    from ${agents} where ${and(eq(agents.id, param('agentId')), chatableBy(param('admin')))}
+    from ${agents} where ${chatableAgent(param('agentId'), param('admin'))}
     returning id`);
   const turn = turnMessages(db, created);
   return db.with(created, turn).select(startedTurn(turn)).from(agents)
@@ -102,7 +102,7 @@ const startNextTurn = preparedFor((db) => {
     eq(conversations.id, param('conversationId')),
     eq(conversations.userId, param('userId')),
     eq(conversations.agentId, param('agentId')),
-    sql`exists (select 1 from ${agents} where ${and(eq(agents.id, param('agentId')), chatableBy(param('admin')))})`,
+    sql`exists (select 1 from ${agents} where ${chatableAgent(param('agentId'), param('admin'))})`,
   )!, param('runId'), param('leaseSeconds')));
   const repaired = db.$with('repaired').as(failInterruptedAnswers(db, sql`(select ${claimed.id} from ${claimed})`));
   const turn = turnMessages(db, claimed);
@@ -114,7 +114,7 @@ const startNextTurn = preparedFor((db) => {
 /** The chat was refused: says why, as the client should hear it. */
 async function whyRefused(db: Db, request: ChatRequest): Promise<never> {
   const [agent] = await db.select({ id: agents.id }).from(agents)
-    .where(and(eq(agents.id, request.agentId), chatableBy(sql`${request.user.role === 'admin'}`)));
+    .where(chatableAgent(request.agentId, sql`${request.user.role === 'admin'}`));
   if (!agent) throw notFound(`No agent with id ${request.agentId}`);
   // A new conversation is refused only for its agent; an existing one also when it is not the user's or busy.
   if (!request.conversationId) throw new Error('a first turn was refused with a chatable agent');

@@ -1,10 +1,9 @@
 // CozeClient: the typed Coze OpenAPI calls this project makes — list and read bots, create a
 // conversation, stream a chat, cancel it, download a bot's avatar. Wire facts: docs coze-openapi.md.
-import type http from 'node:http';
-import type { IncomingMessage } from 'node:http';
+import type { Agent, IncomingMessage } from 'node:http';
 import type { CozeBotListApi, CozeConfig } from './config.js';
 import { CozeApiError, CozeErrorCode, CozeTransportCode } from './errors.js';
-import { CallControl, CozeTransport, parseEnvelope, postForStream, readText, streamHeaders, transportError, type CozeLogger } from './http.js';
+import { CallControl, CozeTransport, isSuccess, parseEnvelope, postForStream, readText, streamHeaders, transportError, type CozeLogger } from './http.js';
 import { downloadIcon, type IconDownloadOptions } from './icon.js';
 import { createTokenSource, type CozeTokenSource } from './oauth.js';
 import { readCozeChatStream, type CozeChatEvent } from './stream.js';
@@ -52,7 +51,7 @@ export interface CozeClientOptions {
   /** Clock in ms for OAuth token expiry; injectable for tests. */
   now?: () => number;
   /** The chat stream's connection pool (an https.Agent for https); Node's global agent by default. */
-  agent?: http.Agent;
+  agent?: Agent;
 }
 
 export const COZE_API_CONNECTOR_ID = '1024';
@@ -60,7 +59,7 @@ export const COZE_API_CONNECTOR_ID = '1024';
 export class CozeClient {
   readonly #config: CozeConfig;
   readonly #fetch: typeof fetch;
-  readonly #agent: http.Agent | undefined;
+  readonly #agent: Agent | undefined;
   readonly #logger: CozeLogger | undefined;
   readonly #tokens: CozeTokenSource;
   readonly #http: CozeTransport;
@@ -222,7 +221,7 @@ export class CozeClient {
       const { res, logId } = await this.#openChat(url, JSON.stringify(body), ctl, p.signal);
       yield* readCozeChatStream(res, { idleTimeoutMs: this.#config.idleTimeoutMs, signal: p.signal, logId });
     } finally {
-      ctl.detach(); // the reader has let go of the body: drained for reuse after `done`, else destroyed
+      ctl.detach(); // the reader has let go of the body: drained for reuse once the chat is over, else destroyed
     }
   }
 
@@ -240,8 +239,7 @@ export class CozeClient {
       ctl.disarm();
       const logId = headerValue(res, 'x-tt-logid');
       const contentType = (headerValue(res, 'content-type') ?? '').toLowerCase();
-      const status = res.statusCode ?? 0;
-      if (status >= 200 && status < 300 && !contentType.includes('json')) return { res, logId };
+      if (isSuccess(res.statusCode ?? 0) && !contentType.includes('json')) return { res, logId };
       const err = await this.#chatRefusal(res, logId, token, ctl);
       if (err.code === CozeErrorCode.AuthInvalid && this.#tokens.renewable && !authRenewed) {
         this.#tokens.invalidate(token);

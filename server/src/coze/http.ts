@@ -244,6 +244,8 @@ export async function readText(res: IncomingMessage): Promise<string> {
   return text;
 }
 
+export const isSuccess = (status: number): boolean => status >= 200 && status < 300;
+
 /** What parseEnvelope needs of a response, from fetch or node:http. */
 export interface ResponseStatus { status: number; statusText: string }
 
@@ -252,7 +254,7 @@ export interface ResponseStatus { status: number; statusText: string }
  * Coze envelope is an error too: with its HTTP status when non-2xx, else BadResponse.
  */
 export function parseEnvelope(text: string, res: ResponseStatus, logId: string | null, token: string): unknown {
-  const ok = res.status >= 200 && res.status < 300;
+  const ok = isSuccess(res.status);
   let body: unknown;
   try {
     body = JSON.parse(text);
