@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { and, eq } from 'drizzle-orm';
@@ -190,6 +191,42 @@ for (const target of databaseTargets()) {
       assert.ok(mine.some((c: any) => c.id === conversationId && c.title === 'Private'));
       assert.equal((await p.api('DELETE', `/api/ai-agent/conversations/${conversationId}`, { token: user.token })).status, 204);
       assert.equal((await p.api('GET', `/api/ai-agent/conversations/${conversationId}/messages`, { token: user.token })).status, 404);
+    });
+
+    test('a chat needs a live token whatever else is wrong with it: 401 first, then what is wrong with the input', async () => {
+      const mine = await chat('Mine');
+      const conversationId = mine.headers.get('x-conversation-id')!;
+      await readChatStream(mine);
+      const revoked = (await p.newUser()).token;
+      assert.equal((await p.api('POST', '/api/auth/logout', { token: revoked })).status, 204);
+      const ask = (extra: Record<string, unknown>) => JSON.stringify({ agentId, messages: [{ role: 'user', content: 'Hi' }], ...extra });
+      const bodies = {
+        fine: ask({}),
+        unreadable: '{"messages": [',
+        invalid: ask({ messages: [] }),
+        'unknown agent': ask({ agentId: randomUUID() }),
+        "another user's conversation": ask({ conversationId }),
+      };
+      const statusesWith = async (token: string | null) => {
+        const statuses: Record<string, number> = {};
+        for (const [name, body] of Object.entries(bodies)) {
+          const res = await fetch(`${p.url}/api/ai-agent/chat/completions`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+            body,
+          });
+          const error = res.status === 200 ? null : await res.json();
+          statuses[name] = res.status;
+          if (res.status === 401) assert.equal(error.code, 'unauthorized');
+        }
+        return statuses;
+      };
+      const allUnauthorized = { fine: 401, unreadable: 401, invalid: 401, 'unknown agent': 401, "another user's conversation": 401 };
+      assert.deepEqual(await statusesWith(null), allUnauthorized);
+      assert.deepEqual(await statusesWith('ap_forged'), allUnauthorized);
+      assert.deepEqual(await statusesWith(revoked), allUnauthorized, 'a revoked token chats no more');
+      assert.deepEqual(await statusesWith((await p.newUser()).token),
+        { fine: 200, unreadable: 400, invalid: 400, 'unknown agent': 404, "another user's conversation": 404 });
     });
 
     test('a refused chat stores nothing: another agent\'s conversation is 400, an unpublished agent 404 for users (an admin may try it)', async () => {

@@ -17,11 +17,13 @@ export function bearerToken(request: FastifyRequest): string | null {
   return match?.[1] ?? null;
 }
 
+export const unauthorized = () => new HttpError(401, 'Sign in first: send Authorization: Bearer <token>', 'unauthorized');
+
 export function guards(db: Db) {
   async function requireUser(request: FastifyRequest, _reply: FastifyReply) {
     const token = bearerToken(request);
     const user = token ? await userForToken(db, token) : null;
-    if (!user) throw new HttpError(401, 'Sign in first: send Authorization: Bearer <token>', 'unauthorized');
+    if (!user) throw unauthorized();
     request.user = user;
   }
   async function requireAdmin(request: FastifyRequest, reply: FastifyReply) {
@@ -33,6 +35,6 @@ export function guards(db: Db) {
 
 /** The signed-in user; only call behind a guard. */
 export function currentUser(request: FastifyRequest): User {
-  if (!request.user) throw new HttpError(401, 'Sign in first', 'unauthorized');
+  if (!request.user) throw unauthorized();
   return request.user;
 }

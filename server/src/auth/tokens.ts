@@ -1,30 +1,42 @@
 // Opaque bearer tokens, kept in the database (as SHA-256) so every instance accepts every token
 // and a logout revokes it everywhere.
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, gt, sql } from 'drizzle-orm';
+import { and, eq, gt, sql, type Placeholder } from 'drizzle-orm';
 import { preparedFor, type Db } from '../db/index.js';
 import { authTokens, users, type User } from '../db/schema.js';
 
-const sha256 = (token: string) => createHash('sha256').update(token).digest('hex');
+/** Tokens are looked up by their hash. */
+export const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export async function issueToken(db: Db, userId: string, ttlDays: number): Promise<string> {
   const token = `ap_${randomBytes(32).toString('base64url')}`;
   const expiresAt = new Date(Date.now() + ttlDays * 86_400_000);
-  await db.insert(authTokens).values({ tokenHash: sha256(token), userId, expiresAt });
+  await db.insert(authTokens).values({ tokenHash: tokenHash(token), userId, expiresAt });
   return token;
 }
+
+/** The token, by its hash, while it lives. */
+const liveToken = (hash: Placeholder) => and(eq(authTokens.tokenHash, hash), gt(authTokens.expiresAt, sql`now()`));
 
 // Every request asks this: prepared.
 const userByTokenHash = preparedFor((db) => db.select({ user: users }).from(authTokens)
   .innerJoin(users, eq(users.id, authTokens.userId))
-  .where(and(eq(authTokens.tokenHash, sql.placeholder('hash')), gt(authTokens.expiresAt, sql`now()`)))
+  .where(liveToken(sql.placeholder('hash')))
   .prepare('user_by_token_hash'));
 
 export async function userForToken(db: Db, token: string): Promise<User | null> {
-  const [row] = await userByTokenHash(db).execute({ hash: sha256(token) });
+  const [row] = await userByTokenHash(db).execute({ hash: tokenHash(token) });
   return row?.user ?? null;
 }
 
+/**
+ * Who holds the token whose hash `hash` stands for, as a query other statements fold in, so that
+ * asking costs no round trip of its own (a chat's first statement does this). No row: not signed in.
+ */
+export const tokenHolder = (db: Db, hash: Placeholder) => db.select({ id: users.id, role: users.role }).from(authTokens)
+  .innerJoin(users, eq(users.id, authTokens.userId))
+  .where(liveToken(hash));
+
 export async function revokeToken(db: Db, token: string): Promise<void> {
-  await db.delete(authTokens).where(eq(authTokens.tokenHash, sha256(token)));
+  await db.delete(authTokens).where(eq(authTokens.tokenHash, tokenHash(token)));
 }

@@ -5,13 +5,15 @@ import { and, asc, eq, lt, sql } from 'drizzle-orm';
 import type { WithSubqueryWithSelection } from 'drizzle-orm/pg-core';
 import type { FastifyBaseLogger } from 'fastify';
 import { chatableAgent } from '../agents/agents.js';
+import { unauthorized } from '../auth/guard.js';
+import { tokenHash, tokenHolder, userForToken } from '../auth/tokens.js';
 import { preparedFor, type Db } from '../db/index.js';
 import {
-  agents, conversations, messages, type Agent, type Message, type MessageError, type MessageStatus, type Usage, type User,
+  agents, conversations, messages, type Agent, type Message, type MessageError, type MessageStatus, type Usage,
 } from '../db/schema.js';
 import { HttpError, notFound } from '../http/errors.js';
 import { claimConversation, failInterruptedAnswers, leaseUntil, releaseLease, renewLease } from './lease.js';
-import type { ChatConversation, ChatProvider, ProviderEvent } from './providers/types.js';
+import type { ChatConversation, ChatProvider, ChatUser, ProviderEvent } from './providers/types.js';
 import type { AbortReason, StopSignals } from './stop-signals.js';
 
 export interface ChatDeps {
@@ -22,7 +24,8 @@ export interface ChatDeps {
   log: FastifyBaseLogger;
 }
 
-export interface ChatRequest { user: User; agentId: string; conversationId?: string; content: string }
+/** `token` is the caller's bearer token: the chat's first statement checks it. */
+export interface ChatRequest { token: string; agentId: string; conversationId?: string; content: string }
 
 export interface AnswerDelta { content?: string; reasoning_content?: string }
 /** What the answer does next: some text, or steps the user waits for without seeing them. */
@@ -32,14 +35,13 @@ const TITLE_LENGTH = 80;
 
 const SHUTDOWN: MessageError = { message: 'The server restarted while answering. Please send your message again.', type: 'server_error', code: 'shutdown' };
 
-/** Checks who may chat, claims the conversation and stores the user message; throws an HttpError (4xx) before anything streams. */
+/** Checks who calls and may chat, claims the conversation and stores the user message; throws an HttpError (4xx) before anything streams. */
 export async function openChat(deps: ChatDeps, request: ChatRequest): Promise<ChatRun> {
   const { db, leaseSeconds } = deps;
   const runId = randomUUID();
   const common = {
+    tokenHash: tokenHash(request.token),
     agentId: request.agentId,
-    userId: request.user.id,
-    admin: request.user.role === 'admin',
     runId,
     content: request.content,
     leaseSeconds,
@@ -54,15 +56,21 @@ export async function openChat(deps: ChatDeps, request: ChatRequest): Promise<Ch
     [started] = await startFirstTurn(db).execute({ ...common, conversationId: conversation.id, title: request.content.slice(0, TITLE_LENGTH) });
   }
   if (!started?.answerId || started.questionSeq === null) return whyRefused(db, request);
-  return new ChatRun(deps, started.agent, conversation, request.user, request.content, started.questionSeq, started.answerId, runId);
+  return new ChatRun(deps, started.agent, conversation, started.user, request.content, started.questionSeq, started.answerId, runId);
 }
 
-// A chat starts with one statement (prepared): it checks that the user may chat with the agent,
-// creates or claims the conversation, stores the turn's two messages and reads the agent. When the
-// chat may not start it stores nothing, and the agent comes back without the turn's ids.
+// A chat starts with one statement (prepared): it checks the caller's token and that they may chat
+// with the agent, creates or claims the conversation, stores the turn's two messages and reads the
+// agent. When the chat may not start it stores nothing, and the turn's ids come back empty (or no
+// row at all, for a bad token or agent).
 const param = sql.placeholder;
 
-interface TurnStart { agent: Agent; questionSeq: number | null; answerId: string | null; providerConversationId?: string | null }
+interface TurnStart { agent: Agent; user: ChatUser; questionSeq: number | null; answerId: string | null; providerConversationId?: string | null }
+
+/** The caller, from the token: no row when the token is unknown or expired. */
+const callerOf = (db: Db) => db.$with('caller').as(tokenHolder(db, param('tokenHash')));
+type Caller = ReturnType<typeof callerOf>;
+const mayChat = (caller: Caller) => chatableAgent(param('agentId'), sql`(${caller.role} = 'admin')`);
 
 /** The user's message and the answer to come, stored in the conversation `into` holds (when it holds one). */
 function turnMessages(db: Db, into: WithSubqueryWithSelection<{ id: typeof conversations.id }, string>) {
@@ -74,10 +82,11 @@ function turnMessages(db: Db, into: WithSubqueryWithSelection<{ id: typeof conve
     returning id, seq, role`);
 }
 
-/** The chat's agent with the ids the turn got. */
-function startedTurn(turn: ReturnType<typeof turnMessages>) {
+/** The chat's agent and caller with the ids the turn got. */
+function startedTurn(caller: Caller, turn: ReturnType<typeof turnMessages>) {
   return {
     agent: agents,
+    user: { id: caller.id, role: caller.role },
     questionSeq: sql<number | null>`(select ${turn.seq} from ${turn} where ${turn.role} = 'user')`,
     answerId: sql<string | null>`(select ${turn.id} from ${turn} where ${turn.role} = 'assistant')`,
   };
@@ -85,41 +94,45 @@ function startedTurn(turn: ReturnType<typeof turnMessages>) {
 
 /** A new conversation, born claimed by the run (nothing to wait for, repair or read), and the turn. */
 const startFirstTurn = preparedFor((db) => {
+  const caller = callerOf(db);
   const created = db.$with('created', { id: conversations.id }).as(sql`
     insert into ${conversations} (id, user_id, agent_id, title, lease_run_id, lease_expires_at)
-    select ${param('conversationId')}::uuid, ${param('userId')}::uuid, ${agents.id}, ${param('title')}::text,
+    select ${param('conversationId')}::uuid, ${caller.id}, ${agents.id}, ${param('title')}::text,
       ${param('runId')}::uuid, ${leaseUntil(param('leaseSeconds'))}
-    from ${agents} where ${chatableAgent(param('agentId'), param('admin'))}
+    from ${caller}, ${agents} where ${mayChat(caller)}
     returning id`);
   const turn = turnMessages(db, created);
-  return db.with(created, turn).select(startedTurn(turn)).from(agents)
-    .where(eq(agents.id, param('agentId'))).prepare('start_first_turn');
+  return db.with(caller, created, turn).select(startedTurn(caller, turn))
+    .from(caller).innerJoin(agents, eq(agents.id, param('agentId'))).prepare('start_first_turn');
 });
 
 /** The turn in an existing conversation the run claims: any other answer still `streaming` was left by an instance that died. */
 const startNextTurn = preparedFor((db) => {
+  const caller = callerOf(db);
   const claimed = db.$with('claimed').as(claimConversation(db, and(
     eq(conversations.id, param('conversationId')),
-    eq(conversations.userId, param('userId')),
+    eq(conversations.userId, sql`(select ${caller.id} from ${caller})`),
     eq(conversations.agentId, param('agentId')),
-    sql`exists (select 1 from ${agents} where ${chatableAgent(param('agentId'), param('admin'))})`,
+    sql`exists (select 1 from ${caller}, ${agents} where ${mayChat(caller)})`,
   )!, param('runId'), param('leaseSeconds')));
   const repaired = db.$with('repaired').as(failInterruptedAnswers(db, sql`(select ${claimed.id} from ${claimed})`));
   const turn = turnMessages(db, claimed);
-  return db.with(claimed, repaired, turn).select({ ...startedTurn(turn), providerConversationId: claimed.providerConversationId })
-    .from(agents).leftJoin(claimed, sql`true`)
-    .where(eq(agents.id, param('agentId'))).prepare('start_next_turn');
+  return db.with(caller, claimed, repaired, turn).select({ ...startedTurn(caller, turn), providerConversationId: claimed.providerConversationId })
+    .from(caller).innerJoin(agents, eq(agents.id, param('agentId'))).leftJoin(claimed, sql`true`)
+    .prepare('start_next_turn');
 });
 
 /** The chat was refused: says why, as the client should hear it. */
 async function whyRefused(db: Db, request: ChatRequest): Promise<never> {
+  const user = await userForToken(db, request.token);
+  if (!user) throw unauthorized();
   const [agent] = await db.select({ id: agents.id }).from(agents)
-    .where(chatableAgent(request.agentId, sql`${request.user.role === 'admin'}`));
+    .where(chatableAgent(request.agentId, sql`${user.role === 'admin'}`));
   if (!agent) throw notFound(`No agent with id ${request.agentId}`);
   // A new conversation is refused only for its agent; an existing one also when it is not the user's or busy.
   if (!request.conversationId) throw new Error('a first turn was refused with a chatable agent');
   const [found] = await db.select({ agentId: conversations.agentId }).from(conversations)
-    .where(and(eq(conversations.id, request.conversationId), eq(conversations.userId, request.user.id)));
+    .where(and(eq(conversations.id, request.conversationId), eq(conversations.userId, user.id)));
   if (!found) throw notFound(`No conversation with id ${request.conversationId}`);
   if (found.agentId !== request.agentId) throw new HttpError(400, 'This conversation belongs to another agent', 'agent_mismatch');
   throw new HttpError(409, 'This conversation is still answering the previous message. Wait for it or stop it.', 'conversation_busy');
@@ -139,7 +152,7 @@ export class ChatRun {
     private readonly deps: ChatDeps,
     readonly agent: Agent,
     readonly conversation: ChatConversation,
-    private readonly user: User,
+    private readonly user: ChatUser,
     private readonly message: string,
     /** Where this run's messages start in the conversation. */
     private readonly questionSeq: number,

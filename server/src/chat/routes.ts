@@ -2,7 +2,8 @@ import { Type, type Static } from 'typebox';
 import { and, desc, eq, asc } from 'drizzle-orm';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { isUuid } from '../agents/agents.js';
-import { currentUser, guards } from '../auth/guard.js';
+import { bearerToken, currentUser, guards, unauthorized } from '../auth/guard.js';
+import { userForToken } from '../auth/tokens.js';
 import type { Db } from '../db/index.js';
 import { conversations, messages, type Message } from '../db/schema.js';
 import { badRequest, notFound } from '../http/errors.js';
@@ -53,15 +54,25 @@ export const messageView = (message: Message) => ({
 export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (app, { deps }) => {
   const { db, stops } = deps;
   const { requireUser } = guards(db);
-  app.addHook('onRequest', requireUser);
 
-  app.post('/api/ai-agent/chat/completions', { schema: { body: CompletionRequest } }, async (request, reply) => {
+  app.post('/api/ai-agent/chat/completions', {
+    schema: { body: CompletionRequest },
+    // The token is checked by the statement that starts the chat: no round trip of its own. Whatever
+    // refuses a request before that (an unreadable body, bad input) still answers 401 to a bad token.
+    errorHandler: async (error, request, reply) => {
+      const token = bearerToken(request);
+      const signedIn = error.statusCode === 401 || (token !== null && (await userForToken(db, token)) !== null);
+      return app.errorHandler(signedIn ? error : unauthorized(), request, reply);
+    },
+  }, async (request, reply) => {
+    const token = bearerToken(request);
+    if (!token) throw unauthorized();
     const body = request.body;
     const agentId = body.agentId ?? body.model;
     if (!agentId) throw badRequest('Name the agent: agentId (or model, for OpenAI-compatible clients)', 'missing_agent');
     if (!isUuid(agentId)) throw notFound(`No agent with id ${agentId}`);
     const run = await openChat(deps, {
-      user: currentUser(request),
+      token,
       agentId,
       conversationId: body.conversationId,
       content: newUserMessage(body),
@@ -103,6 +114,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (
   });
 
   app.get('/api/ai-agent/conversations', {
+    onRequest: requireUser,
     schema: { querystring: Type.Object({ agentId: Type.Optional(Type.String({ format: 'uuid' })) }) },
   }, async (request) => {
     const user = currentUser(request);
@@ -118,21 +130,21 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (
     };
   });
 
-  app.get('/api/ai-agent/conversations/:id/messages', { schema: { params: ConversationId } }, async (request) => {
+  app.get('/api/ai-agent/conversations/:id/messages', { onRequest: requireUser, schema: { params: ConversationId } }, async (request) => {
     const conversation = await ownConversation(request.params.id, currentUser(request).id);
     await failInterruptedAnswers(db, conversation.id);
     const rows = await db.select().from(messages).where(eq(messages.conversationId, conversation.id)).orderBy(asc(messages.seq));
     return { items: rows.map(messageView) };
   });
 
-  app.delete('/api/ai-agent/conversations/:id', { schema: { params: ConversationId } }, async (request, reply) => {
+  app.delete('/api/ai-agent/conversations/:id', { onRequest: requireUser, schema: { params: ConversationId } }, async (request, reply) => {
     const conversation = await ownConversation(request.params.id, currentUser(request).id);
     if (isLeaseLive(conversation)) await stops.stop(conversation.id);
     await db.delete(conversations).where(eq(conversations.id, conversation.id));
     return reply.code(204).send();
   });
 
-  app.post('/api/ai-agent/conversations/:id/stop', { schema: { params: ConversationId } }, async (request, reply) => {
+  app.post('/api/ai-agent/conversations/:id/stop', { onRequest: requireUser, schema: { params: ConversationId } }, async (request, reply) => {
     const conversation = await ownConversation(request.params.id, currentUser(request).id);
     const answering = isLeaseLive(conversation);
     if (answering) await stops.stop(conversation.id);

@@ -2,6 +2,9 @@
 // message into provider-neutral events; the route alone knows the client's wire format and persists.
 import type { Agent, Conversation, Message, Usage, User } from '../../db/schema.js';
 
+/** Who chats, as far as providers need to know. */
+export type ChatUser = Pick<User, 'id' | 'role'>;
+
 /** What a provider knows of the platform conversation: which it is, and its upstream counterpart. */
 export type ChatConversation = Pick<Conversation, 'id' | 'providerConversationId'>;
 
@@ -24,7 +27,7 @@ export interface ProviderError { message: string; code: string; type?: string }
 export interface ChatInput {
   agent: Agent;
   conversation: ChatConversation;
-  user: User;
+  user: ChatUser;
   /** Earlier messages of the conversation, oldest first (without the new one); read only by providers that need it. */
   loadHistory(): Promise<Message[]>;
   /** The new user message. */
