@@ -162,7 +162,7 @@ if (baseUrl) {
       assert.equal(answer.status, 'canceled');
     });
 
-    test('an instance killed mid-answer: after the lease the conversation works on B, the old answer reads failed', async () => {
+    test('an instance killed mid-answer: after the lease the conversation works on B, in the same Coze conversation; the old answer reads failed', async () => {
       const res = await chat(a, 'Doomed');
       const conversationId = res.headers.get('x-conversation-id')!;
       await readUntil(res, (c) => Boolean(c.choices?.[0]?.delta?.content));
@@ -175,6 +175,11 @@ if (baseUrl) {
       }, (LEASE_SECONDS + 5) * 1000);
       assert.equal(next.status, 200);
       await readChatStream(next);
+      // A died long before its first checkpoint; the Coze conversation its chat began was kept anyway.
+      const doomed = sandbox.requests.find((r) => r.path === '/v3/chat' && (r.body as any).additional_messages[0].content === 'Doomed')!;
+      const afterCrash = sandbox.requests.find((r) => r.path === '/v3/chat' && (r.body as any).additional_messages[0].content === 'After the crash')!;
+      assert.equal(doomed.query.conversation_id, undefined, 'a first turn');
+      assert.match(afterCrash.query.conversation_id ?? '', /^\d+$/, 'the next turn continues the Coze conversation (and its memory)');
       const { items } = await (await call(b, 'GET', `/api/ai-agent/conversations/${conversationId}/messages`)).json();
       assert.equal(items[1].status, 'failed');
       assert.equal(items[1].error.code, 'interrupted');

@@ -170,9 +170,7 @@ export class ChatRun {
     const signal = this.controller.signal;
     const unregister = stops.register(this.conversation.id, this.controller);
     // Renew the claim and save the partial answer now and then, never per delta.
-    const heartbeat = setInterval(() => {
-      this.checkpoint().catch((error) => log.warn({ err: error }, 'chat checkpoint failed'));
-    }, (leaseSeconds * 1000) / 3).unref();
+    const heartbeat = setInterval(() => this.checkpointAside(), (leaseSeconds * 1000) / 3).unref();
     try {
       const events = this.deps.providers[this.agent.provider].stream({
         agent: this.agent,
@@ -218,8 +216,10 @@ export class ChatRun {
         this.usage = event.usage;
         return null;
       case 'provider-conversation':
-        // Saved with the next checkpoint or the answer, never as a write of its own in the stream's way.
+        // Saved at once, beside the stream rather than in its way: were this instance to die before its
+        // first checkpoint, the next turn must still find the upstream conversation and its memory.
         this.conversation.providerConversationId = event.id;
+        this.checkpointAside();
         return null;
       case 'provider-metadata':
         Object.assign(this.metadata, event.data);
@@ -238,6 +238,11 @@ export class ChatRun {
     } else {
       this.status = this.error ? 'failed' : 'completed';
     }
+  }
+
+  /** A checkpoint nothing waits for. */
+  private checkpointAside(): void {
+    this.checkpoint().catch((error) => this.deps.log.warn({ err: error }, 'chat checkpoint failed'));
   }
 
   private async checkpoint(): Promise<void> {
