@@ -162,6 +162,19 @@ if (baseUrl) {
       assert.equal(answer.status, 'canceled');
     });
 
+    test('while A streams, B shows the answer so far: A saves it every third of the lease, not per delta', async () => {
+      const res = await chat(a, 'Show progress');
+      const conversationId = res.headers.get('x-conversation-id')!;
+      const { reader } = await readUntil(res, (c) => Boolean(c.choices?.[0]?.delta?.content));
+      const inProgress = await eventually(async () => {
+        const { items } = await (await call(b, 'GET', `/api/ai-agent/conversations/${conversationId}/messages`)).json();
+        return items[1].status === 'streaming' && items[1].content.length > 0 && items[1];
+      }, LEASE_SECONDS * 3000);
+      assert.match(inProgress.content, /^\S/, 'the answer\'s beginning');
+      assert.deepEqual(await (await call(b, 'POST', `/api/ai-agent/conversations/${conversationId}/stop`)).json(), { stopped: true });
+      await reader.cancel();
+    });
+
     test('an instance killed mid-answer: after the lease the conversation works on B, in the same Coze conversation; the old answer reads failed', async () => {
       const res = await chat(a, 'Doomed');
       const conversationId = res.headers.get('x-conversation-id')!;

@@ -247,9 +247,12 @@ export class ChatRun {
 
   private async checkpoint(): Promise<void> {
     const { db, leaseSeconds } = this.deps;
-    const renewed = db.$with('renewed').as(renewLease(db, this.conversation.id, this.runId, leaseSeconds, this.conversation.providerConversationId));
-    await db.with(renewed).update(messages).set({ content: this.content, reasoningContent: this.reasoning, updatedAt: new Date() })
-      .where(and(eq(messages.id, this.messageId), eq(messages.status, 'streaming')));
+    await saveCheckpoint(db).execute({
+      ...this.ids(),
+      leaseSeconds,
+      content: this.content,
+      reasoning: this.reasoning,
+    });
   }
 
   /** The conversation's messages before this run's question. */
@@ -260,17 +263,54 @@ export class ChatRun {
   }
 
   private async persist(): Promise<void> {
-    const { db } = this.deps;
-    const released = db.$with('released').as(releaseLease(db, this.conversation.id, this.runId, this.conversation.providerConversationId));
-    await db.with(released).update(messages).set({
+    const asJson = (value: unknown) => (value === null ? null : JSON.stringify(value));
+    await saveAnswer(this.deps.db).execute({
+      ...this.ids(),
       content: this.content,
-      reasoningContent: this.reasoning,
+      reasoning: this.reasoning,
       status: this.status,
-      error: this.error,
-      usage: this.usage,
-      suggestions: this.suggestions,
-      providerMetadata: Object.keys(this.metadata).length ? this.metadata : null,
-      updatedAt: new Date(),
-    }).where(eq(messages.id, this.messageId));
+      error: asJson(this.error),
+      usage: asJson(this.usage),
+      suggestions: asJson(this.suggestions),
+      metadata: asJson(Object.keys(this.metadata).length ? this.metadata : null),
+    });
+  }
+
+  /** What the statements below need to find this run's rows. */
+  private ids() {
+    return {
+      conversationId: this.conversation.id,
+      runId: this.runId,
+      providerConversationId: this.conversation.providerConversationId,
+      messageId: this.messageId,
+    };
   }
 }
+
+// A running answer's writes, prepared like the chat's first statement: every stream runs them.
+const text = (name: string) => sql`${param(name)}::text`;
+const json = (name: string) => sql`${param(name)}::jsonb`;
+
+/** Renews the claim and saves the partial answer (while it still streams) and the upstream conversation id. */
+const saveCheckpoint = preparedFor((db) => {
+  const renewed = db.$with('renewed').as(renewLease(db, param('conversationId'), param('runId'), param('leaseSeconds'), param('providerConversationId')));
+  return db.with(renewed).update(messages)
+    .set({ content: text('content'), reasoningContent: text('reasoning'), updatedAt: sql`now()` })
+    .where(and(eq(messages.id, param('messageId')), eq(messages.status, 'streaming')))
+    .prepare('save_checkpoint');
+});
+
+/** Stores the finished answer (however it ended) and frees the conversation. */
+const saveAnswer = preparedFor((db) => {
+  const released = db.$with('released').as(releaseLease(db, param('conversationId'), param('runId'), param('providerConversationId')));
+  return db.with(released).update(messages).set({
+    content: text('content'),
+    reasoningContent: text('reasoning'),
+    status: text('status'),
+    error: json('error'),
+    usage: json('usage'),
+    suggestions: json('suggestions'),
+    providerMetadata: json('metadata'),
+    updatedAt: sql`now()`,
+  }).where(eq(messages.id, param('messageId'))).prepare('save_answer');
+});

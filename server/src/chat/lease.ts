@@ -25,18 +25,21 @@ export function claimConversation(db: Db, which: SQL, runId: SQLWrapper, seconds
     .returning({ id: conversations.id, providerConversationId: conversations.providerConversationId });
 }
 
+/** The upstream conversation id to keep: the one given, once known (null keeps the stored one). */
+const keptProviderConversation = (given: SQLWrapper) => sql`coalesce(${given}::text, ${conversations.providerConversationId})`;
+
 /** Renews the claim (and saves the upstream conversation id, once known). */
-export function renewLease(db: Db, conversationId: string, runId: string, seconds: number, providerConversationId: string | null) {
+export function renewLease(db: Db, conversationId: SQLWrapper, runId: SQLWrapper, seconds: number | Placeholder, providerConversationId: SQLWrapper) {
   return db.update(conversations)
-    .set({ leaseExpiresAt: leaseUntil(seconds), ...(providerConversationId ? { providerConversationId } : {}) })
+    .set({ leaseExpiresAt: leaseUntil(seconds), providerConversationId: keptProviderConversation(providerConversationId) })
     .where(and(eq(conversations.id, conversationId), eq(conversations.leaseRunId, runId)))
     .returning({ id: conversations.id });
 }
 
 /** Frees the conversation after an answer, saving the upstream conversation id, and marks it as just used (newest first). */
-export function releaseLease(db: Db, conversationId: string, runId: string, providerConversationId: string | null) {
+export function releaseLease(db: Db, conversationId: SQLWrapper, runId: SQLWrapper, providerConversationId: SQLWrapper) {
   return db.update(conversations)
-    .set({ leaseRunId: null, leaseExpiresAt: null, updatedAt: new Date(), ...(providerConversationId ? { providerConversationId } : {}) })
+    .set({ leaseRunId: null, leaseExpiresAt: null, updatedAt: sql`now()`, providerConversationId: keptProviderConversation(providerConversationId) })
     .where(and(eq(conversations.id, conversationId), eq(conversations.leaseRunId, runId)))
     .returning({ id: conversations.id });
 }
