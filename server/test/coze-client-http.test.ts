@@ -181,6 +181,44 @@ describe('Coze client: errors and transport', () => {
     }
   });
 
+  test('a kept-alive connection the server closed is replaced: the chat goes out again once, on a new connection', async () => {
+    const ports: number[] = [];
+    const served = new WeakSet<object>();
+    let closeEveryConnection = false;
+    const server = await startLocalServer((req, res) => {
+      ports.push(req.socket.remotePort!);
+      // What a server's idle time-out does to a pooled connection, at the moment the next chat uses it.
+      if (served.has(req.socket) || closeEveryConnection) return void req.socket.destroy();
+      served.add(req.socket);
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(sse('conversation.message.delta', { id: 'm1', type: 'answer', content: `answer ${ports.length}` })
+        + sse('conversation.chat.completed', chatData('completed')) + 'event:done\ndata:"[DONE]"\n\n');
+    });
+    const answer = async (message: string) => {
+      const texts: string[] = [];
+      for await (const event of client.streamChat({ botId: 'b1', userId: 'u1', message })) {
+        if (event.event === 'conversation.message.delta') texts.push(event.data.content);
+      }
+      return texts.join('');
+    };
+    const client = new CozeClient(testConfig(server.url));
+    try {
+      assert.equal(await answer('one'), 'answer 1');
+      await eventually(async () => Object.keys(http.globalAgent.freeSockets).some((name) => name.includes(new URL(server.url).port)));
+      assert.equal(await answer('two'), 'answer 3');
+      assert.equal(ports.length, 3);
+      assert.equal(ports[1], ports[0], 'the second chat first went out on the pooled connection');
+      assert.notEqual(ports[2], ports[0], 'and then on a new one');
+      // A new connection that breaks is a failed chat: only a reused one is tried again.
+      closeEveryConnection = true;
+      await eventually(async () => Object.keys(http.globalAgent.freeSockets).some((name) => name.includes(new URL(server.url).port)));
+      await rejectsWith<CozeApiError>(answer('three'), (e) => assert.equal(e.code, CozeTransportCode.Network));
+      assert.equal(ports.length, 5, 'the pooled connection, then one new connection');
+    } finally {
+      await server.close();
+    }
+  });
+
   test('over HTTPS, as against api.coze.com: chats stream, and share one TLS connection', async () => {
     // A self-signed certificate for 127.0.0.1, for this test only; the client trusts it through its agent.
     const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));

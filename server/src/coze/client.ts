@@ -196,7 +196,8 @@ export class CozeClient {
 
   /**
    * `POST /v3/chat` with `stream: true`. The request is sent when iteration starts. Never retried
-   * (except once with a fresh OAuth token after a 4100, which Coze refuses before doing anything).
+   * (except once with a fresh OAuth token after a 4100, which Coze refuses before doing anything,
+   * and once on a new connection when a pooled one turns out closed: see postForStream).
    *
    * - Errors Coze reports before streaming (a JSON body, whatever the HTTP status) and HTTP errors
    *   throw CozeApiError; so do time-outs (code -2) and an early end (code -3), never retryable.

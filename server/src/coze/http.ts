@@ -221,7 +221,7 @@ export function streamHeaders(token: string): Record<string, string> {
 export function postForStream(
   url: string, headers: Record<string, string>, body: string, signal: AbortSignal, agent?: http.Agent,
 ): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
+  const send = (mayResend: boolean) => new Promise<IncomingMessage>((resolve, reject) => {
     const target = new URL(url);
     const request = (target.protocol === 'https:' ? https : http).request(target, {
       method: 'POST',
@@ -229,11 +229,23 @@ export function postForStream(
       signal,
       agent,
     });
-    request.on('response', resolve);
+    let answered = false;
+    request.on('response', (res) => {
+      answered = true;
+      resolve(res);
+    });
     // Kept for the request's life: a later error (the body breaking) reaches the response's reader.
-    request.on('error', reject);
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      // A kept-alive connection the server closed while it sat idle fails the next request sent on
+      // it, before any answer: the server dropped the connection, not the chat. Sent again, once,
+      // on a new connection (the case Node's `reusedSocket` is there for).
+      const idleConnectionClosed = request.reusedSocket && !answered && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+      if (mayResend && idleConnectionClosed) resolve(send(false));
+      else reject(error);
+    });
     request.end(body);
   });
+  return send(true);
 }
 
 /** Reads a (small, non-stream) response body as text. */
