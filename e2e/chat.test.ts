@@ -86,6 +86,10 @@ describe('chat with a native agent', () => {
       // Wait until some of the answer has arrived, then stop it.
       const streaming = page.locator('[data-testid="message-assistant"][data-status="streaming"]');
       await streaming.getByTestId('message-content').filter({ hasText: 'Hello' }).waitFor();
+      // The new conversation is listed while its first answer streams, and says so.
+      const listed = page.locator('[data-testid="conversation-item"][data-answering="true"]').filter({ hasText: 'Take your time [slow]' });
+      await listed.waitFor();
+      assert.match((await listed.textContent()) ?? '', /Answering…/);
       const stopped = page.waitForResponse((r) => /\/conversations\/[0-9a-f-]+\/stop$/.test(r.url()) && r.status() === 202);
       await page.getByTestId('chat-stop').click();
       await stopped;

@@ -62,6 +62,8 @@ export interface Conversation {
   id: string;
   agentId: string;
   title: string;
+  /** An answer is streaming in it (on any instance, from any tab). */
+  answering: boolean;
   createdAt: string;
   updatedAt: string;
 }

@@ -165,6 +165,8 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
       });
       const headerId = response.headers.get('X-Conversation-Id');
       if (headerId && !conversationId.value) conversationId.value = headerId;
+      // The server has stored the new conversation: list it now, not only once the answer ends.
+      if (wasNew) void loadConversations();
       if (!response.body) throw new Error('The server sent no answer stream.');
       await readDataLines(response.body, (payload) => {
         if (payload === '[DONE]') return;
