@@ -124,6 +124,29 @@ describe('Coze client: errors and transport', () => {
     }
   });
 
+  test('a Stop\'s cancel is retried on 5xx like a GET (a lost cancel would keep the Coze conversation busy)', async () => {
+    let calls = 0;
+    const server = await startLocalServer((req, res) => {
+      calls += 1;
+      if (calls === 1) {
+        res.writeHead(502, { 'content-type': 'text/plain' });
+        return void res.end('bad gateway');
+      }
+      sendJson(res, 200, { code: 0, msg: '', data: { id: 'c1', status: 'canceled' } });
+    });
+    try {
+      const client = new CozeClient(testConfig(server.url), { retryBaseDelayMs: 1 });
+      await client.cancelChat({ conversationId: '7001', chatId: 'c1' });
+      assert.equal(calls, 2);
+      assert.deepEqual(server.requests.map((r) => [r.url, JSON.parse(r.body)]), [
+        ['/v3/chat/cancel', { conversation_id: '7001', chat_id: 'c1' }],
+        ['/v3/chat/cancel', { conversation_id: '7001', chat_id: 'c1' }],
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+
   test('the chat request: conversation_id in the query only, the documented body, bearer auth', async () => {
     const server = await startLocalServer((req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });

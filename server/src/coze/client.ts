@@ -277,14 +277,16 @@ export class CozeClient {
 
   /**
    * `POST /v3/chat/cancel`: marks the chat canceled on Coze's side (closing the stream is the
-   * caller's job). A finished chat answers 4104, thrown as CozeApiError. Not retried.
+   * caller's job). A finished chat answers 4104, thrown as CozeApiError. Retried like a GET: a chat
+   * canceled twice stays canceled, while a lost cancel leaves Coze answering, and the conversation
+   * busy (4016) for the user's next message.
    */
   async cancelChat(p: { conversationId: string; chatId: string; signal?: AbortSignal }): Promise<void> {
     await this.#http.requestJson({
       method: 'POST',
       path: '/v3/chat/cancel',
       body: { conversation_id: p.conversationId, chat_id: p.chatId },
-      retry: 'never',
+      retry: 'idempotent',
       signal: p.signal,
     });
   }

@@ -14,7 +14,8 @@ export interface CozeLogger {
 }
 
 /**
- * - `idempotent` (GETs): retried on 4013, 5000, HTTP 5xx/429, network errors and connect time-outs;
+ * - `idempotent` (GETs, and a chat's cancel): retried on 4013, 5000, HTTP 5xx/429, network errors
+ *   and connect time-outs;
  * - `rate-limit-only` (POSTs that create or change something): retried on 4013 / HTTP 429 only,
  *   where Coze has certainly not carried the request out;
  * - `never` (chats).
