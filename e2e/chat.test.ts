@@ -103,6 +103,7 @@ describe('chat with a native agent', () => {
       await page.getByTestId('chat-send').waitFor(); // the composer is usable again
       assert.equal(await input.isDisabled(), false);
       await page.waitForURL(/\/chat\/[0-9a-f-]{36}\/[0-9a-f-]{36}$/);
+      await page.locator('[data-testid="conversation-item"][data-answering="false"]').filter({ hasText: 'Take your time [slow]' }).waitFor();
       await snapshot(page, 'chat-stopped');
 
       await page.reload();
@@ -130,6 +131,9 @@ describe('chat with a native agent', () => {
       // The same user, in another tab, opens the conversation while it answers and presses Stop.
       const second = await first.context().newPage();
       await second.goto(`${agentPath}/${conversationId}`);
+      const listedIn = (page: typeof first, answering: boolean) => page
+        .locator(`[data-testid="conversation-item"][data-conversation-id="${conversationId}"][data-answering="${answering}"]`);
+      await listedIn(second, true).waitFor(); // it knows the first tab is answering
       await second.getByTestId('chat-stop').click();
 
       const canceledIn = (page: typeof first) => page.locator('[data-testid="message-assistant"][data-status="canceled"]');
@@ -140,6 +144,8 @@ describe('chat with a native agent', () => {
       await canceledIn(second).getByTestId('message-canceled').waitFor();
       await second.getByTestId('chat-send').waitFor(); // both tabs can write again
       await first.getByTestId('chat-send').waitFor();
+      await listedIn(second, false).waitFor(); // and neither lists the conversation as answering
+      await listedIn(first, false).waitFor();
     });
   });
 });

@@ -44,6 +44,7 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
 
   let controller: AbortController | null = null;
   let pollTimer: ReturnType<typeof setTimeout> | null = null;
+  let listPollTimer: ReturnType<typeof setTimeout> | null = null;
   let openSeq = 0;
 
   const lastAssistant = computed(() => {
@@ -74,6 +75,12 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
     } catch (err) {
       conversationsError.value = errorMessage(err);
     }
+    // An answer streaming elsewhere (another tab, or one just stopped and not yet saved): look again
+    // until it settles, so that no conversation stays marked "Answering…".
+    if (listPollTimer) clearTimeout(listPollTimer);
+    listPollTimer = conversations.value.some((c) => c.answering) && !streaming.value
+      ? setTimeout(() => void loadConversations(), STILL_STREAMING_POLL_MS)
+      : null;
   }
 
   function clearPoll(): void {
@@ -230,6 +237,7 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
   function dispose(): void {
     abortStream();
     clearPoll();
+    if (listPollTimer) clearTimeout(listPollTimer);
     openSeq++;
   }
 
