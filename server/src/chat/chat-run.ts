@@ -166,7 +166,7 @@ export class ChatRun {
 
   /** Streams the answer's deltas; when it ends (however it ends) the answer is persisted and the conversation freed. */
   async *deltas(): AsyncGenerator<AnswerStep> {
-    const { db, stops, leaseSeconds, log } = this.deps;
+    const { stops, leaseSeconds, log } = this.deps;
     const signal = this.controller.signal;
     const unregister = stops.register(this.conversation.id, this.controller);
     // Renew the claim and save the partial answer now and then, never per delta.
