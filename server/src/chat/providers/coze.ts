@@ -96,7 +96,7 @@ export class CozeTranslator {
           yield { type: 'reasoning-delta', text: message.reasoning_content };
         }
         if (message.type === 'answer' && message.content) {
-          this.answersWithDeltas.add(message.id);
+          if (this.currentAnswerId !== message.id) this.answersWithDeltas.add(message.id); // once per answer, not per delta
           yield* this.answerText(message.id, message.content);
         }
         return;
