@@ -45,6 +45,7 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
   let controller: AbortController | null = null;
   let pollTimer: ReturnType<typeof setTimeout> | null = null;
   let listPollTimer: ReturnType<typeof setTimeout> | null = null;
+  let disposed = false;
   let openSeq = 0;
 
   const lastAssistant = computed(() => {
@@ -78,7 +79,7 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
     // An answer streaming elsewhere (another tab, or one just stopped and not yet saved): look again
     // until it settles, so that no conversation stays marked "Answering…".
     if (listPollTimer) clearTimeout(listPollTimer);
-    listPollTimer = conversations.value.some((c) => c.answering) && !streaming.value
+    listPollTimer = !disposed && conversations.value.some((c) => c.answering) && !streaming.value
       ? setTimeout(() => void loadConversations(), STILL_STREAMING_POLL_MS)
       : null;
   }
@@ -235,6 +236,7 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
   }
 
   function dispose(): void {
+    disposed = true;
     abortStream();
     clearPoll();
     if (listPollTimer) clearTimeout(listPollTimer);
