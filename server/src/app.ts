@@ -30,7 +30,7 @@ export interface AppOptions {
   logger?: boolean;
 }
 
-export interface App { app: FastifyInstance; storage: FileStorage; stops: StopSignals }
+export interface App { app: FastifyInstance; storage: FileStorage; stops: StopSignals; coze: CozeClient | null }
 
 export async function buildApp({ config, database, providers = {}, logger = true }: AppOptions): Promise<App> {
   const app = Fastify({
@@ -97,7 +97,7 @@ export async function buildApp({ config, database, providers = {}, logger = true
 
   // Before the server waits for open connections: end every local answer so each is saved and its stream closes.
   app.addHook('preClose', async () => stops.abortAll('shutdown'));
-  return { app, storage, stops };
+  return { app, storage, stops, coze: cozeClient || null };
 }
 
 /** Serves the built web app when there is one (`npm run build`); the API works without it. */

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
@@ -88,7 +87,7 @@ for (const target of databaseTargets()) {
       await readChatStream(await chat('echo', 'One'));
       // The platform reads the rest of a completed chat's body in the background, then pools its connection.
       const sandboxPort = new URL(sandbox.cozeBaseUrl).port;
-      await eventually(async () => Object.keys(http.globalAgent.freeSockets).some((name) => name.includes(`:${sandboxPort}:`)));
+      await eventually(async () => Object.keys(p.coze!.agent.freeSockets).some((name) => name.includes(`:${sandboxPort}:`)));
       await readChatStream(await chat('echo', 'Two'));
       const [one, two] = chatRequests().slice(-2);
       assert.equal(two!.clientPort, one!.clientPort);

@@ -184,7 +184,7 @@ describe('Coze client: errors and transport', () => {
     });
     try {
       const client = new CozeClient(testConfig(server.url));
-      const freeSocket = async () => Object.keys(http.globalAgent.freeSockets).some((name) => name.includes(new URL(server.url).port));
+      const freeSocket = async () => Object.keys(client.agent.freeSockets).some((name) => name.includes(new URL(server.url).port));
       for (const message of ['one', 'two', 'three']) {
         const seen: string[] = [];
         // As the platform reads a chat: it stops once the chat completed, before `done` (the first
@@ -201,6 +201,30 @@ describe('Coze client: errors and transport', () => {
       assert.equal(new Set(ports).size, 1, `one connection for three chats, got ${ports.join(', ')}`);
     } finally {
       await server.close();
+    }
+  });
+
+  test('a connection idle for longer than Node\'s default 5 s still serves the next chat (no new TCP or TLS handshake)', async () => {
+    const ports: number[] = [];
+    const server = http.createServer((req, res) => {
+      ports.push(req.socket.remotePort!);
+      req.resume().on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(sse('conversation.chat.completed', chatData('completed')) + 'event:done\ndata:"[DONE]"\n\n');
+      });
+    });
+    server.keepAliveTimeout = 60_000; // a server that keeps idle connections longer than Node's own default (5 s)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new CozeClient(testConfig(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+    try {
+      await collect(client.streamChat({ botId: 'b1', userId: 'u1', message: 'before' }));
+      await new Promise((resolve) => setTimeout(resolve, 5_500)); // the idle time this test is about
+      await collect(client.streamChat({ botId: 'b1', userId: 'u1', message: 'after' }));
+      assert.equal(ports.length, 2);
+      assert.equal(ports[1], ports[0], 'the second chat went out on the first chat\'s connection');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 
@@ -227,14 +251,14 @@ describe('Coze client: errors and transport', () => {
     const client = new CozeClient(testConfig(server.url));
     try {
       assert.equal(await answer('one'), 'answer 1');
-      await eventually(async () => Object.keys(http.globalAgent.freeSockets).some((name) => name.includes(new URL(server.url).port)));
+      await eventually(async () => Object.keys(client.agent.freeSockets).some((name) => name.includes(new URL(server.url).port)));
       assert.equal(await answer('two'), 'answer 3');
       assert.equal(ports.length, 3);
       assert.equal(ports[1], ports[0], 'the second chat first went out on the pooled connection');
       assert.notEqual(ports[2], ports[0], 'and then on a new one');
       // A new connection that breaks is a failed chat: only a reused one is tried again.
       closeEveryConnection = true;
-      await eventually(async () => Object.keys(http.globalAgent.freeSockets).some((name) => name.includes(new URL(server.url).port)));
+      await eventually(async () => Object.keys(client.agent.freeSockets).some((name) => name.includes(new URL(server.url).port)));
       await rejectsWith<CozeApiError>(answer('three'), (e) => assert.equal(e.code, CozeTransportCode.Network));
       assert.equal(ports.length, 5, 'the pooled connection, then one new connection');
     } finally {

@@ -1,6 +1,7 @@
 // CozeClient: the typed Coze OpenAPI calls this project makes — list and read bots, create a
 // conversation, stream a chat, cancel it, download a bot's avatar. Wire facts: docs coze-openapi.md.
-import type { Agent, IncomingMessage } from 'node:http';
+import http, { type Agent, type IncomingMessage } from 'node:http';
+import https from 'node:https';
 import type { CozeBotListApi, CozeConfig } from './config.js';
 import { CozeApiError, CozeErrorCode, CozeTransportCode } from './errors.js';
 import { CallControl, CozeTransport, isSuccess, parseEnvelope, postForStream, readText, streamHeaders, transportError, type CozeLogger } from './http.js';
@@ -50,16 +51,25 @@ export interface CozeClientOptions {
   retryBaseDelayMs?: number;
   /** Clock in ms for OAuth token expiry; injectable for tests. */
   now?: () => number;
-  /** The chat stream's connection pool (an https.Agent for https); Node's global agent by default. */
+  /** The chat stream's connection pool (an https.Agent for https); by default the client's own (see IDLE_CONNECTION_MS). */
   agent?: Agent;
 }
 
 export const COZE_API_CONNECTOR_ID = '1024';
 
+/**
+ * How long a connection to Coze may wait, idle, for the next chat (less when Coze's `Keep-Alive`
+ * header asks for less). Node's global agent drops idle connections after 5 s: past that, every chat
+ * opened a new one, a TCP and TLS handshake to Coze's region before its first token. A connection
+ * Coze closed meanwhile costs nothing more than a new one (postForStream sends again).
+ */
+const IDLE_CONNECTION_MS = 60_000;
+
 export class CozeClient {
   readonly #config: CozeConfig;
   readonly #fetch: typeof fetch;
-  readonly #agent: Agent | undefined;
+  /** The chat stream's connection pool: connections to Coze kept between chats. */
+  readonly agent: Agent;
   readonly #logger: CozeLogger | undefined;
   readonly #tokens: CozeTokenSource;
   readonly #http: CozeTransport;
@@ -69,7 +79,8 @@ export class CozeClient {
   constructor(config: CozeConfig, options: CozeClientOptions = {}) {
     this.#config = config;
     this.#fetch = options.fetch ?? globalThis.fetch;
-    this.#agent = options.agent;
+    const Pool = new URL(config.baseUrl).protocol === 'https:' ? https.Agent : http.Agent;
+    this.agent = options.agent ?? new Pool({ keepAlive: true, scheduling: 'lifo', timeout: IDLE_CONNECTION_MS });
     this.#logger = options.logger;
     this.#tokens = createTokenSource(config.auth, {
       baseUrl: config.baseUrl,
@@ -233,7 +244,7 @@ export class CozeClient {
       ctl.arm(this.#config.connectTimeoutMs);
       let res: IncomingMessage;
       try {
-        res = await postForStream(url, streamHeaders(token), body, ctl.signal, this.#agent);
+        res = await postForStream(url, streamHeaders(token), body, ctl.signal, this.agent);
       } catch (err) {
         throw transportError(err, ctl, 'connect', null, false);
       }
