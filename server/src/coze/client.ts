@@ -60,10 +60,11 @@ export const COZE_API_CONNECTOR_ID = '1024';
 /**
  * How long a connection to Coze may wait, idle, for the next chat (less when Coze's `Keep-Alive`
  * header asks for less). Node's global agent drops idle connections after 5 s: past that, every chat
- * opened a new one, a TCP and TLS handshake to Coze's region before its first token. A connection
- * Coze closed meanwhile costs nothing more than a new one (postForStream sends again).
+ * opened a new one, a TCP and TLS handshake to Coze's region before its first token. Kept under the
+ * usual idle time-outs of load balancers and NATs on the way (60 s and up); a connection closed
+ * meanwhile costs no more than a new one (postForStream sends again).
  */
-const IDLE_CONNECTION_MS = 60_000;
+const IDLE_CONNECTION_MS = 30_000;
 
 export class CozeClient {
   readonly #config: CozeConfig;
