@@ -4,7 +4,7 @@
 export type ReplyKind =
   | 'travel' | 'codeReview' | 'newsDigest' | 'chineseTutor'
   | 'echo' | 'multiAnswer' | 'internals' | 'reasoning' | 'slow' | 'failMidStream'
-  | 'errorEvent' | 'dropConnection' | 'splitBytes' | 'bench';
+  | 'errorEvent' | 'dropConnection' | 'splitBytes' | 'card' | 'bench';
 
 /** How the bot's avatar URL answers: a real PNG, HTTP 500, an HTML page, or a valid PNG over 3 MB. */
 export type IconKind = 'png' | 'broken' | 'html' | 'huge';
@@ -119,6 +119,7 @@ export const BOTS = {
   dropConnection: bot(scripted('dropConnection', 'Drop Connection', 'A few deltas, then the socket is destroyed: no chat.completed, no done.')),
   unpublished: bot(scripted('echo', 'Unpublished', 'Exists but is not published to the API channel: not listed, chat answers JSON 4015.', { published: false })),
   splitBytes: bot(scripted('splitBytes', 'Split Bytes', 'Answers "你好，世界 🌍🚀 — café" in 1–3-byte TCP writes that cut characters and lines.')),
+  card: bot(scripted('card', 'Card', 'A text answer, then an answer with content_type "card" (its content a JSON string, CARD_PAYLOAD inside), whole, without deltas.')),
   brokenIcon: bot(scripted('echo', 'Broken Icon', 'Echo bot whose avatar URL answers HTTP 500.', { icon: 'broken' })),
   htmlIcon: bot(scripted('echo', 'HTML Icon', 'Echo bot whose avatar URL answers a text/html page.', { icon: 'html' })),
   hugeIcon: bot(scripted('echo', 'Huge Icon', 'Echo bot whose avatar is a valid PNG over 3 MB.', { icon: 'huge' })),

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { BOTS, startSandbox, type Sandbox } from '@agentport/sandbox';
+import { CARD_NOTE } from '../src/chat/providers/coze.js';
 import { conversations } from '../src/db/schema.js';
 import { databaseTargets, eventually, readChatStream, readUntil, startTestPlatform, type TestPlatform } from './support.js';
 
@@ -16,7 +17,7 @@ for (const target of databaseTargets()) {
     before(async () => {
       sandbox = await startSandbox({ quiet: true });
       p = await startTestPlatform(target, { COZE_API_BASE: sandbox.cozeBaseUrl, COZE_API_TOKEN: sandbox.token, COZE_SPACE_ID: sandbox.spaceId });
-      for (const key of ['echo', 'multiAnswer', 'internals', 'reasoning', 'slow', 'failMidStream', 'errorEvent', 'dropConnection', 'unpublished', 'splitBytes'] as const) {
+      for (const key of ['echo', 'multiAnswer', 'internals', 'reasoning', 'slow', 'failMidStream', 'errorEvent', 'dropConnection', 'unpublished', 'splitBytes', 'card'] as const) {
         const bot = BOTS[key];
         // An unpublished bot can't be imported through the API; it is made an agent directly.
         const res = await p.api('POST', '/console/api/ai-agent/import/coze', { token: p.adminToken, body: { cozeBotId: bot.id } });
@@ -139,6 +140,15 @@ for (const target of databaseTargets()) {
       assert.ok(s.chunks.filter((c) => c.activity === 'working').every((c) => JSON.stringify(c.choices[0].delta) === '{}'));
       const [, answer] = await messagesOf(res.headers.get('x-conversation-id')!);
       assert.ok(!answer.content.includes('INTERNAL'));
+    });
+
+    test('an answer Coze sends as a card reads as a short note, never as the card\'s JSON', async () => {
+      const res = await chat('card', 'Weather card, please');
+      const s = await readChatStream(res);
+      assert.equal(s.text, `Here is the forecast:\n\n${CARD_NOTE}`);
+      assert.ok(!s.raw.includes('CARD_PAYLOAD'), 'no card JSON in the stream');
+      const [, answer] = await messagesOf(res.headers.get('x-conversation-id')!);
+      assert.equal(answer.content, s.text);
     });
 
     test('reasoning arrives as reasoning_content', async () => {

@@ -1,7 +1,7 @@
 // The Coze → neutral event conversion, fed arrays of Coze events: no network, no sandbox.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CozeTranslator } from '../src/chat/providers/coze.js';
+import { CARD_NOTE, CozeTranslator } from '../src/chat/providers/coze.js';
 import type { ProviderEvent } from '../src/chat/providers/types.js';
 import type { CozeChatEvent, CozeMessage } from '../src/coze/stream.js';
 
@@ -78,4 +78,21 @@ test('chat.failed, an error event and requires_action end the answer with a user
   assert.match((error.out[0] as Extract<ProviderEvent, { type: 'error' }>).error.message, /rate-limiting/);
   const action = translate([{ event: 'conversation.chat.requires_action', data: { ...chat, status: 'requires_action' } }]);
   assert.match((action.out[0] as Extract<ProviderEvent, { type: 'error' }>).error.message, /local plugin/);
+});
+
+test('an answer sent as a card (whole, content_type "card") becomes a short note, not its JSON; text without a content_type is text', () => {
+  const card = JSON.stringify({ card_type: 'weather', data: { city: 'Hangzhou' } });
+  const { out } = translate([
+    delta(message('a', 'answer', 'The forecast:')),
+    completed(message('a', 'answer', 'The forecast:')),
+    completed(message('c', 'answer', card, { content_type: 'card' })),
+    delta(message('d', 'answer', 'Anything else?', { content_type: undefined })),
+  ]);
+  assert.deepEqual(out, [
+    { type: 'text-delta', text: 'The forecast:' },
+    { type: 'text-delta', text: '\n\n' },
+    { type: 'text-delta', text: CARD_NOTE },
+    { type: 'text-delta', text: '\n\n' },
+    { type: 'text-delta', text: 'Anything else?' },
+  ]);
 });

@@ -46,6 +46,8 @@ export interface MessageFields {
   sectionId: string;
   type: MessageType;
   content: string;
+  /** `text` unless said otherwise (an answer may be a `card`). */
+  contentType?: 'text' | 'card';
   reasoningContent?: string;
   /** Present on `conversation.message.completed` (and in message lists), absent on deltas. */
   createdAt?: number;
@@ -61,7 +63,7 @@ export function messageJson(m: MessageFields): Record<string, unknown> {
     content: m.content,
   };
   if (m.reasoningContent !== undefined) data.reasoning_content = m.reasoningContent;
-  data.content_type = 'text';
+  data.content_type = m.contentType ?? 'text';
   data.chat_id = m.chatId;
   data.section_id = m.sectionId;
   if (m.createdAt !== undefined) data.created_at = m.createdAt;

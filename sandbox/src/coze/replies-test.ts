@@ -32,6 +32,15 @@ const multiAnswer: Reply = (script) => {
   script.complete();
 };
 
+/** A text answer, then a card answer (a JSON string for Coze's own card renderer): CARD_PAYLOAD must not reach a user as text. */
+const card: Reply = (script) => {
+  script.start();
+  script.answer(['Here is ', 'the forecast:'], GAP_MS);
+  script.cardAnswer({ card_type: 'weather', data: { city: 'CARD_PAYLOAD Hangzhou', temperature: 24 } }, GAP_MS);
+  script.verboseFinish();
+  script.complete();
+};
+
 /** Internal messages interleaved with one answer's deltas: none of INTERNAL_TOOL_PAYLOAD may reach a user. */
 const internals: Reply = (script) => {
   script.start();
@@ -105,5 +114,5 @@ const splitBytes: Reply = (script) => {
 };
 
 export const TEST_REPLIES = {
-  echo, multiAnswer, internals, reasoning, slow, failMidStream, errorEvent, dropConnection, splitBytes,
+  echo, multiAnswer, internals, reasoning, slow, failMidStream, errorEvent, dropConnection, splitBytes, card,
 } satisfies Record<string, Reply>;

@@ -74,6 +74,13 @@ export class CozeScript {
     writer.complete();
   }
 
+  /** An answer that is a card: one completed event, no deltas (its content is the card's JSON). */
+  cardAnswer(card: unknown, delayMs = 0): void {
+    const message = this.message('answer', JSON.stringify(card), { contentType: 'card', createdAt: this.now(delayMs) });
+    this.messages.push(message);
+    this.emit('conversation.message.completed', messageJson(message), delayMs);
+  }
+
   /** An internal message (never shown to users), as a completed event. */
   internal(type: MessageType, content: string, delayMs = 0, id?: string): void {
     const message = this.message(type, content, { createdAt: this.now(delayMs), ...(id ? { id } : {}) });

@@ -2,11 +2,16 @@
 // platform conversation; Coze's events become neutral events. The bot's logic and memory stay in Coze.
 import type { CozeClient } from '../../coze/client.js';
 import { CozeApiError, CozeErrorCode, isAbortError, userMessageFor } from '../../coze/errors.js';
-import { CozeChatEventType, type CozeChatEvent, type CozeLastError } from '../../coze/stream.js';
+import { CozeChatEventType, type CozeChatEvent, type CozeLastError, type CozeMessage } from '../../coze/stream.js';
 import type { ChatInput, ChatProvider, ProviderError, ProviderEvent } from './types.js';
 
 /** What separates two answer messages of one chat, as a reader would expect between paragraphs. */
 const ANSWER_SEPARATOR = '\n\n';
+/**
+ * Stands in for an answer Coze sends as a card (content_type `card`): its content is JSON for Coze's
+ * own card renderer, which would read as gibberish here.
+ */
+export const CARD_NOTE = '(The bot answered with a Coze card or other rich content, which this chat cannot display.)';
 /** The bot's steps a user may wait for without seeing them: shown as a neutral "working" status. */
 const WORKING_STEPS = new Set(['function_call', 'tool_response', 'tool_output', 'knowledge']);
 
@@ -95,7 +100,7 @@ export class CozeTranslator {
           this.working = false;
           yield { type: 'reasoning-delta', text: message.reasoning_content };
         }
-        if (message.type === 'answer' && message.content) {
+        if (message.type === 'answer' && message.content && isText(message)) {
           if (this.currentAnswerId !== message.id) this.answersWithDeltas.add(message.id); // once per answer, not per delta
           yield* this.answerText(message.id, message.content);
         }
@@ -105,9 +110,9 @@ export class CozeTranslator {
         const message = event.data;
         if (WORKING_STEPS.has(message.type)) yield* this.step();
         if (message.type === 'follow_up' && message.content) yield { type: 'suggestion', text: message.content };
-        // An answer that arrived whole, without deltas (some bots and cards do that).
+        // An answer that arrived whole, without deltas (some bots do that; cards always do).
         if (message.type === 'answer' && message.content && !this.answersWithDeltas.has(message.id)) {
-          yield* this.answerText(message.id, message.content);
+          yield* this.answerText(message.id, isText(message) ? message.content : CARD_NOTE);
         }
         // verbose, function_call, tool_response, tool_output, knowledge: the bot's internals, never shown
         // (a step only as the neutral status above).
@@ -157,6 +162,9 @@ export class CozeTranslator {
     yield { type: 'text-delta', text };
   }
 }
+
+/** Plain text (or markdown): what this chat shows as it is. No content_type at all counts as text. */
+const isText = (message: CozeMessage) => !message.content_type || message.content_type === 'text';
 
 function fromLastError(lastError: CozeLastError | undefined): ProviderError {
   const code = lastError?.code ?? CozeErrorCode.ServerError;
