@@ -88,6 +88,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       else res.destroy();
     });
   });
+  // Idle connections stay open, without a Keep-Alive hint, until the client closes them (as behind
+  // many CDNs): how long they last is the client's own choice, which tests can then see.
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());

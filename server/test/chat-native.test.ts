@@ -179,6 +179,15 @@ for (const target of databaseTargets()) {
       assert.ok(answer.content.length > 0);
     });
 
+    test('a connection to the model endpoint idle for longer than fetch\'s default 4 s serves the next chat (no new TCP or TLS handshake)', async () => {
+      const modelRequests = () => sandbox.requests.filter((r) => r.path === '/openai/v1/chat/completions');
+      await readChatStream(await chat('Before the pause'));
+      const portsBefore = new Set(modelRequests().map((r) => r.clientPort));
+      await new Promise((resolve) => setTimeout(resolve, 5_500)); // the idle time this test is about
+      await readChatStream(await chat('After the pause'));
+      assert.ok(portsBefore.has(modelRequests().at(-1)!.clientPort), 'the chat after the pause went out on a connection opened before it');
+    });
+
     test('conversations are private: another user gets 404 for them', async () => {
       const res = await chat('Private');
       const conversationId = res.headers.get('x-conversation-id')!;

@@ -5,6 +5,7 @@ import https from 'node:https';
 import type { CozeBotListApi, CozeConfig } from './config.js';
 import { CozeApiError, CozeErrorCode, CozeTransportCode } from './errors.js';
 import { CallControl, CozeTransport, isSuccess, parseEnvelope, postForStream, readText, streamHeaders, transportError, type CozeLogger } from './http.js';
+import { IDLE_CONNECTION_MS } from '../http/connections.js';
 import { downloadIcon, type IconDownloadOptions } from './icon.js';
 import { createTokenSource, type CozeTokenSource } from './oauth.js';
 import { readCozeChatStream, type CozeChatEvent } from './stream.js';
@@ -57,14 +58,6 @@ export interface CozeClientOptions {
 
 export const COZE_API_CONNECTOR_ID = '1024';
 
-/**
- * How long a connection to Coze may wait, idle, for the next chat (less when Coze's `Keep-Alive`
- * header asks for less). Node's global agent drops idle connections after 5 s: past that, every chat
- * opened a new one, a TCP and TLS handshake to Coze's region before its first token. Kept under the
- * usual idle time-outs of load balancers and NATs on the way (60 s and up); a connection closed
- * meanwhile costs no more than a new one (postForStream sends again).
- */
-const IDLE_CONNECTION_MS = 30_000;
 
 export class CozeClient {
   readonly #config: CozeConfig;
@@ -81,6 +74,7 @@ export class CozeClient {
     this.#config = config;
     this.#fetch = options.fetch ?? globalThis.fetch;
     const Pool = new URL(config.baseUrl).protocol === 'https:' ? https.Agent : http.Agent;
+    // A connection Coze closed while idle costs no more than a new one: postForStream sends again.
     this.agent = options.agent ?? new Pool({ keepAlive: true, scheduling: 'lifo', timeout: IDLE_CONNECTION_MS });
     this.#logger = options.logger;
     this.#tokens = createTokenSource(config.auth, {

@@ -2,6 +2,8 @@
 // OpenAI-compatible endpoint (OPENAI_BASE_URL) and streamed back.
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { Agent } from 'undici';
+import { IDLE_CONNECTION_MS } from '../../http/connections.js';
 import type { Message } from '../../db/schema.js';
 import type { ChatInput, ChatProvider, ProviderEvent } from './types.js';
 
@@ -11,7 +13,14 @@ export interface NativeOptions { baseUrl: string | null; apiKey: string | null; 
 
 export function nativeProvider(options: NativeOptions): ChatProvider {
   const client = options.baseUrl || options.apiKey
-    ? new OpenAI({ baseURL: options.baseUrl ?? undefined, apiKey: options.apiKey ?? 'not-needed', maxRetries: 1, timeout: 120_000 })
+    ? new OpenAI({
+      baseURL: options.baseUrl ?? undefined,
+      apiKey: options.apiKey ?? 'not-needed',
+      maxRetries: 1,
+      timeout: 120_000,
+      // fetch's own pool keeps idle connections 4 s only.
+      fetchOptions: { dispatcher: new Agent({ keepAliveTimeout: IDLE_CONNECTION_MS }) },
+    })
     : null;
 
   return {
