@@ -175,6 +175,25 @@ if (baseUrl) {
       await reader.cancel();
     });
 
+    test('an instance keeps its database connections through a quiet spell (no new connection per chat)', async () => {
+      await readChatStream(await chat(b, 'Before the quiet spell'));
+      const client = new pg.Client({ connectionString: database.databaseUrl });
+      await client.connect();
+      const poolConnections = async () => (await client.query(
+        'select pid from pg_stat_activity where datname = current_database() and application_name <> $1 and pid <> pg_backend_pid()',
+        [LISTENER_NAME],
+      )).rows.map((row) => row.pid as number);
+      try {
+        const before = await poolConnections();
+        assert.ok(before.length > 0);
+        await new Promise((resolve) => setTimeout(resolve, 11_000)); // longer than pg's default idle time-out (10 s)
+        const after = await poolConnections();
+        assert.ok(before.some((pid) => after.includes(pid)), 'the connections the chat used are still open');
+      } finally {
+        await client.end();
+      }
+    });
+
     test('an instance killed mid-answer: after the lease the conversation works on B, in the same Coze conversation; the old answer reads failed', async () => {
       const res = await chat(a, 'Doomed');
       const conversationId = res.headers.get('x-conversation-id')!;

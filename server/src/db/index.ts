@@ -48,6 +48,7 @@ export function preparedFor<T>(build: (db: Db) => T): (db: Db) => T {
 
 const migrationsFolder = path.join(serverRoot, 'drizzle');
 const MIGRATION_LOCK = 7_215_301; // arbitrary, fixed: pg_advisory_lock key for start-up
+const POOL_IDLE_MS = 5 * 60_000;
 /** The connection that LISTENs, named so operators (and tests) can tell it apart. */
 export const LISTENER_NAME = 'agentport-listener';
 
@@ -85,7 +86,10 @@ export async function openEmbedded(dataDir: string): Promise<Database> {
 }
 
 export async function openPostgres(connectionString: string): Promise<Database> {
-  const pool = new pg.Pool({ connectionString, max: 20 });
+  // Idle connections are kept for minutes, not pg's default 10 s: a new one costs the next chat a
+  // server process and its start-up (~5 ms on the same host, a TLS handshake more to a managed
+  // database) and its prepared statements. TCP keep-alive lets firewalls and NATs see them live.
+  const pool = new pg.Pool({ connectionString, max: 20, idleTimeoutMillis: POOL_IDLE_MS, keepAlive: true });
   // An idle client's error (e.g. the server restarted) must not crash the process.
   pool.on('error', () => {});
   const db = drizzlePg(pool, { schema });
