@@ -8,8 +8,8 @@ import type { ChatInput, ChatProvider, ProviderError, ProviderEvent } from './ty
 /** What separates two answer messages of one chat, as a reader would expect between paragraphs. */
 const ANSWER_SEPARATOR = '\n\n';
 /**
- * Stands in for an answer Coze sends as a card (content_type `card`): its content is JSON for Coze's
- * own card renderer, which would read as gibberish here.
+ * Stands in for an answer whose content is not text: a card (content_type `card`) is JSON for Coze's
+ * own card renderer, which would read as gibberish here; any other kind is treated the same.
  */
 export const CARD_NOTE = '(The bot answered with a Coze card or other rich content, which this chat cannot display.)';
 /** The bot's steps a user may wait for without seeing them: shown as a neutral "working" status. */
