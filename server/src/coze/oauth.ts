@@ -27,6 +27,8 @@ export class StaticTokenSource implements CozeTokenSource {
 }
 
 export const OAUTH_TOKEN_PATH = '/api/permission/oauth2/token';
+/** A cached token with less time left than this is not used for a new call. */
+const STILL_USABLE_SECONDS = 10;
 const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 export interface OAuthJwtOptions {
@@ -44,7 +46,8 @@ export interface OAuthJwtOptions {
 /**
  * Exchanges a freshly signed RS256 JWT (new `jti` each time; Coze accepts a JWT once) for an access
  * token and caches it. Coze's `expires_in` is an absolute Unix time; the token is renewed once the
- * clock is within `renewBeforeSeconds` of it. Concurrent callers share one in-flight exchange.
+ * clock is within `renewBeforeSeconds` of it, in the background while it still has time left.
+ * Concurrent callers share one in-flight exchange.
  * The exchange itself is not retried: a failure surfaces as CozeApiError (code -5 for an OAuth
  * refusal, -1/-2 for transport), and the next call tries again.
  */
@@ -66,11 +69,19 @@ export class OAuthJwtTokenSource implements CozeTokenSource {
   async getToken(signal?: AbortSignal): Promise<string> {
     const renewBefore = this.#options.renewBeforeSeconds ?? 60;
     const nowSec = this.#now() / 1000;
-    if (this.#cached && nowSec < this.#cached.expiresAtSec - renewBefore) return this.#cached.token;
+    const cached = this.#cached;
+    if (cached && nowSec < cached.expiresAtSec - renewBefore) return cached.token;
     // One exchange for everyone waiting; a caller's abort only stops its own wait.
     this.#inFlight ??= this.#exchange().finally(() => {
       this.#inFlight = null;
     });
+    // A token with time left serves this call while its successor is fetched: only the first call
+    // and those after an expiry (or a refusal) wait for an exchange. A failed renewal is tried again
+    // by the next call.
+    if (cached && nowSec < cached.expiresAtSec - STILL_USABLE_SECONDS) {
+      this.#inFlight.catch(() => {});
+      return cached.token;
+    }
     return signal ? raceAbort(this.#inFlight, signal) : this.#inFlight;
   }
 
