@@ -1,7 +1,7 @@
 // Opaque bearer tokens, kept in the database (as SHA-256) so every instance accepts every token
 // and a logout revokes it everywhere.
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, gt, sql, type Placeholder } from 'drizzle-orm';
+import { and, eq, getTableColumns, gt, sql, type Placeholder } from 'drizzle-orm';
 import { preparedFor, type Db } from '../db/index.js';
 import { authTokens, users, type User } from '../db/schema.js';
 
@@ -15,27 +15,22 @@ export async function issueToken(db: Db, userId: string, ttlDays: number): Promi
   return token;
 }
 
-/** The token, by its hash, while it lives. */
-const liveToken = (hash: Placeholder) => and(eq(authTokens.tokenHash, hash), gt(authTokens.expiresAt, sql`now()`));
+/**
+ * The user who holds the live token whose hash `hash` stands for (no row: not signed in). A query, so
+ * that other statements can fold it in and ask at no round trip of their own (a chat's first
+ * statement does).
+ */
+export const tokenHolder = (db: Db, hash: Placeholder) => db.select(getTableColumns(users)).from(authTokens)
+  .innerJoin(users, eq(users.id, authTokens.userId))
+  .where(and(eq(authTokens.tokenHash, hash), gt(authTokens.expiresAt, sql`now()`)));
 
 // Every request asks this: prepared.
-const userByTokenHash = preparedFor((db) => db.select({ user: users }).from(authTokens)
-  .innerJoin(users, eq(users.id, authTokens.userId))
-  .where(liveToken(sql.placeholder('hash')))
-  .prepare('user_by_token_hash'));
+const userByTokenHash = preparedFor((db) => tokenHolder(db, sql.placeholder('hash')).prepare('user_by_token_hash'));
 
 export async function userForToken(db: Db, token: string): Promise<User | null> {
-  const [row] = await userByTokenHash(db).execute({ hash: tokenHash(token) });
-  return row?.user ?? null;
+  const [user] = await userByTokenHash(db).execute({ hash: tokenHash(token) });
+  return user ?? null;
 }
-
-/**
- * Who holds the token whose hash `hash` stands for, as a query other statements fold in, so that
- * asking costs no round trip of its own (a chat's first statement does this). No row: not signed in.
- */
-export const tokenHolder = (db: Db, hash: Placeholder) => db.select({ id: users.id, role: users.role }).from(authTokens)
-  .innerJoin(users, eq(users.id, authTokens.userId))
-  .where(liveToken(hash));
 
 export async function revokeToken(db: Db, token: string): Promise<void> {
   await db.delete(authTokens).where(eq(authTokens.tokenHash, tokenHash(token)));

@@ -2,10 +2,10 @@
 // conversation, stream a chat, cancel it, download a bot's avatar. Wire facts: docs coze-openapi.md.
 import http, { type Agent, type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { IDLE_CONNECTION_MS } from '../http/connections.js';
 import type { CozeBotListApi, CozeConfig } from './config.js';
 import { CozeApiError, CozeErrorCode, CozeTransportCode } from './errors.js';
 import { CallControl, CozeTransport, isSuccess, parseEnvelope, postForStream, readText, streamHeaders, transportError, type CozeLogger } from './http.js';
-import { IDLE_CONNECTION_MS } from '../http/connections.js';
 import { downloadIcon, type IconDownloadOptions } from './icon.js';
 import { createTokenSource, type CozeTokenSource } from './oauth.js';
 import { readCozeChatStream, type CozeChatEvent } from './stream.js';
@@ -57,7 +57,6 @@ export interface CozeClientOptions {
 }
 
 export const COZE_API_CONNECTOR_ID = '1024';
-
 
 export class CozeClient {
   readonly #config: CozeConfig;

@@ -217,10 +217,10 @@ export function streamHeaders(token: string): Record<string, string> {
 /**
  * POSTs a JSON body and resolves with the response once its headers arrive; its body is a Node
  * stream. Aborting `signal` destroys the request, and the response with it. `agent` pools the
- * connections (Node's global agent of the URL's protocol when undefined: kept alive 5 s).
+ * connections (an https.Agent for https).
  */
 export function postForStream(
-  url: string, headers: Record<string, string>, body: string, signal: AbortSignal, agent?: http.Agent,
+  url: string, headers: Record<string, string>, body: string, signal: AbortSignal, agent: http.Agent,
 ): Promise<IncomingMessage> {
   const send = (mayResend: boolean) => new Promise<IncomingMessage>((resolve, reject) => {
     const target = new URL(url);
