@@ -4,6 +4,7 @@ import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { BOTS, startSandbox, type Sandbox } from '@agentport/sandbox';
 import { CARD_NOTE } from '../src/chat/providers/coze.js';
+import { hasIdleConnection } from './coze-client-support.js';
 import { conversations } from '../src/db/schema.js';
 import { databaseTargets, eventually, readChatStream, readUntil, startTestPlatform, type TestPlatform } from './support.js';
 
@@ -87,8 +88,7 @@ for (const target of databaseTargets()) {
     test('consecutive chats reach Coze over one kept-alive connection (no new connection, or TLS handshake, per chat)', async () => {
       await readChatStream(await chat('echo', 'One'));
       // The platform reads the rest of a completed chat's body in the background, then pools its connection.
-      const sandboxPort = new URL(sandbox.cozeBaseUrl).port;
-      await eventually(async () => Object.keys(p.coze!.agent.freeSockets).some((name) => name.includes(`:${sandboxPort}:`)));
+      await eventually(async () => hasIdleConnection(p.coze!.agent, sandbox.cozeBaseUrl));
       await readChatStream(await chat('echo', 'Two'));
       const [one, two] = chatRequests().slice(-2);
       assert.equal(two!.clientPort, one!.clientPort);

@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -13,6 +12,7 @@ import { CozeApiError, CozeTransportCode, IconDownloadError, isAbortError } from
 import {
   SECRET_TOKEN,
   collect,
+  hasIdleConnection,
   rejectsWith,
   sendJson,
   startLocalServer,
@@ -23,6 +23,8 @@ import { eventually } from './support.js';
 
 const sse = (event: string, data: unknown) => `event:${event}\ndata:${JSON.stringify(data)}\n\n`;
 const chatData = (status: string) => ({ id: 'c1', conversation_id: '7001', bot_id: 'b1', status });
+/** The end of a successful chat stream: chat.completed, then done. */
+const CHAT_COMPLETED = `${sse('conversation.chat.completed', chatData('completed'))}event:done\ndata:"[DONE]"\n\n`;
 
 function recordingLogger() {
   const lines: { obj: object; msg?: string }[] = [];
@@ -150,7 +152,7 @@ describe('Coze client: errors and transport', () => {
   test('the chat request: conversation_id in the query only, the documented body, bearer auth', async () => {
     const server = await startLocalServer((req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.end(sse('conversation.chat.completed', chatData('completed')) + 'event:done\ndata:"[DONE]"\n\n');
+      res.end(CHAT_COMPLETED);
     });
     try {
       const client = new CozeClient(testConfig(server.url));
@@ -180,11 +182,10 @@ describe('Coze client: errors and transport', () => {
     const server = await startLocalServer((req, res) => {
       ports.push(req.socket.remotePort!);
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.end(sse('conversation.chat.completed', chatData('completed')) + 'event:done\ndata:"[DONE]"\n\n');
+      res.end(CHAT_COMPLETED);
     });
     try {
       const client = new CozeClient(testConfig(server.url));
-      const freeSocket = async () => Object.keys(client.agent.freeSockets).some((name) => name.includes(new URL(server.url).port));
       for (const message of ['one', 'two', 'three']) {
         const seen: string[] = [];
         // As the platform reads a chat: it stops once the chat completed, before `done` (the first
@@ -195,7 +196,7 @@ describe('Coze client: errors and transport', () => {
           if (event.event === last) break;
         }
         assert.deepEqual(seen, message === 'one' ? ['conversation.chat.completed'] : ['conversation.chat.completed', 'done']);
-        await eventually(freeSocket);
+        await eventually(async () => hasIdleConnection(client.agent, server.url));
       }
       assert.equal(ports.length, 3);
       assert.equal(new Set(ports).size, 1, `one connection for three chats, got ${ports.join(', ')}`);
@@ -206,16 +207,12 @@ describe('Coze client: errors and transport', () => {
 
   test('a connection idle for longer than Node\'s default 5 s still serves the next chat (no new TCP or TLS handshake)', async () => {
     const ports: number[] = [];
-    const server = http.createServer((req, res) => {
+    const server = await startLocalServer((req, res) => {
       ports.push(req.socket.remotePort!);
-      req.resume().on('end', () => {
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.end(sse('conversation.chat.completed', chatData('completed')) + 'event:done\ndata:"[DONE]"\n\n');
-      });
-    });
-    server.keepAliveTimeout = 60_000; // a server that keeps idle connections longer than Node's own default (5 s)
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const client = new CozeClient(testConfig(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(CHAT_COMPLETED);
+    }, { keepAliveTimeoutMs: 60_000 }); // a server that keeps idle connections longer than Node's own default (5 s)
+    const client = new CozeClient(testConfig(server.url));
     try {
       await collect(client.streamChat({ botId: 'b1', userId: 'u1', message: 'before' }));
       await new Promise((resolve) => setTimeout(resolve, 5_500)); // the idle time this test is about
@@ -223,8 +220,7 @@ describe('Coze client: errors and transport', () => {
       assert.equal(ports.length, 2);
       assert.equal(ports[1], ports[0], 'the second chat went out on the first chat\'s connection');
     } finally {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
     }
   });
 
@@ -239,7 +235,7 @@ describe('Coze client: errors and transport', () => {
       served.add(req.socket);
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.end(sse('conversation.message.delta', { id: 'm1', type: 'answer', content: `answer ${ports.length}` })
-        + sse('conversation.chat.completed', chatData('completed')) + 'event:done\ndata:"[DONE]"\n\n');
+        + CHAT_COMPLETED);
     });
     const answer = async (message: string) => {
       const texts: string[] = [];
@@ -251,14 +247,14 @@ describe('Coze client: errors and transport', () => {
     const client = new CozeClient(testConfig(server.url));
     try {
       assert.equal(await answer('one'), 'answer 1');
-      await eventually(async () => Object.keys(client.agent.freeSockets).some((name) => name.includes(new URL(server.url).port)));
+      await eventually(async () => hasIdleConnection(client.agent, server.url));
       assert.equal(await answer('two'), 'answer 3');
       assert.equal(ports.length, 3);
       assert.equal(ports[1], ports[0], 'the second chat first went out on the pooled connection');
       assert.notEqual(ports[2], ports[0], 'and then on a new one');
       // A new connection that breaks is a failed chat: only a reused one is tried again.
       closeEveryConnection = true;
-      await eventually(async () => Object.keys(client.agent.freeSockets).some((name) => name.includes(new URL(server.url).port)));
+      await eventually(async () => hasIdleConnection(client.agent, server.url));
       await rejectsWith<CozeApiError>(answer('three'), (e) => assert.equal(e.code, CozeTransportCode.Network));
       assert.equal(ports.length, 5, 'the pooled connection, then one new connection');
     } finally {
@@ -275,7 +271,7 @@ describe('Coze client: errors and transport', () => {
       req.resume().on('end', () => {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         res.end(sse('conversation.message.delta', { id: 'm1', type: 'answer', content: `hello ${ports.length}` })
-          + sse('conversation.chat.completed', chatData('completed')) + 'event:done\ndata:"[DONE]"\n\n');
+          + CHAT_COMPLETED);
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,5 +1,5 @@
 // Helpers for the Coze client tests: a throw-away local HTTP server and a config pointing at it.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { CozeConfig } from '../src/coze/config.js';
@@ -18,7 +18,8 @@ export interface LocalServer {
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => unknown;
 
-export async function startLocalServer(handler: Handler): Promise<LocalServer> {
+/** `keepAliveTimeoutMs`: how long the server keeps an idle connection (Node's default, 5 s, otherwise). */
+export async function startLocalServer(handler: Handler, options: { keepAliveTimeoutMs?: number } = {}): Promise<LocalServer> {
   const requests: LocalServer['requests'] = [];
   const closed: Promise<void>[] = [];
   const server = createServer((req, res) => {
@@ -33,6 +34,7 @@ export async function startLocalServer(handler: Handler): Promise<LocalServer> {
       });
     });
   });
+  if (options.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = options.keepAliveTimeoutMs;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -46,6 +48,10 @@ export async function startLocalServer(handler: Handler): Promise<LocalServer> {
       }),
   };
 }
+
+/** True once `agent` holds an idle connection to `url`'s server, ready for the next request. */
+export const hasIdleConnection = (agent: Agent, url: string): boolean =>
+  Object.keys(agent.freeSockets).some((name) => name.includes(`:${new URL(url).port}:`));
 
 export function testConfig(baseUrl: string, overrides: Partial<CozeConfig> = {}): CozeConfig {
   return {
