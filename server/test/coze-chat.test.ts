@@ -4,8 +4,8 @@ import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { BOTS, startSandbox, type Sandbox } from '@agentport/sandbox';
 import { CARD_NOTE } from '../src/chat/providers/coze.js';
-import { hasIdleConnection } from './coze-client-support.js';
-import { conversations } from '../src/db/schema.js';
+import { hasIdleConnection, startLocalServer } from './coze-client-support.js';
+import { agents, conversations } from '../src/db/schema.js';
 import { databaseTargets, eventually, readChatStream, readUntil, startTestPlatform, type TestPlatform } from './support.js';
 
 for (const target of databaseTargets()) {
@@ -26,7 +26,6 @@ for (const target of databaseTargets()) {
       }
       if (!agentOf.unpublished) {
         const created = await (await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'Unpublished', model: 'coze-proxy' } })).json();
-        const { agents } = await import('../src/db/schema.js');
         await p.database.db.update(agents).set({ provider: 'coze', thirdPartyIntegration: { coze: { botId: BOTS.unpublished.id, spaceId: sandbox.spaceId, syncedAt: new Date().toISOString() } } })
           .where(eq(agents.id, created.id));
         agentOf.unpublished = created.id;
@@ -229,3 +228,42 @@ for (const target of databaseTargets()) {
     });
   });
 }
+
+// About the relay, not the storage: one database is enough.
+describe('a client that reads slowly', () => {
+  test('holds the Coze stream back instead of buffering the answer, and still gets every byte of it', async () => {
+    const DELTA = 'x'.repeat(16 * 1024);
+    const DELTAS = 2048; // 32 MB: far more than the sockets on the way can hold
+    const ids = { conversation_id: 'c1', bot_id: 'b1', chat_id: 'chat1' };
+    const sse = (event: string, data: unknown) => `event:${event}\ndata:${JSON.stringify(data)}\n\n`;
+    const coze = await startLocalServer(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(sse('conversation.chat.created', { id: 'chat1', ...ids, status: 'created' }));
+      for (let i = 0; i < DELTAS; i++) {
+        const delta = { id: 'm1', ...ids, role: 'assistant', type: 'answer', content: DELTA, content_type: 'text' };
+        if (!res.write(sse('conversation.message.delta', delta))) await new Promise((resolve) => res.once('drain', resolve));
+      }
+      res.end(sse('conversation.chat.completed', { id: 'chat1', ...ids, status: 'completed' }) + 'event:done\ndata:"[DONE]"\n\n');
+    });
+    const p = await startTestPlatform(databaseTargets()[0]!, { COZE_API_BASE: coze.url, COZE_API_TOKEN: 'pat_test', COZE_SPACE_ID: 'space-1' });
+    let res: Response | undefined;
+    try {
+      const created = await (await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'Flood', model: 'coze-proxy' } })).json();
+      await p.database.db.update(agents).set({ provider: 'coze', thirdPartyIntegration: { coze: { botId: 'b1', spaceId: 'space-1', syncedAt: new Date().toISOString() } } })
+        .where(eq(agents.id, created.id));
+      const user = await p.newUser();
+      res = await p.api('POST', '/api/ai-agent/chat/completions', { token: user.token, body: { agentId: created.id, messages: [{ role: 'user', content: 'Flood me' }], stream: true } });
+      assert.equal(res.status, 200);
+      // The client reads nothing: once the sockets on the way are full, the platform stops reading Coze.
+      const upstream = () => Object.values(p.coze!.agent.sockets).flat()[0];
+      await eventually(async () => upstream()?.isPaused());
+      const s = await readChatStream(res);
+      assert.equal(s.text.length, DELTAS * DELTA.length);
+      assert.equal(s.final.status, 'completed');
+    } finally {
+      if (!res?.bodyUsed) await res?.body?.cancel(); // a failed check must not leave the platform waiting on this client
+      await p.close();
+      await coze.close();
+    }
+  });
+});

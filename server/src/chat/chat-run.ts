@@ -1,5 +1,5 @@
 // One answer, from the user's new message to the persisted assistant message. The route only moves
-// the deltas this yields onto the wire; everything else about the answer happens here.
+// the steps it is handed onto the wire; everything else about the answer happens here.
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, lt, sql } from 'drizzle-orm';
 import type { WithSubqueryWithSelection } from 'drizzle-orm/pg-core';
@@ -164,27 +164,30 @@ export class ChatRun {
     this.controller.abort(reason);
   }
 
-  /** Streams the answer's deltas; when it ends (however it ends) the answer is persisted and the conversation freed. */
-  async *deltas(): AsyncGenerator<AnswerStep> {
+  /**
+   * Streams the answer into `write`, which returns a promise when the client is behind (the upstream
+   * then waits). However the answer ends, it is persisted and the conversation freed before this resolves.
+   */
+  async answer(write: (step: AnswerStep) => Promise<void> | undefined): Promise<void> {
     const { stops, leaseSeconds, log } = this.deps;
     const signal = this.controller.signal;
     const unregister = stops.register(this.conversation.id, this.controller);
     // Renew the claim and save the partial answer now and then, never per delta.
     const heartbeat = setInterval(() => this.checkpointAside(), (leaseSeconds * 1000) / 3).unref();
     try {
-      const events = this.deps.providers[this.agent.provider].stream({
+      await this.deps.providers[this.agent.provider].answer({
         agent: this.agent,
         conversation: this.conversation,
         user: this.user,
         loadHistory: () => this.loadHistory(),
         message: this.message,
         signal,
-      });
-      for await (const event of events) {
+      }, (event) => {
+        // Nothing more reaches the answer once it failed or was stopped.
+        if (this.error || signal.aborted) return undefined;
         const step = this.apply(event);
-        if (step) yield step;
-        if (this.error || signal.aborted) break;
-      }
+        return step ? write(step) : undefined;
+      });
     } catch (error) {
       if (!signal.aborted) {
         log.error({ err: error, agentId: this.agent.id }, 'chat provider failed');

@@ -89,7 +89,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (
     reply.raw.on('close', () => { if (!reply.raw.writableEnded) run.abort('client-disconnected'); });
 
     if (!body.stream) {
-      for await (const _step of run.deltas()) { /* collected on the run */ }
+      await run.answer(() => undefined); // collected on the run
       reply.header('x-conversation-id', run.conversation.id);
       if (run.status === 'failed') {
         return reply.code(502).send({ error: run.error, conversation_id: run.conversation.id, message_id: run.messageId });
@@ -105,10 +105,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (
     reply.hijack();
     const stream = new CompletionStream(reply.raw, ids);
     await stream.delta({ role: 'assistant', content: '' });
-    for await (const step of run.deltas()) {
-      const backpressure = step === 'working' ? stream.working() : stream.delta(step);
-      if (backpressure) await backpressure;
-    }
+    await run.answer((step) => (step === 'working' ? stream.working() : stream.delta(step)));
     if (run.status === 'failed' && run.error) await stream.fail(run.error);
     else await stream.finish({ status: run.status === 'canceled' ? 'canceled' : 'completed', usage: run.usage, suggestions: run.suggestions });
   });

@@ -3,7 +3,7 @@
 import type { CozeClient } from '../../coze/client.js';
 import { CozeApiError, CozeErrorCode, isAbortError, userMessageFor } from '../../coze/errors.js';
 import { CozeChatEventType, type CozeChatEvent, type CozeLastError, type CozeMessage } from '../../coze/stream.js';
-import type { ChatInput, ChatProvider, ProviderError, ProviderEvent } from './types.js';
+import type { ChatInput, ChatProvider, Emit, ProviderError, ProviderEvent } from './types.js';
 
 /** What separates two answer messages of one chat, as a reader would expect between paragraphs. */
 const ANSWER_SEPARATOR = '\n\n';
@@ -17,19 +17,18 @@ const WORKING_STEPS = new Set(['function_call', 'tool_response', 'tool_output', 
 
 export function cozeProvider(client: CozeClient | null): ChatProvider {
   return {
-    stream(input) {
+    answer(input, emit) {
       const botId = input.agent.thirdPartyIntegration?.coze?.botId;
-      // The chat's own generator, not one wrapped in another: every level costs each relayed event.
-      return client && botId ? chatWithCoze(client, botId, input) : notConfigured();
+      if (!client || !botId) {
+        emit({ type: 'error', error: { message: 'Coze is not configured on this server (set COZE_API_TOKEN and COZE_SPACE_ID).', code: 'coze_not_configured' } });
+        return Promise.resolve();
+      }
+      return chatWithCoze(client, botId, input, emit);
     },
   };
 }
 
-async function* notConfigured(): AsyncGenerator<ProviderEvent> {
-  yield { type: 'error', error: { message: 'Coze is not configured on this server (set COZE_API_TOKEN and COZE_SPACE_ID).', code: 'coze_not_configured' } };
-}
-
-async function* chatWithCoze(client: CozeClient, botId: string, input: ChatInput): AsyncGenerator<ProviderEvent> {
+async function chatWithCoze(client: CozeClient, botId: string, input: ChatInput, emit: Emit): Promise<void> {
   const { signal } = input;
   // The Coze conversation of this platform conversation. On the first turn there is none yet: Coze
   // issues one for the chat and every event carries it, so no separate create call delays the answer.
@@ -57,12 +56,15 @@ async function* chatWithCoze(client: CozeClient, botId: string, input: ChatInput
             chatId = event.data.id;
             if (event.data.conversation_id !== conversationId) {
               conversationId = event.data.conversation_id;
-              yield { type: 'provider-conversation', id: conversationId };
+              emit({ type: 'provider-conversation', id: conversationId });
             }
             if (signal.aborted) cancel(); // a Stop that came before Coze told us the chat id
-            yield { type: 'provider-metadata', data: { cozeChatId: chatId, cozeConversationId: conversationId } };
+            emit({ type: 'provider-metadata', data: { cozeChatId: chatId, cozeConversationId: conversationId } });
           }
-          yield* translate.events(event);
+          for (const translated of translate.events(event)) {
+            const clientBehind = emit(translated);
+            if (clientBehind) await clientBehind;
+          }
           if (translate.finished) return;
         }
         return;
@@ -76,7 +78,7 @@ async function* chatWithCoze(client: CozeClient, botId: string, input: ChatInput
     }
   } catch (error) {
     if (signal.aborted || isAbortError(error)) return;
-    yield { type: 'error', error: describe(error) };
+    emit({ type: 'error', error: describe(error) });
   } finally {
     signal.removeEventListener('abort', cancel);
   }

@@ -5,7 +5,7 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import { Agent } from 'undici';
 import { IDLE_CONNECTION_MS } from '../../http/connections.js';
 import type { Message } from '../../db/schema.js';
-import type { ChatInput, ChatProvider, ProviderEvent } from './types.js';
+import type { ChatInput, ChatProvider } from './types.js';
 
 const HISTORY_LIMIT = 50;
 
@@ -24,9 +24,9 @@ export function nativeProvider(options: NativeOptions): ChatProvider {
     : null;
 
   return {
-    async *stream(input: ChatInput): AsyncIterable<ProviderEvent> {
+    async answer(input, emit) {
       if (!client) {
-        yield { type: 'error', error: { message: 'No model endpoint is configured: set OPENAI_BASE_URL (and OPENAI_API_KEY).', code: 'not_configured' } };
+        emit({ type: 'error', error: { message: 'No model endpoint is configured: set OPENAI_BASE_URL (and OPENAI_API_KEY).', code: 'not_configured' } });
         return;
       }
       let finished = false;
@@ -46,17 +46,19 @@ export function nativeProvider(options: NativeOptions): ChatProvider {
           const choice = chunk.choices[0];
           // reasoning_content is the common extension of OpenAI-compatible reasoning models.
           const delta = choice?.delta as { content?: string | null; reasoning_content?: string | null } | undefined;
-          if (delta?.reasoning_content) yield { type: 'reasoning-delta', text: delta.reasoning_content };
-          if (delta?.content) yield { type: 'text-delta', text: delta.content };
+          let clientBehind: Promise<void> | undefined;
+          if (delta?.reasoning_content) clientBehind = emit({ type: 'reasoning-delta', text: delta.reasoning_content });
+          if (delta?.content) clientBehind = emit({ type: 'text-delta', text: delta.content }) ?? clientBehind;
           if (choice?.finish_reason) finished = true;
           if (chunk.usage) {
             const { prompt_tokens, completion_tokens, total_tokens } = chunk.usage;
-            yield { type: 'usage', usage: { prompt_tokens, completion_tokens, total_tokens } };
+            emit({ type: 'usage', usage: { prompt_tokens, completion_tokens, total_tokens } });
           }
+          if (clientBehind) await clientBehind;
         }
       } catch (error) {
         if (!input.signal.aborted && !silence.signal.aborted) {
-          yield { type: 'error', error: describe(error) };
+          emit({ type: 'error', error: describe(error) });
           return;
         }
       } finally {
@@ -65,9 +67,9 @@ export function nativeProvider(options: NativeOptions): ChatProvider {
       // An abort can end the SDK's stream quietly (no throw), so the reason is read here.
       if (input.signal.aborted) return;
       if (silence.signal.aborted) {
-        yield { type: 'error', error: { message: `The model stopped sending for ${options.idleTimeoutMs / 1000} s; the answer was cut off.`, code: 'upstream_timeout' } };
+        emit({ type: 'error', error: { message: `The model stopped sending for ${options.idleTimeoutMs / 1000} s; the answer was cut off.`, code: 'upstream_timeout' } });
       } else if (!finished) {
-        yield { type: 'error', error: { message: 'The model stopped answering before it finished (connection lost).', code: 'upstream_incomplete' } };
+        emit({ type: 'error', error: { message: 'The model stopped answering before it finished (connection lost).', code: 'upstream_incomplete' } });
       }
     },
   };

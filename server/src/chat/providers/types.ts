@@ -36,6 +36,17 @@ export interface ChatInput {
   signal: AbortSignal;
 }
 
+/**
+ * Takes one event of the answer. A promise back means the client reads slower than the upstream
+ * writes: the provider waits for it before it reads on.
+ */
+export type Emit = (event: ProviderEvent) => Promise<void> | undefined;
+
 export interface ChatProvider {
-  stream(input: ChatInput): AsyncIterable<ProviderEvent>;
+  /**
+   * Answers `input.message`, handing each event to `emit` as it arrives (pushed rather than pulled
+   * through async generators, each level of which costs every relayed delta). Upstream failures are
+   * `error` events; resolves when the answer is over.
+   */
+  answer(input: ChatInput, emit: Emit): Promise<void>;
 }
