@@ -28,11 +28,15 @@ export function claimConversation(db: Db, which: SQL, runId: SQLWrapper, seconds
 /** The upstream conversation id to keep: the one given, once known (null keeps the stored one). */
 const keptProviderConversation = (given: SQLWrapper) => sql`coalesce(${given}::text, ${conversations.providerConversationId})`;
 
+/** The conversation, while run `runId` holds it. */
+const heldBy = (conversationId: SQLWrapper, runId: SQLWrapper) =>
+  and(eq(conversations.id, conversationId), eq(conversations.leaseRunId, runId));
+
 /** Renews the claim (and saves the upstream conversation id, once known). */
 export function renewLease(db: Db, conversationId: SQLWrapper, runId: SQLWrapper, seconds: number | Placeholder, providerConversationId: SQLWrapper) {
   return db.update(conversations)
     .set({ leaseExpiresAt: leaseUntil(seconds), providerConversationId: keptProviderConversation(providerConversationId) })
-    .where(and(eq(conversations.id, conversationId), eq(conversations.leaseRunId, runId)))
+    .where(heldBy(conversationId, runId))
     .returning({ id: conversations.id });
 }
 
@@ -40,7 +44,7 @@ export function renewLease(db: Db, conversationId: SQLWrapper, runId: SQLWrapper
 export function releaseLease(db: Db, conversationId: SQLWrapper, runId: SQLWrapper, providerConversationId: SQLWrapper) {
   return db.update(conversations)
     .set({ leaseRunId: null, leaseExpiresAt: null, updatedAt: sql`now()`, providerConversationId: keptProviderConversation(providerConversationId) })
-    .where(and(eq(conversations.id, conversationId), eq(conversations.leaseRunId, runId)))
+    .where(heldBy(conversationId, runId))
     .returning({ id: conversations.id });
 }
 
