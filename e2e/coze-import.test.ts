@@ -24,6 +24,10 @@ describe('Coze import', () => {
       await dialog.getByTestId('import-tab-coze').waitFor();
       const bots = dialog.getByTestId('coze-bot');
       await bots.first().waitFor();
+      // An icon the browser cannot load (here the sandbox's http URL, which the page's CSP refuses; in
+      // production a signature that expired) shows the bot's initials, not a broken image.
+      const travel = dialog.locator(`[data-testid="coze-bot"][data-bot-id="${BOTS.travel.id}"]`);
+      assert.equal(await travel.getByTestId('agent-avatar-initials').textContent(), 'TP');
       await snapshot(page, 'import-dialog');
 
       // The space holds more bots than one page: paging moves to the next ones.
