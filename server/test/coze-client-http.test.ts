@@ -3,12 +3,11 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
 import { CozeClient } from '../src/coze/client.js';
 import { CozeApiError, CozeTransportCode, IconDownloadError, isAbortError } from '../src/coze/errors.js';
+import { poolWithSpare } from '../src/http/spare-connection.js';
 import {
   SECRET_TOKEN,
   collect,
@@ -25,6 +24,9 @@ const sse = (event: string, data: unknown) => `event:${event}\ndata:${JSON.strin
 const chatData = (status: string) => ({ id: 'c1', conversation_id: '7001', bot_id: 'b1', status });
 /** The end of a successful chat stream: chat.completed, then done. */
 const CHAT_COMPLETED = `${sse('conversation.chat.completed', chatData('completed'))}event:done\ndata:"[DONE]"\n\n`;
+/** A self-signed certificate for 127.0.0.1, for the HTTPS tests only; clients trust it through their agent. */
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
+const TLS = { key: fixture('tls-test-key.pem'), cert: fixture('tls-test-cert.pem') };
 
 function recordingLogger() {
   const lines: { obj: object; msg?: string }[] = [];
@@ -263,21 +265,14 @@ describe('Coze client: errors and transport', () => {
   });
 
   test('over HTTPS, as against api.coze.com: chats stream, and share one TLS connection', async () => {
-    // A self-signed certificate for 127.0.0.1, for this test only; the client trusts it through its agent.
-    const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
-    const ports: number[] = [];
-    const server = https.createServer({ key: fixture('tls-test-key.pem'), cert: fixture('tls-test-cert.pem') }, (req, res) => {
-      ports.push(req.socket.remotePort!);
-      req.resume().on('end', () => {
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.end(sse('conversation.message.delta', { id: 'm1', type: 'answer', content: `hello ${ports.length}` })
-          + CHAT_COMPLETED);
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const agent = new https.Agent({ keepAlive: true, ca: fixture('tls-test-cert.pem') });
+    const server = await startLocalServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(sse('conversation.message.delta', { id: 'm1', type: 'answer', content: `hello ${server.requests.length}` })
+        + CHAT_COMPLETED);
+    }, { tls: TLS });
+    const agent = poolWithSpare('https:', { keepAlive: true, ca: TLS.cert });
     try {
-      const client = new CozeClient(testConfig(`https://127.0.0.1:${(server.address() as AddressInfo).port}`), { agent });
+      const client = new CozeClient(testConfig(server.url), { agent });
       for (const expected of ['hello 1', 'hello 2']) {
         const texts: string[] = [];
         for await (const event of client.streamChat({ botId: 'b1', userId: 'u1', message: 'hi' })) {
@@ -285,15 +280,56 @@ describe('Coze client: errors and transport', () => {
           if (event.event === 'conversation.chat.completed') break; // where the platform stops
         }
         assert.deepEqual(texts, [expected]);
-        await eventually(async () => Object.keys(agent.freeSockets).length > 0);
+        await eventually(async () => hasIdleConnection(agent, server.url));
       }
+      const ports = server.requests.map((r) => r.clientPort);
       assert.equal(new Set(ports).size, 1, `one TLS connection for two chats, got ports ${ports.join(', ')}`);
     } finally {
       agent.destroy();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
     }
   });
+
+  for (const protocol of ['http', 'https'] as const) {
+    test(`a chat that finds every pooled connection busy takes one opened ahead of it, and one that was closed meanwhile is replaced (${protocol})`, async () => {
+      let endChats!: () => void;
+      const chatsEnd = new Promise<void>((resolve) => { endChats = resolve; });
+      let closing: number | undefined;
+      const server = await startLocalServer(async (req, res) => {
+        // What a server's idle time-out does to a waiting connection, at the moment a chat arrives on it.
+        if (req.socket.remotePort === closing) return void req.socket.destroy();
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(sse('conversation.chat.created', chatData('created')));
+        await chatsEnd; // every chat streams until the test is over
+        res.end(CHAT_COMPLETED);
+      }, protocol === 'https' ? { tls: TLS } : {});
+      // Over HTTP the client's own pool; over HTTPS the same kind of pool, trusting the test certificate.
+      const agent = protocol === 'https' ? poolWithSpare('https:', { keepAlive: true, ca: TLS.cert }) : undefined;
+      const client = new CozeClient(testConfig(server.url), { agent });
+      const chats = ['one', 'two', 'three'].map((message) => client.streamChat({ botId: 'b1', userId: 'u1', message }));
+      try {
+        await chats[0]!.next();
+        // While the first chat streams, the next connection is already open...
+        await eventually(async () => server.connections.length === 2);
+        await chats[1]!.next();
+        // ...and the second chat goes out on it, with no handshake of its own.
+        assert.equal(server.requests[1]!.clientPort, server.connections[1]);
+        await eventually(async () => server.connections.length === 3);
+
+        // A waiting connection the server has closed by the time a chat uses it: sent again, on a new one.
+        closing = server.connections[2];
+        await chats[2]!.next();
+        assert.equal(server.requests.length, 4);
+        assert.equal(server.requests[2]!.clientPort, server.connections[2], 'the third chat first went out on the connection opened ahead');
+        assert.notEqual(server.requests[3]!.clientPort, server.connections[2], 'and then on another');
+      } finally {
+        endChats();
+        await Promise.all(chats.map((chat) => chat.return()));
+        client.agent.destroy();
+        await server.close();
+      }
+    });
+  }
 
   test('no headers within the connect time-out → Timeout; silence mid-stream past the idle time-out → Timeout, not retryable', async () => {
     const server = await startLocalServer((req, res) => {

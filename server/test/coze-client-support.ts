@@ -1,5 +1,6 @@
 // Helpers for the Coze client tests: a throw-away local HTTP server and a config pointing at it.
 import { createServer, type Agent, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { CozeConfig } from '../src/coze/config.js';
@@ -9,8 +10,10 @@ export const SECRET_TOKEN = 'pat_TopSecretTokenValue1234567890';
 
 export interface LocalServer {
   url: string;
-  /** Requests seen so far, with their bodies. */
-  requests: { method: string; url: string; headers: IncomingMessage['headers']; body: string }[];
+  /** Requests seen so far, with their bodies and the client's port (which connection sent them). */
+  requests: { method: string; url: string; headers: IncomingMessage['headers']; body: string; clientPort: number }[];
+  /** The client's port of each connection, in the order they were opened. */
+  connections: number[];
   /** Resolves when a request's socket closes (the client went away or the exchange ended). */
   closed: Promise<void>[];
   close(): Promise<void>;
@@ -18,28 +21,37 @@ export interface LocalServer {
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => unknown;
 
-/** `keepAliveTimeoutMs`: how long the server keeps an idle connection (Node's default, 5 s, otherwise). */
-export async function startLocalServer(handler: Handler, options: { keepAliveTimeoutMs?: number } = {}): Promise<LocalServer> {
+/**
+ * `keepAliveTimeoutMs`: how long the server keeps an idle connection (Node's default, 5 s, otherwise).
+ * `tls`: serve HTTPS with this key and certificate.
+ */
+export async function startLocalServer(
+  handler: Handler, options: { keepAliveTimeoutMs?: number; tls?: { key: Buffer; cert: Buffer } } = {},
+): Promise<LocalServer> {
   const requests: LocalServer['requests'] = [];
+  const connections: number[] = [];
   const closed: Promise<void>[] = [];
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     closed.push(new Promise((resolve) => res.on('close', () => resolve())));
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, clientPort: req.socket.remotePort! });
       Promise.resolve(handler(req, res, body)).catch((err: unknown) => {
         res.destroy(err instanceof Error ? err : new Error(String(err)));
       });
     });
-  });
+  };
+  const server = options.tls ? createTlsServer(options.tls, onRequest) : createServer(onRequest);
+  server.on('connection', (socket) => connections.push(socket.remotePort!));
   if (options.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = options.keepAliveTimeoutMs;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     requests,
+    connections,
     closed,
     close: () =>
       new Promise((resolve) => {

@@ -1,8 +1,8 @@
 // CozeClient: the typed Coze OpenAPI calls this project makes — list and read bots, create a
 // conversation, stream a chat, cancel it, download a bot's avatar. Wire facts: docs coze-openapi.md.
-import http, { type Agent, type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type { Agent, IncomingMessage } from 'node:http';
 import { IDLE_CONNECTION_MS } from '../http/connections.js';
+import { poolWithSpare } from '../http/spare-connection.js';
 import type { CozeBotListApi, CozeConfig } from './config.js';
 import { CozeApiError, CozeErrorCode, CozeTransportCode } from './errors.js';
 import { CallControl, CozeTransport, isSuccess, parseEnvelope, postForStream, readText, streamHeaders, transportError, type CozeLogger } from './http.js';
@@ -52,7 +52,7 @@ export interface CozeClientOptions {
   retryBaseDelayMs?: number;
   /** Clock in ms for OAuth token expiry; injectable for tests. */
   now?: () => number;
-  /** The chat stream's connection pool (an https.Agent for https); by default the client's own (see IDLE_CONNECTION_MS). */
+  /** The chat stream's connection pool (an https.Agent for https); by default the client's own, which keeps a connection open ahead of need (see poolWithSpare). */
   agent?: Agent;
 }
 
@@ -61,7 +61,7 @@ export const COZE_API_CONNECTOR_ID = '1024';
 export class CozeClient {
   readonly #config: CozeConfig;
   readonly #fetch: typeof fetch;
-  /** The chat stream's connection pool: connections to Coze kept between chats. */
+  /** The chat stream's connection pool: connections to Coze kept between chats, and one opened ahead of need. */
   readonly agent: Agent;
   readonly #logger: CozeLogger | undefined;
   readonly #tokens: CozeTokenSource;
@@ -72,9 +72,9 @@ export class CozeClient {
   constructor(config: CozeConfig, options: CozeClientOptions = {}) {
     this.#config = config;
     this.#fetch = options.fetch ?? globalThis.fetch;
-    const Pool = new URL(config.baseUrl).protocol === 'https:' ? https.Agent : http.Agent;
-    // A connection Coze closed while idle costs no more than a new one: postForStream sends again.
-    this.agent = options.agent ?? new Pool({ keepAlive: true, scheduling: 'lifo', timeout: IDLE_CONNECTION_MS });
+    // A connection Coze closed while it waited costs no more than a new one: postForStream sends again.
+    this.agent = options.agent
+      ?? poolWithSpare(new URL(config.baseUrl).protocol, { keepAlive: true, scheduling: 'lifo', timeout: IDLE_CONNECTION_MS });
     this.#logger = options.logger;
     this.#tokens = createTokenSource(config.auth, {
       baseUrl: config.baseUrl,

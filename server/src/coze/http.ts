@@ -5,6 +5,7 @@
 // relayed event crosses fewer layers; a platform holds one such stream per user answering.
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { wasOpenedAhead } from '../http/spare-connection.js';
 import type { CozeConfig } from './config.js';
 import { CozeApiError, CozeErrorCode, CozeTransportCode } from './errors.js';
 import type { CozeTokenSource } from './oauth.js';
@@ -237,10 +238,11 @@ export function postForStream(
     });
     // Kept for the request's life: a later error (the body breaking) reaches the response's reader.
     request.on('error', (error: NodeJS.ErrnoException) => {
-      // A kept-alive connection the server closed while it sat idle fails the next request sent on
-      // it, before any answer: the server dropped the connection, not the chat. Sent again, once,
-      // on a new connection (the case Node's `reusedSocket` is there for).
-      const idleConnectionClosed = request.reusedSocket && !answered && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+      // A connection the server closed while it sat idle (kept alive, or opened ahead) fails the next
+      // request sent on it, before any answer: the server dropped the connection, not the chat. Sent
+      // again, once, on a new connection (the case Node's `reusedSocket` is there for).
+      const waitedOnConnection = request.reusedSocket || wasOpenedAhead(request.socket);
+      const idleConnectionClosed = waitedOnConnection && !answered && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
       if (mayResend && idleConnectionClosed) resolve(send(false));
       else reject(error);
     });
