@@ -3,10 +3,10 @@
 // the sandbox in the same run, figures as platform − direct, refuse a run whose control arm drifts).
 //
 //   npm run bench -- [--concurrency 100,300] [--rate 50] [--deltas 200] [--interval 50] [--hold 10]
-//                    [--pacing spread|burst] [--direct-share 0.25] [--database-url postgres://user@127.0.0.1:5432/db]
+//                    [--pacing spread|burst] [--direct-share 0.25] [--database-url postgres://user@127.0.0.1:5432/db] [--workers 2]
 //
-// Three processes: the sandbox (stand-in Coze), the platform (server/dist/main.js) and this one, the
-// load generator. Everything listens and connects on 127.0.0.1 only. Answers are lengthened when a
+// Three processes: the sandbox (stand-in Coze), the platform (server/dist/main.js; with --workers N,
+// its primary and N workers, measured together) and this one, the load generator. Everything listens and connects on 127.0.0.1 only. Answers are lengthened when a
 // level needs it, so that every stream of the level is open during the whole window. The platform is
 // started with scripts/bench/gc-hook.mjs preloaded: on SIGUSR2 it runs a full GC and reports its heap,
 // which is how the live memory per open stream is read (never inside the measured window).
@@ -26,7 +26,8 @@ import { benchAnswer, BOTS, PACINGS, seededRandom, type Pacing } from '@agentpor
 import { added, armFigures, quantile, StreamSchedule, TickGrid, type ArmFigures } from './bench/analysis.js';
 import { expectedFor, runStream, type Arm, type StreamRecord, type StreamTarget } from './bench/client.js';
 import {
-  cpuSeconds, killAllChildrenNow, machineBusySeconds, openFilesLimit, rssBytes, startChild, stopAllChildren, type Child,
+  cpuSeconds, familySum, killAllChildrenNow, machineBusySeconds, openFilesLimit, processFamily, rssBytes, startChild, stopAllChildren,
+  type Child,
 } from './bench/procs.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,6 +50,7 @@ const { values: flags } = parseArgs({
     pacing: { type: 'string', default: 'spread' },
     'direct-share': { type: 'string', default: '0.25' },
     'database-url': { type: 'string' },
+    workers: { type: 'string', default: '1' },
     seed: { type: 'string', default: '1' },
     'platform-node-args': { type: 'string', default: '' },
     help: { type: 'boolean', default: false },
@@ -65,6 +67,7 @@ if (flags.help) {
                           burst: every stream's delta on the same tick (the worst case for a relay)
   --direct-share 0.25     share of chats sent straight to the sandbox (the control arm)
   --database-url URL      bench on PostgreSQL: a fresh database is created on that server and dropped after
+  --workers 1             the platform's WORKERS (processes sharing its port; above 1 needs --database-url)
   --seed 1                order in which the arms interleave
   --platform-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"   extra node flags for the platform (profiling)`);
   process.exit(0);
@@ -88,6 +91,8 @@ const pacing: Pacing = PACINGS.find((known) => known === flags.pacing) ?? (() =>
 const directShare = Number(flags['direct-share']);
 if (!(directShare > 0 && directShare < 1)) throw new Error('--direct-share must be between 0 and 1 (exclusive): the control arm is required');
 const databaseUrl = flags['database-url'];
+const workers = positive('workers', flags.workers);
+if (workers > 1 && !databaseUrl) throw new Error('--workers above 1 needs --database-url (the embedded database is one process only)');
 if (databaseUrl && !['127.0.0.1', 'localhost', '[::1]'].includes(new URL(databaseUrl).hostname)) {
   // Everything in the run is on this machine: its CPU accounting ("other") and the figures assume it.
   throw new Error(`--database-url must point at this machine (127.0.0.1, localhost or [::1]), got ${new URL(databaseUrl).hostname}`);
@@ -142,7 +147,8 @@ interface Setup {
   platformUrl: URL;
   sandboxToken: string;
   userToken: string;
-  memoryFile: string;
+  /** Where each platform process reports its memory (gc-hook.mjs). */
+  memoryDir: string;
   agentId: string;
   dbLabel: string;
 }
@@ -184,10 +190,12 @@ async function setUp(): Promise<Setup> {
 
   const nodeArgs = flags['platform-node-args'].split(' ').filter(Boolean);
   const gcHook = pathToFileURL(path.join(repoRoot, 'scripts', 'bench', 'gc-hook.mjs')).href;
+  let listening = 0;
   const platformStart = await startChild('platform', ['--expose-gc', '--import', gcHook, ...nodeArgs, serverMain], {
     ...baseEnv,
     HOST: '127.0.0.1',
     PORT: '0',
+    WORKERS: String(workers),
     DATA_DIR: dataDir,
     ADMIN_EMAIL: ADMIN.email,
     ADMIN_PASSWORD: ADMIN.password,
@@ -197,10 +205,10 @@ async function setUp(): Promise<Setup> {
     OPENAI_BASE_URL: sb.openaiBaseUrl,
     OPENAI_API_KEY: 'sk-sandbox',
     LOG_LEVEL: 'warn',
-    BENCH_MEMORY_FILE: path.join(dataDir, 'bench-memory.json'),
+    BENCH_MEMORY_DIR: dataDir,
     ...(dbUrl ? { DATABASE_URL: dbUrl } : {}),
-  }, (line) => line.includes('listening on'), START_TIMEOUT_MS);
-  const platformUrl = new URL(platformStart.line.slice(platformStart.line.indexOf('http')).trim());
+  }, (line) => line.includes('listening on') && ++listening === workers, START_TIMEOUT_MS);
+  const platformUrl = new URL(/listening on (\S+)/.exec(platformStart.line)![1]!);
   const sandboxUrl = new URL(sb.url);
   for (const url of [platformUrl, sandboxUrl]) {
     if (url.hostname !== '127.0.0.1') throw new Error(`refusing a non-loopback address: ${url.href}`);
@@ -212,7 +220,7 @@ async function setUp(): Promise<Setup> {
   return {
     sandbox: sandboxStart.child, platform: platformStart.child, sandboxUrl, platformUrl,
     sandboxToken: sb.token, userToken: token, agentId: imported.agent.id, dbLabel,
-    memoryFile: path.join(dataDir, 'bench-memory.json'),
+    memoryDir: dataDir,
   };
 }
 
@@ -221,7 +229,7 @@ interface CpuSample { platform: number; sandbox: number; generator: number; mach
 
 function cpuSample(s: Setup): CpuSample {
   return {
-    platform: cpuSeconds(s.platform.pid), sandbox: cpuSeconds(s.sandbox.pid), generator: cpuSeconds(process.pid),
+    platform: familySum(s.platform.pid, cpuSeconds), sandbox: cpuSeconds(s.sandbox.pid), generator: cpuSeconds(process.pid),
     machine: machineBusySeconds(), at: performance.now(),
   };
 }
@@ -258,22 +266,35 @@ let gcSeq = 0;
 interface PlatformPauses { loopDelayP99Ms: number; loopDelayMaxMs: number; gc: { count: number; totalMs: number; maxMs: number } }
 
 /**
- * Asks the platform for a full GC (gc-hook.mjs) and returns its JS heap in use afterwards, its RSS,
- * and its pauses since the previous call.
+ * Asks each platform process for a full GC (gc-hook.mjs) and returns their JS heap in use afterwards,
+ * their RSS, and their pauses since the previous call (the worst loop delay, every GC pause).
  */
 async function platformAfterGc(s: Setup): Promise<{ heapUsed: number; rss: number; pauses: PlatformPauses | null }> {
   gcSeq += 1;
-  s.platform.proc.kill('SIGUSR2');
+  const pids = processFamily(s.platform.pid);
+  for (const pid of pids) process.kill(pid, 'SIGUSR2');
+  const rss = () => familySum(s.platform.pid, rssBytes);
   for (let waited = 0; waited < 10_000; waited += 50) {
     await sleep(50);
     try {
-      const usage = JSON.parse(readFileSync(s.memoryFile, 'utf8')) as { seq: number; heapUsed: number; sinceLast: PlatformPauses };
-      if (usage.seq === gcSeq) return { heapUsed: usage.heapUsed, rss: rssBytes(s.platform.pid), pauses: usage.sinceLast };
+      const reports = pids.map((pid) =>
+        JSON.parse(readFileSync(path.join(s.memoryDir, `${pid}.json`), 'utf8')) as { seq: number; heapUsed: number; sinceLast: PlatformPauses });
+      if (reports.some((report) => report.seq !== gcSeq)) continue;
+      const pauses: PlatformPauses = {
+        loopDelayP99Ms: Math.max(...reports.map((r) => r.sinceLast.loopDelayP99Ms)),
+        loopDelayMaxMs: Math.max(...reports.map((r) => r.sinceLast.loopDelayMaxMs)),
+        gc: {
+          count: reports.reduce((sum, r) => sum + r.sinceLast.gc.count, 0),
+          totalMs: reports.reduce((sum, r) => sum + r.sinceLast.gc.totalMs, 0),
+          maxMs: Math.max(...reports.map((r) => r.sinceLast.gc.maxMs)),
+        },
+      };
+      return { heapUsed: reports.reduce((sum, r) => sum + r.heapUsed, 0), rss: rss(), pauses };
     } catch {
       // not written yet (or mid-write)
     }
   }
-  return { heapUsed: NaN, rss: rssBytes(s.platform.pid), pauses: null };
+  return { heapUsed: NaN, rss: rss(), pauses: null };
 }
 
 async function setAnswer(s: Setup, deltas: number, interval: number): Promise<Record<string, string>> {
@@ -351,7 +372,7 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
   const idle1 = cpuSample(s);
   const background = ((idle1.machine - idle0.machine) - (idle1.platform - idle0.platform) - (idle1.sandbox - idle0.sandbox)
     - (idle1.generator - idle0.generator)) / ((idle1.at - idle0.at) / 1000);
-  const rssIdle = rssBytes(s.platform.pid);
+  const rssIdle = familySum(s.platform.pid, rssBytes);
   const sandboxRssIdle = rssBytes(s.sandbox.pid);
 
   // Ramp: open-loop arrivals at `rate`, until every stream of the level is open.
@@ -387,7 +408,7 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
   const windowEnd = w0.at + holdMs;
   for (let n = 0; n < 1_000 && performance.now() < windowEnd - 1 && !levelAbort.signal.aborted; n++) {
     await sleep(Math.min(1_000, windowEnd - performance.now()));
-    rss.push(rssBytes(s.platform.pid));
+    rss.push(familySum(s.platform.pid, rssBytes));
     sandboxRss.push(rssBytes(s.sandbox.pid));
   }
   const w1 = cpuSample(s);
@@ -514,7 +535,7 @@ function printTable(results: LevelResult[], s: Setup): void {
   const head = results.map((r) => ` ${r.concurrency} streams${r.invalid.length ? ' (INVALID)' : ''} |`).join('');
   const kb = (b: number): string => `${(b / 1024).toFixed(1)} KB`;
   const lines = [
-    `Machine: ${os.availableParallelism()} cores (${os.cpus()[0]?.model.trim() ?? '?'}), Node ${process.version}, ${s.dbLabel}.`,
+    `Machine: ${os.availableParallelism()} cores (${os.cpus()[0]?.model.trim() ?? '?'}), Node ${process.version}, ${s.dbLabel}, platform ${workers > 1 ? `${workers} worker processes (WORKERS=${workers})` : 'one process'}.`,
     `Load: open-loop arrivals at ${rate}/s, answers of ≥ ${minDeltas} deltas ${intervalMs} ms apart (${pacing === 'spread' ? 'spread pacing: each stream at its own phase' : 'burst pacing: every stream on the same tick'}), ${Math.round(directShare * 100)} % of chats to the sandbox directly (control arm), ${(holdMs / 1000).toFixed(0)} s window with every stream open.`,
     '',
     `| Figure |${head} Target (at 1,000) |`,
@@ -542,7 +563,7 @@ function printTable(results: LevelResult[], s: Setup): void {
     })} — |`,
     '',
     highest
-      ? `Highest concurrency whose control arm stayed valid: ${highest.concurrency} platform streams. At 1,000 streams × ${(1000 / intervalMs).toFixed(0)} deltas/s the platform would need ≈ ${((derive(highest).platformCpuPer1k * 1000 * 1000) / intervalMs / 1000).toFixed(2)} cores at that level's CPU per delta (one Node process runs its JavaScript on one core).`
+      ? `Highest concurrency whose control arm stayed valid: ${highest.concurrency} platform streams. At 1,000 streams × ${(1000 / intervalMs).toFixed(0)} deltas/s the platform would need ≈ ${((derive(highest).platformCpuPer1k * 1000 * 1000) / intervalMs / 1000).toFixed(2)} cores at that level's CPU per delta (one Node process runs its JavaScript on one core: WORKERS spreads them).`
       : 'No level had a valid control arm: the figures above measure the machine, not the platform.',
     '"Added" = platform arm − direct arm at the same quantile. TTFT = request start → sandbox received the chat + the first delta\'s relay latency; the sandbox\'s own wait before the first delta (one interval with spread pacing, 0–interval with burst, the same in both arms) is removed, the raw row keeps it. Total times include one forced full GC of the platform, after the window.',
   ];

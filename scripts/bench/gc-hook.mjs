@@ -1,5 +1,5 @@
-// Preloaded into the platform by the bench (with --expose-gc). On SIGUSR2 it writes to
-// $BENCH_MEMORY_FILE what the platform's event loop and garbage collector went through since the
+// Preloaded into the platform by the bench (with --expose-gc; workers inherit it). On SIGUSR2 it writes
+// to $BENCH_MEMORY_DIR/<pid>.json what this process's event loop and garbage collector went through since the
 // previous signal (loop delay, GC pauses: where latency tails come from), then runs a full garbage
 // collection and adds process.memoryUsage(), so the bench can read the live JavaScript heap (what an
 // open stream really keeps) next to its RSS. Touches nothing else.
@@ -29,8 +29,8 @@ process.on('SIGUSR2', () => {
   };
   globalThis.gc?.();
   seq += 1;
-  const file = process.env.BENCH_MEMORY_FILE;
-  if (file) writeFileSync(file, JSON.stringify({ seq, ...process.memoryUsage(), sinceLast }));
+  const dir = process.env.BENCH_MEMORY_DIR;
+  if (dir) writeFileSync(`${dir}/${process.pid}.json`, JSON.stringify({ seq, ...process.memoryUsage(), sinceLast }));
   loop.reset();
   gc = { count: 0, totalMs: 0, maxMs: 0 };
 });

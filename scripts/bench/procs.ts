@@ -1,6 +1,6 @@
 // Child processes (started with the file-descriptor limit raised) and what /proc says about them.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 export const CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ on every mainstream kernel (`getconf CLK_TCK`)
@@ -86,6 +86,38 @@ export function cpuSeconds(pid: number): number {
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   return (utime + stime) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** `pid` and every process below it (the platform's workers, with WORKERS > 1). */
+export function processFamily(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const family = [pid];
+  for (let i = 0; i < family.length; i++) {
+    for (const [child, parent] of parentOf) if (parent === family[i]) family.push(child);
+  }
+  return family;
+}
+
+/** The sum of `read` over `pid`'s family; a process that ends meanwhile counts 0. */
+export function familySum(pid: number, read: (pid: number) => number): number {
+  let sum = 0;
+  for (const member of processFamily(pid)) {
+    try {
+      sum += read(member);
+    } catch {
+      // ended between the listing and the read
+    }
+  }
+  return sum;
 }
 
 /** Resident set size in bytes (VmRSS). */

@@ -1,4 +1,5 @@
 // Every setting comes from the environment; README's configuration table lists them all.
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCozeConfig, type CozeConfig } from './coze/config.js';
@@ -6,6 +7,8 @@ import { readCozeConfig, type CozeConfig } from './coze/config.js';
 export interface Config {
   host: string;
   port: number;
+  /** Processes serving the port (node:cluster): 1, or more on PostgreSQL, each an instance of its own. */
+  workers: number;
   /** Where the embedded database and local files live. */
   dataDir: string;
   /** PostgreSQL connection string; when absent the embedded database (PGlite) under dataDir is used. */
@@ -51,6 +54,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (storageDriver === 'database' && !env.DATABASE_URL) {
     throw new Error('STORAGE_DRIVER=database needs DATABASE_URL (the embedded database is one process only)');
   }
+  const workers = env.WORKERS === 'auto' ? os.availableParallelism() : int(env, 'WORKERS', 1);
+  if (workers < 1) throw new Error('WORKERS must be at least 1, or "auto" (one per CPU core)');
+  if (workers > 1 && !env.DATABASE_URL) {
+    throw new Error('WORKERS above 1 needs DATABASE_URL (the embedded database is one process only)');
+  }
   const adminEmail = env.ADMIN_EMAIL?.trim();
   const adminPassword = env.ADMIN_PASSWORD;
   if (Boolean(adminEmail) !== Boolean(adminPassword)) {
@@ -59,6 +67,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     host: env.HOST ?? '127.0.0.1',
     port: int(env, 'PORT', 3000),
+    workers,
     dataDir: path.resolve(env.DATA_DIR ?? 'data'),
     databaseUrl: env.DATABASE_URL || null,
     storageDriver,

@@ -1,13 +1,14 @@
 // Two real server processes on one PostgreSQL behave as one platform.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { BOTS, startSandbox, type Sandbox } from '@agentport/sandbox';
+import { readConfig } from '../src/config.js';
 import { LISTENER_NAME } from '../src/db/index.js';
 import { ADMIN, eventually, freshPostgresDatabase, readChatStream, readUntil } from './support.js';
 
@@ -215,6 +216,63 @@ if (baseUrl) {
       const { items } = await (await call(b, 'GET', `/api/ai-agent/conversations/${conversationId}/messages`)).json();
       assert.equal(items[1].status, 'failed');
       assert.equal(items[1].error.code, 'interrupted');
+    });
+  });
+
+  describe('WORKERS=2: two instances of the platform behind one port', () => {
+    let database: Awaited<ReturnType<typeof freshPostgresDatabase>>;
+    let primary: ChildProcess;
+    /** The workers serving, by pid, as they announce themselves. */
+    const serving: number[] = [];
+    let url = '';
+
+    before(async () => {
+      database = await freshPostgresDatabase(baseUrl);
+      primary = spawn(process.execPath, [path.resolve('server/dist/main.js')], {
+        env: {
+          ...process.env, WORKERS: '2', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: database.databaseUrl,
+          DATA_DIR: mkdtempSync(path.join(tmpdir(), 'agentport-workers-')), ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      createInterface({ input: primary.stdout! }).on('line', (line) => {
+        const match = line.match(/listening on (http:\/\/\S+) \(worker pid (\d+)\)/);
+        if (match) {
+          url = match[1]!;
+          serving.push(Number(match[2]));
+        }
+      });
+      await eventually(async () => serving.length === 2, 60_000);
+    });
+    after(async () => {
+      primary?.kill('SIGKILL');
+      await database?.drop();
+    });
+
+    test('a worker that dies is replaced while the other keeps answering; SIGTERM stops them all', async () => {
+      const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+      const [first, second] = serving as [number, number];
+      assert.notEqual(first, second);
+      assert.equal((await fetch(`${url}/api/health`)).status, 200);
+
+      process.kill(first, 'SIGKILL');
+      await eventually(async () => !alive(first));
+      // The port still answers (the other worker), and a new worker takes the dead one's place.
+      const login = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
+      assert.equal(login.status, 200);
+      await eventually(async () => serving.length === 3, 30_000);
+      const replacement = serving[2]!;
+      assert.ok(alive(second) && alive(replacement));
+
+      const exited = new Promise<number | null>((resolve) => primary.once('exit', (code) => resolve(code)));
+      primary.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      assert.ok(!alive(second) && !alive(replacement), 'no worker outlives the primary');
+    });
+
+    test('WORKERS above 1 without DATABASE_URL is refused: the embedded database is one process only', () => {
+      assert.throws(() => readConfig({ WORKERS: '2' }), /WORKERS above 1 needs DATABASE_URL/);
+      assert.equal(readConfig({ WORKERS: 'auto', DATABASE_URL: 'postgres://x@127.0.0.1/db' }).workers, availableParallelism());
     });
   });
 }
