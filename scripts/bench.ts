@@ -6,10 +6,11 @@
 //                    [--pacing spread|burst] [--direct-share 0.25] [--database-url postgres://user@127.0.0.1:5432/db] [--workers 2]
 //
 // Three processes: the sandbox (stand-in Coze), the platform (server/dist/main.js; with --workers N,
-// its primary and N workers, measured together) and this one, the load generator. Everything listens and connects on 127.0.0.1 only. Answers are lengthened when a
-// level needs it, so that every stream of the level is open during the whole window. The platform is
-// started with scripts/bench/gc-hook.mjs preloaded: on SIGUSR2 it runs a full GC and reports its heap,
-// which is how the live memory per open stream is read (never inside the measured window).
+// its primary and N workers, measured together) and this one, the load generator. Everything listens
+// and connects on 127.0.0.1 only. Answers are lengthened when a level needs it, so that every stream
+// of the level is open during the whole window. The platform is started with scripts/bench/gc-hook.mjs
+// preloaded: on SIGUSR2 it runs a full GC and reports its heap, which is how the live memory per open
+// stream is read (never inside the measured window).
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';

@@ -52,7 +52,10 @@ export interface CozeClientOptions {
   retryBaseDelayMs?: number;
   /** Clock in ms for OAuth token expiry; injectable for tests. */
   now?: () => number;
-  /** The chat stream's connection pool (an https.Agent for https); by default the client's own, which keeps a connection open ahead of need (see poolWithSpare). */
+  /**
+   * The chat stream's connection pool (an https.Agent for https); by default the client's own, which
+   * also keeps a connection open ahead of need (see poolWithSpare).
+   */
   agent?: Agent;
 }
 
