@@ -18,7 +18,9 @@ export function superviseWorkers(count: number): void {
 
   const stopAll = (signal: NodeJS.Signals) => {
     stopping = true;
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+    const workers = Object.values(cluster.workers ?? {});
+    if (workers.length === 0) process.exit(exitCode); // between a crash and its replacement
+    for (const worker of workers) worker?.process.kill(signal);
   };
   cluster.on('listening', (worker) => serving.add(worker.id));
   cluster.on('exit', (worker, code, signal) => {
