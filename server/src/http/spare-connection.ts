@@ -38,7 +38,7 @@ export function poolWithSpare(protocol: string, options: https.AgentOptions): ht
       const name = this.getName(options);
       const spare = this.#takeSpare(name);
       // After this request is on its way: the next one that needs a connection finds it open.
-      setImmediate(() => this.#openSpare({ ...options }, name));
+      setImmediate(() => this.#openSpare(options, name));
       return spare ?? super.createConnection(options, callback);
     }
 
