@@ -1,5 +1,5 @@
 // `npm run bench`: what the platform adds to a streaming chat, and what an open stream costs.
-// Method: /work/shared/benchmarking.md (open-loop arrivals, long answers, a control arm straight to
+// Method: docs/benchmarking.md (open-loop arrivals, long answers, a control arm straight to
 // the sandbox in the same run, figures as platform − direct, refuse a run whose control arm drifts).
 //
 //   npm run bench -- [--concurrency 100,300] [--rate 50] [--deltas 200] [--interval 50] [--hold 10]

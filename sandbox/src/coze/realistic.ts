@@ -1,4 +1,4 @@
-// The realistic stream of the wire facts (/work/shared/coze-openapi.md §4), its elisions filled in
+// The realistic stream of the wire facts (docs/coze-openapi.md §4.7), its elisions filled in
 // to complete JSON. Client tests replay it; a sandbox test proves the sandbox renders the same bytes.
 
 const CHAT = '"id":"7441982054331547711","conversation_id":"7441951200360120346","bot_id":"7441780437695086628","created_at":1732721480';

@@ -1,5 +1,5 @@
 // CozeClient: the typed Coze OpenAPI calls this project makes — list and read bots, create a
-// conversation, stream a chat, cancel it, download a bot's avatar. Wire facts: docs coze-openapi.md.
+// conversation, stream a chat, cancel it, download a bot's avatar. Wire facts: docs/coze-openapi.md.
 import type { Agent, IncomingMessage } from 'node:http';
 import { IDLE_CONNECTION_MS } from '../http/connections.js';
 import { poolWithSpare } from '../http/spare-connection.js';

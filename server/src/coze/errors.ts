@@ -18,7 +18,7 @@ export const CozeTransportCode = {
   OAuthFailed: -5,
 } as const;
 
-/** Coze's documented error codes (coze-openapi.md §6). */
+/** Coze's documented error codes (docs/coze-openapi.md §6). */
 export const CozeErrorCode = {
   BadParameters: 4000,
   AuthInvalid: 4100,

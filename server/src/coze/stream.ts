@@ -2,7 +2,7 @@
 // them. Bytes are decoded with a streaming TextDecoder and framed by eventsource-parser, so nothing
 // depends on where TCP splits the bytes (mid-line, mid-event, mid-UTF-8 character).
 //
-// Ending rules (coze-openapi.md §4):
+// Ending rules (docs/coze-openapi.md §4.4):
 // - `done` (data `"[DONE]"` or bare `[DONE]`) is yielded and ends the iteration;
 // - `conversation.chat.failed` and `error` are YIELDED as typed events — the consumer maps them to
 //   its own failure — and end the iteration right after (the rest of the body is discarded);
