@@ -45,7 +45,7 @@ export function serveIcon(ctx: RequestContext): void {
   if (bot.icon === 'html') return sendText(ctx.res, 200, '<!doctype html><html><body><h1>Welcome</h1><p>This is not an image.</p></body></html>', 'text/html; charset=utf-8');
   if (bot.icon === 'svg') return sendText(ctx.res, 200, SVG_WITH_SCRIPT, 'image/png');
   if (bot.icon === 'metadata') {
-    ctx.res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/iam/security-credentials/', 'content-length': 0 });
+    ctx.res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/', 'content-length': 0 });
     return void ctx.res.end();
   }
   const png = image(bot);
