@@ -17,7 +17,7 @@ export interface IconDownloadOptions {
 /**
  * The one exception to the outbound rules: the origin of COZE_API_BASE. The operator named that
  * server, so its icons may come over http or from a private address (the sandbox on
- * http://127.0.0.1 that tests and the demo use); with the default https base, nothing else changes.
+ * http://127.0.0.1 that tests and the demo use). Any other origin, Coze's CDN included, follows the rules.
  */
 export const iconRules = (cozeBaseUrl: string): OutboundRules => ({ trustedOrigins: [new URL(cozeBaseUrl).origin] });
 
