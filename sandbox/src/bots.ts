@@ -6,8 +6,12 @@ export type ReplyKind =
   | 'echo' | 'multiAnswer' | 'internals' | 'reasoning' | 'slow' | 'failMidStream'
   | 'errorEvent' | 'dropConnection' | 'splitBytes' | 'card' | 'bench';
 
-/** How the bot's avatar URL answers: a real PNG, HTTP 500, an HTML page, or a valid PNG over 3 MB. */
-export type IconKind = 'png' | 'broken' | 'html' | 'huge';
+/**
+ * How the bot's avatar URL answers: a real PNG, HTTP 500, an HTML page, a valid PNG over 3 MB, an SVG
+ * document labelled image/png, a real PNG labelled application/octet-stream, or a redirect to the
+ * cloud metadata address (169.254.169.254).
+ */
+export type IconKind = 'png' | 'broken' | 'html' | 'huge' | 'svg' | 'mislabelled' | 'metadata';
 
 export interface BotVariable { keyword: string; default_value: string; description: string; enable: boolean }
 
@@ -123,6 +127,9 @@ export const BOTS = {
   brokenIcon: bot(scripted('echo', 'Broken Icon', 'Echo bot whose avatar URL answers HTTP 500.', { icon: 'broken' })),
   htmlIcon: bot(scripted('echo', 'HTML Icon', 'Echo bot whose avatar URL answers a text/html page.', { icon: 'html' })),
   hugeIcon: bot(scripted('echo', 'Huge Icon', 'Echo bot whose avatar is a valid PNG over 3 MB.', { icon: 'huge' })),
+  svgIcon: bot(scripted('echo', 'SVG Icon', 'Echo bot whose avatar URL answers an SVG document (with a script) labelled image/png.', { icon: 'svg' })),
+  mislabelledIcon: bot(scripted('echo', 'Mislabelled Icon', 'Echo bot whose avatar is a real PNG labelled application/octet-stream.', { icon: 'mislabelled' })),
+  metadataIcon: bot(scripted('echo', 'Metadata Icon', 'Echo bot whose avatar URL redirects to the cloud metadata address 169.254.169.254.', { icon: 'metadata' })),
   bench: bot(scripted('bench', 'Bench', '200 deltas 50 ms apart from one shared timer; custom_variables bench_deltas / bench_interval_ms / bench_pacing (spread | burst) override.')),
 } as const satisfies Record<string, BotDef>;
 

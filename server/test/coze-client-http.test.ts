@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
 import { CozeClient } from '../src/coze/client.js';
-import { CozeApiError, CozeTransportCode, IconDownloadError, isAbortError } from '../src/coze/errors.js';
+import { CozeApiError, CozeTransportCode, isAbortError } from '../src/coze/errors.js';
+import { MAX_REDIRECTS, OutboundError } from '../src/http/outbound.js';
 import { poolWithSpare } from '../src/http/spare-connection.js';
 import {
   SECRET_TOKEN,
@@ -574,22 +575,38 @@ describe('Coze client: icon download', () => {
         case '/ok.png':
           res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(png.length) });
           return res.end(png);
+        case '/mislabelled.png':
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          return res.end(png);
+        case '/svg-as.png':
+          res.writeHead(200, { 'content-type': 'image/png' });
+          return res.end('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
+        case '/html-as.png':
+          res.writeHead(200, { 'content-type': 'image/png' });
+          return res.end('<!doctype html><p>not an image</p>');
         case '/big-declared.png':
           res.writeHead(200, { 'content-type': 'image/png', 'content-length': '5000000' });
           return res.write(png); // never finishes: the client must not wait for it
         case '/big-streamed.png':
           res.writeHead(200, { 'content-type': 'image/png' }); // chunked, no length
+          res.write(png);
           res.write(Buffer.alloc(600));
           return res.write(Buffer.alloc(600)); // and never ends
-        case '/page.html':
-          res.writeHead(200, { 'content-type': 'text/html' });
-          return res.end('<html></html>');
-        case '/logo.svg':
-          res.writeHead(200, { 'content-type': 'image/svg+xml' });
-          return res.end('<svg/>');
         case '/stall.png':
           res.writeHead(200, { 'content-type': 'image/png' });
           return res.write(png);
+        case '/to-ok':
+          res.writeHead(302, { location: '/ok.png?x-signature=hop' });
+          return res.end();
+        case '/to-metadata':
+          res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' });
+          return res.end();
+        case '/to-loopback':
+          res.writeHead(301, { location: `https://127.0.0.1:${new URL(server.url).port}/ok.png` });
+          return res.end();
+        case '/loop':
+          res.writeHead(307, { location: '/loop' });
+          return res.end();
         default:
           res.writeHead(500);
           return res.end();
@@ -598,12 +615,14 @@ describe('Coze client: icon download', () => {
   });
   after(() => server.close());
 
-  const client = () => new CozeClient(testConfig('http://127.0.0.1:9'));
+  // As with the sandbox, the icons come from the configured COZE_API_BASE's own origin.
+  const client = (baseUrl = server.url, logger?: ReturnType<typeof recordingLogger>) => new CozeClient(testConfig(baseUrl), { logger });
   const opts = { maxBytes: 1000, timeoutMs: 2000 };
-  const reason = (r: string) => (e: IconDownloadError) => {
-    assert.ok(e instanceof IconDownloadError, String(e));
+  const reason = (r: string) => (e: OutboundError) => {
+    assert.ok(e instanceof OutboundError, String(e));
     assert.equal(e.reason, r);
   };
+  const requestsFor = (path: string) => server.requests.filter((r) => r.url.startsWith(path)).length;
 
   test('downloads an image without the Coze Authorization header', async () => {
     const result = await client().downloadIcon(`${server.url}/ok.png?x-expires=1&x-signature=abc`, opts);
@@ -613,15 +632,21 @@ describe('Coze client: icon download', () => {
     assert.equal(request?.headers.authorization, undefined);
   });
 
+  test('an image is known by its bytes: a PNG labelled text/plain is a PNG, SVG or HTML labelled image/png is refused', async () => {
+    const mislabelled = await client().downloadIcon(`${server.url}/mislabelled.png`, opts);
+    assert.equal(mislabelled.contentType, 'image/png');
+    assert.deepEqual(mislabelled.bytes, png);
+    await rejectsWith(client().downloadIcon(`${server.url}/svg-as.png`, opts), reason('not-image'));
+    await rejectsWith(client().downloadIcon(`${server.url}/html-as.png`, opts), reason('not-image'));
+  });
+
   test('refuses too-large icons by Content-Length and by streamed size', async () => {
     await rejectsWith(client().downloadIcon(`${server.url}/big-declared.png`, opts), reason('too-large'));
     await rejectsWith(client().downloadIcon(`${server.url}/big-streamed.png`, opts), reason('too-large'));
   });
 
-  test('refuses non-images, SVG, HTTP errors, non-http URLs, and stalls past the time-out', async () => {
-    await rejectsWith(client().downloadIcon(`${server.url}/page.html`, opts), reason('not-image'));
-    await rejectsWith(client().downloadIcon(`${server.url}/logo.svg`, opts), reason('not-image'));
-    await rejectsWith<IconDownloadError>(client().downloadIcon(`${server.url}/missing.png`, opts), (e) => {
+  test('refuses HTTP errors, non-http URLs, and stalls past the time-out', async () => {
+    await rejectsWith<OutboundError>(client().downloadIcon(`${server.url}/missing.png`, opts), (e) => {
       reason('http-status')(e);
       assert.equal(e.httpStatus, 500);
     });
@@ -629,5 +654,39 @@ describe('Coze client: icon download', () => {
     await rejectsWith(client().downloadIcon('data:image/png;base64,AAAA', opts), reason('invalid-url'));
     await rejectsWith(client().downloadIcon('not a url', opts), reason('invalid-url'));
     await rejectsWith(client().downloadIcon(`${server.url}/stall.png`, { maxBytes: 1000, timeoutMs: 100 }), reason('timeout'));
+  });
+
+  test('only the COZE_API_BASE origin may serve icons over http or from a private address', async () => {
+    const before = requestsFor('/ok.png');
+    const { port } = new URL(server.url);
+    // The default https base: an http icon, or one on a loopback address, is refused before any request.
+    await rejectsWith(client('https://api.coze.cn').downloadIcon(`${server.url}/ok.png`, opts), reason('insecure-url'));
+    await rejectsWith(client('https://api.coze.cn').downloadIcon(`https://127.0.0.1:${port}/ok.png`, opts), reason('private-address'));
+    await rejectsWith(client('https://api.coze.cn').downloadIcon(`https://[::ffff:127.0.0.1]:${port}/ok.png`, opts), reason('private-address'));
+    // Another port of the same host is another origin.
+    await rejectsWith(client('http://127.0.0.1:9').downloadIcon(`${server.url}/ok.png`, opts), reason('insecure-url'));
+    assert.equal(requestsFor('/ok.png'), before, 'nothing reached the server');
+  });
+
+  test('redirects are followed by hand, each hop checked, a few at most', async () => {
+    const followed = await client().downloadIcon(`${server.url}/to-ok`, opts);
+    assert.deepEqual(followed.bytes, png);
+    await rejectsWith(client().downloadIcon(`${server.url}/to-metadata`, opts), reason('insecure-url'));
+    await rejectsWith(client().downloadIcon(`${server.url}/to-loopback`, opts), reason('private-address'));
+    const before = requestsFor('/loop');
+    await rejectsWith(client().downloadIcon(`${server.url}/loop`, opts), reason('too-many-redirects'));
+    assert.equal(requestsFor('/loop') - before, MAX_REDIRECTS + 1);
+  });
+
+  test('the log says why, with the URL but not its signed query', async () => {
+    const logger = recordingLogger();
+    await rejectsWith(client('https://api.coze.cn', logger).downloadIcon(`${server.url}/ok.png?x-expires=1&x-signature=SECRETSIG`, opts), reason('insecure-url'));
+    await rejectsWith(client(server.url, logger).downloadIcon(`${server.url}/missing.png?x-signature=SECRETSIG`, opts), reason('http-status'));
+    assert.deepEqual(logger.lines.map((line) => (line.obj as { icon: unknown }).icon), [
+      { url: `${server.url}/ok.png`, reason: 'insecure-url', httpStatus: null },
+      { url: `${server.url}/missing.png`, reason: 'http-status', httpStatus: 500 },
+    ]);
+    assert.match(logger.lines[0]!.msg!, /plain http/);
+    assert.doesNotMatch(JSON.stringify(logger.lines), /SECRETSIG/);
   });
 });

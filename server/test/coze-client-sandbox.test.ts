@@ -5,8 +5,9 @@ import { after, before, describe, test } from 'node:test';
 import { BOTS, startSandbox } from '@agentport/sandbox';
 import { CozeClient } from '../src/coze/client.js';
 import type { CozeConfig } from '../src/coze/config.js';
-import { CozeApiError, CozeTransportCode, IconDownloadError, isAbortError } from '../src/coze/errors.js';
+import { CozeApiError, CozeTransportCode, isAbortError } from '../src/coze/errors.js';
 import type { CozeChatEvent } from '../src/coze/stream.js';
+import { OutboundError } from '../src/http/outbound.js';
 import { answerText, collect, rejectsWith } from './coze-client-support.js';
 import { eventually } from './support.js';
 
@@ -320,8 +321,8 @@ describe('Coze client against the sandbox', () => {
     });
 
     test('too big, HTML, broken and non-http icons are refused with a reason', async () => {
-      const reason = (r: string) => (e: IconDownloadError) => {
-        assert.ok(e instanceof IconDownloadError, String(e));
+      const reason = (r: string) => (e: OutboundError) => {
+        assert.ok(e instanceof OutboundError, String(e));
         assert.equal(e.reason, r);
       };
       await rejectsWith(client.downloadIcon(await iconOf(BOTS.hugeIcon.id), opts), reason('too-large'));

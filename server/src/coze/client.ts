@@ -2,11 +2,13 @@
 // conversation, stream a chat, cancel it, download a bot's avatar. Wire facts: docs/coze-openapi.md.
 import type { Agent, IncomingMessage } from 'node:http';
 import { IDLE_CONNECTION_MS } from '../http/connections.js';
+import type { ImageType } from '../http/image-type.js';
+import type { OutboundRules } from '../http/outbound.js';
 import { poolWithSpare } from '../http/spare-connection.js';
 import type { CozeBotListApi, CozeConfig } from './config.js';
 import { CozeApiError, CozeErrorCode, CozeTransportCode } from './errors.js';
 import { CallControl, CozeTransport, isSuccess, parseEnvelope, postForStream, readText, streamHeaders, transportError, type CozeLogger } from './http.js';
-import { downloadIcon, type IconDownloadOptions } from './icon.js';
+import { downloadIcon, iconRules, type IconDownloadOptions } from './icon.js';
 import { createTokenSource, type CozeTokenSource } from './oauth.js';
 import { readCozeChatStream, type CozeChatEvent } from './stream.js';
 
@@ -45,7 +47,7 @@ export interface CozeChatParams {
 }
 
 export interface CozeClientOptions {
-  /** For the JSON calls, the OAuth exchange and icon downloads; the chat stream uses node:http (http.ts says why). */
+  /** For the JSON calls and the OAuth exchange (the chat stream uses node:http, http.ts says why; icons, icon.ts). */
   fetch?: typeof fetch;
   logger?: CozeLogger;
   /** First retry delay; doubles each attempt, with jitter (default 500 ms). */
@@ -69,6 +71,7 @@ export class CozeClient {
   readonly #logger: CozeLogger | undefined;
   readonly #tokens: CozeTokenSource;
   readonly #http: CozeTransport;
+  readonly #iconRules: OutboundRules;
   /** `auto` becomes the endpoint that answered first, for the life of the client. */
   #botListApi: CozeBotListApi;
 
@@ -93,6 +96,7 @@ export class CozeClient {
       retryBaseDelayMs: options.retryBaseDelayMs ?? 500,
     });
     this.#botListApi = config.botListApi ?? 'auto';
+    this.#iconRules = iconRules(config.baseUrl);
   }
 
   /**
@@ -301,10 +305,10 @@ export class CozeClient {
 
   /**
    * Fetches a bot avatar from its (signed, expiring) CDN URL — without the Coze Authorization
-   * header. Throws IconDownloadError; see icon.ts for the rules.
+   * header. Throws OutboundError, after logging why; see icon.ts for the rules.
    */
-  downloadIcon(url: string, p: IconDownloadOptions): Promise<{ bytes: Buffer; contentType: string }> {
-    return downloadIcon(this.#fetch, url, p);
+  downloadIcon(url: string, p: IconDownloadOptions): Promise<{ bytes: Buffer; contentType: ImageType }> {
+    return downloadIcon(url, { ...p, rules: this.#iconRules, logger: this.#logger });
   }
 }
 

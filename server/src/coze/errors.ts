@@ -130,24 +130,6 @@ export function isAbortError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'AbortError';
 }
 
-export type IconDownloadFailure = 'invalid-url' | 'http-status' | 'not-image' | 'too-large' | 'timeout' | 'network';
-
-/**
- * Why an avatar could not be fetched. Separate from CozeApiError: the icon lives on a CDN, not on
- * the Coze API, and an import usually carries on without the avatar.
- */
-export class IconDownloadError extends Error {
-  override name = 'IconDownloadError';
-  reason: IconDownloadFailure;
-  httpStatus: number | null;
-
-  constructor(reason: IconDownloadFailure, message: string, httpStatus: number | null = null, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.reason = reason;
-    this.httpStatus = httpStatus;
-  }
-}
-
 const TOKEN_LIKE = [
   /\b(?:pat|sat|czs|czu)_[A-Za-z0-9_-]+/g, // Coze personal / service / OAuth access tokens
   /\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, // JWTs

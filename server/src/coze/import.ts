@@ -5,14 +5,20 @@ import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { agents, type Agent } from '../db/schema.js';
 import { HttpError, conflict } from '../http/errors.js';
+import { OutboundError } from '../http/outbound.js';
 import { removeStoredUrl, saveImage, type FileStorage } from '../storage/storage.js';
 import type { BotCatalog } from './catalog.js';
 import type { CozeBotDetail, CozeClient } from './client.js';
-import { CozeApiError, CozeErrorCode, IconDownloadError } from './errors.js';
+import { CozeApiError, CozeErrorCode } from './errors.js';
 
 export const COZE_MODEL = 'coze-proxy';
 const AVATAR_MAX_BYTES = 2 * 1024 * 1024;
 const AVATAR_TIMEOUT_MS = 10_000;
+/**
+ * Whatever stopped the download: refused address, refused connection, time-out, not an image... The
+ * reason goes to the server's log only, so that an icon URL cannot be used to probe the inside network.
+ */
+export const AVATAR_DOWNLOAD_FAILED = 'The bot\'s avatar could not be downloaded (the server log says why).';
 
 export interface CozeImporterDeps { db: Db; storage: FileStorage; client: CozeClient; catalog: BotCatalog; spaceId: string }
 export interface ImportResult { agent: Agent; avatarError?: string }
@@ -99,14 +105,13 @@ async function readPublishedBot(deps: CozeImporterDeps, botId: string): Promise<
   }
 }
 
-/** A failed download never fails an import: the agent gets no avatar and the reason is reported. */
+/** A failed download never fails an import: the agent gets no avatar, and a generic error. */
 async function downloadAvatar(deps: CozeImporterDeps, iconUrl: string): Promise<{ url: string | null; error?: string }> {
   if (!iconUrl) return { url: null };
   try {
     const icon = await deps.client.downloadIcon(iconUrl, { maxBytes: AVATAR_MAX_BYTES, timeoutMs: AVATAR_TIMEOUT_MS });
     return { url: await saveImage(deps.storage, 'avatars', icon.bytes, icon.contentType) };
   } catch (error) {
-    const reason = error instanceof IconDownloadError ? error.message : 'the image could not be stored';
-    return { url: null, error: `The bot's avatar could not be downloaded: ${reason}` };
+    return { url: null, error: error instanceof OutboundError ? AVATAR_DOWNLOAD_FAILED : 'The bot\'s avatar could not be stored.' };
   }
 }

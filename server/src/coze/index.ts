@@ -5,13 +5,11 @@ export {
   CozeApiError,
   CozeErrorCode,
   CozeTransportCode,
-  IconDownloadError,
   isAbortError,
   isCozeApiError,
   redactSecrets,
   userMessageFor,
 } from './errors.js';
-export type { IconDownloadFailure } from './errors.js';
 export { CozeClient, COZE_API_CONNECTOR_ID, isEndpointUnavailable, unixToIso } from './client.js';
 export type { CozeBotDetail, CozeBotSummary, CozeBotVariable, CozeChatParams, CozeClientOptions } from './client.js';
 export { CozeChatEventType, readCozeChatStream, toCozeChatEvent } from './stream.js';
