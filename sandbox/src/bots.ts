@@ -8,8 +8,9 @@ export type ReplyKind =
 
 /**
  * How the bot's avatar URL answers: a real PNG, HTTP 500, an HTML page, a valid PNG over 3 MB, an SVG
- * document labelled image/png, a real PNG labelled application/octet-stream, or a redirect to the
- * cloud metadata address (169.254.169.254).
+ * document labelled image/png, a real PNG labelled application/octet-stream, or a redirect to an
+ * inside address the way a request for cloud metadata would look (on loopback, so no test ever
+ * reaches past this machine).
  */
 export type IconKind = 'png' | 'broken' | 'html' | 'huge' | 'svg' | 'mislabelled' | 'metadata';
 
@@ -129,7 +130,7 @@ export const BOTS = {
   hugeIcon: bot(scripted('echo', 'Huge Icon', 'Echo bot whose avatar is a valid PNG over 3 MB.', { icon: 'huge' })),
   svgIcon: bot(scripted('echo', 'SVG Icon', 'Echo bot whose avatar URL answers an SVG document (with a script) labelled image/png.', { icon: 'svg' })),
   mislabelledIcon: bot(scripted('echo', 'Mislabelled Icon', 'Echo bot whose avatar is a real PNG labelled application/octet-stream.', { icon: 'mislabelled' })),
-  metadataIcon: bot(scripted('echo', 'Metadata Icon', 'Echo bot whose avatar URL redirects to the cloud metadata address 169.254.169.254.', { icon: 'metadata' })),
+  metadataIcon: bot(scripted('echo', 'Metadata Icon', 'Echo bot whose avatar URL redirects to an inside address (/latest/meta-data/ on loopback).', { icon: 'metadata' })),
   bench: bot(scripted('bench', 'Bench', '200 deltas 50 ms apart from one shared timer; custom_variables bench_deltas / bench_interval_ms / bench_pacing (spread | burst) override.')),
 } as const satisfies Record<string, BotDef>;
 

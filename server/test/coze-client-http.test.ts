@@ -599,7 +599,7 @@ describe('Coze client: icon download', () => {
           res.writeHead(302, { location: '/ok.png?x-signature=hop' });
           return res.end();
         case '/to-metadata':
-          res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' });
+          res.writeHead(302, { location: 'http://127.0.0.2/latest/meta-data/' }); // inside, and on loopback: never off this machine
           return res.end();
         case '/to-loopback':
           res.writeHead(301, { location: `https://127.0.0.1:${new URL(server.url).port}/ok.png` });

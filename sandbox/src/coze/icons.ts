@@ -45,7 +45,8 @@ export function serveIcon(ctx: RequestContext): void {
   if (bot.icon === 'html') return sendText(ctx.res, 200, '<!doctype html><html><body><h1>Welcome</h1><p>This is not an image.</p></body></html>', 'text/html; charset=utf-8');
   if (bot.icon === 'svg') return sendText(ctx.res, 200, SVG_WITH_SCRIPT, 'image/png');
   if (bot.icon === 'metadata') {
-    ctx.res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/', 'content-length': 0 });
+    // An inside address on loopback (the shape of a metadata request): a test never leaves the machine.
+    ctx.res.writeHead(302, { location: 'http://127.0.0.2/latest/meta-data/', 'content-length': 0 });
     return void ctx.res.end();
   }
   const png = image(bot);
