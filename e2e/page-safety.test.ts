@@ -1,12 +1,15 @@
 /// <reference lib="dom" />
 // An answer is written by a bot or a model, so it is inert in the page: it cannot restyle or cover
-// the page, put forms or frames in it, or make the browser contact another host.
+// the page, put forms or frames in it, or make the browser contact another host. And the page works
+// when served over plain HTTP at a LAN name, as on a home or office network.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { signIn, useBrowserSuite } from './harness.ts';
 
 const DEMO_AGENT = 'Sandbox Assistant';
+/** A name that is not loopback (browsers treat those specially), resolved by Chromium to this machine. */
+const LAN_HOST = 'agentport.lan';
 
 /** Counts every connection made to it: a plain HTTP request and a TLS handshake alike. */
 async function startLeakServer(): Promise<{ host: string; connections: () => number; close: () => Promise<void> }> {
@@ -22,7 +25,7 @@ async function startLeakServer(): Promise<{ host: string; connections: () => num
 }
 
 describe('the page with untrusted answers', () => {
-  const { platform, withPage } = useBrowserSuite();
+  const { platform, withPage } = useBrowserSuite({ browserArgs: [`--host-resolver-rules=MAP ${LAN_HOST} 127.0.0.1`] });
   let leak: Awaited<ReturnType<typeof startLeakServer>>;
   before(async () => { leak = await startLeakServer(); });
   after(() => leak.close());
@@ -101,6 +104,26 @@ describe('the page with untrusted answers', () => {
       assert.equal(await card.getByTestId('agent-avatar-initials').textContent(), 'TP');
       assert.equal(await card.getByTestId('agent-avatar-img').count(), 0);
       assert.equal(leak.connections(), 0, 'the other host received no connection');
+    });
+  });
+
+  test('the page works over plain HTTP at a LAN name: sign in, chat', async () => {
+    await withPage(async (page) => {
+      const lanUrl = new URL(platform().baseUrl);
+      lanUrl.hostname = LAN_HOST;
+      const failed: string[] = [];
+      page.on('requestfailed', (request) => { if (new URL(request.url()).hostname === LAN_HOST) failed.push(request.url()); });
+      await page.goto(new URL('/login', lanUrl).href);
+      await page.getByTestId('login-email').fill(platform().admin.email);
+      await page.getByTestId('login-password').fill(platform().admin.password);
+      await page.getByTestId('login-submit').click();
+      await page.getByTestId('agent-card').filter({ hasText: DEMO_AGENT }).click();
+      const input = page.getByTestId('chat-input');
+      await input.fill('Hello over the LAN');
+      await input.press('Enter');
+      await page.locator('[data-testid="message-assistant"][data-status="completed"]').filter({ hasText: 'This is turn 1.' }).waitFor();
+      assert.equal(new URL(page.url()).protocol, 'http:');
+      assert.deepEqual(failed, [], 'every request to the platform succeeded');
     });
   });
 });
