@@ -125,12 +125,13 @@ export async function startPlatform(extraEnv: Record<string, string> = {}): Prom
   return { baseUrl, admin: ADMIN, logs, close };
 }
 
-export async function launchBrowser(): Promise<Browser> {
+/** `extraArgs`: more Chromium switches, e.g. `--host-resolver-rules` to reach the platform by another name. */
+export async function launchBrowser(extraArgs: readonly string[] = []): Promise<Browser> {
   const executablePath = findChromium();
   if (!executablePath) throw new Error('No Chromium found: install Debian\'s (apt-get install -y chromium) or set CHROMIUM_PATH');
   return chromium.launch({
     executablePath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', ...extraArgs],
   });
 }
 
@@ -153,13 +154,13 @@ export interface BrowserSuite {
  * For a `describe` block: starts the platform and launches the browser before its tests, and
  * closes both after them.
  */
-export function useBrowserSuite(): BrowserSuite {
+export function useBrowserSuite(options: { browserArgs?: readonly string[] } = {}): BrowserSuite {
   let platform: Platform | undefined;
   let browser: Browser | undefined;
 
   before(async () => {
     platform = await startPlatform();
-    browser = await launchBrowser();
+    browser = await launchBrowser(options.browserArgs);
   });
   after(async () => {
     await browser?.close();

@@ -51,12 +51,20 @@ export async function buildApp({ config, database, providers = {}, logger = true
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
       directives: {
-        // Agent avatars may live on any https host; markdown answers may show images too.
-        'img-src': ["'self'", 'data:', 'https:'],
+        // Images only from here (avatars are stored here) or embedded: an answer cannot make a browser
+        // contact another host; the web app shows remote images in answers as links.
+        'img-src': ["'self'", 'data:'],
+        // Styles only from the app's own stylesheet (Vue sets element styles through the CSSOM, which
+        // this does not restrict): no style tag or attribute in an answer could apply.
+        'style-src': ["'self'"],
         // The API is same-origin; nothing else is fetched from the page.
         'connect-src': ["'self'"],
+        // Over plain HTTP (e.g. a LAN address) upgrading the page's requests to https would break it.
+        'upgrade-insecure-requests': config.tlsInFront ? [] : null,
       },
     },
+    // HSTS only when the platform is reached over https.
+    strictTransportSecurity: config.tlsInFront,
   });
 
   const { db } = database;

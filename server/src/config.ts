@@ -30,6 +30,8 @@ export interface Config {
   chatLeaseSeconds: number;
   logLevel: string;
   trustProxy: boolean;
+  /** Browsers reach the platform over https (TLS ends at a proxy in front): the page may ask for https only. */
+  tlsInFront: boolean;
   /** Seeds a demo native agent at start-up (the offline demo). */
   demoSeed: boolean;
 }
@@ -86,6 +88,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     chatLeaseSeconds: int(env, 'CHAT_LEASE_SECONDS', 30),
     logLevel: env.LOG_LEVEL ?? 'info',
     trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
+    tlsInFront: env.TLS_IN_FRONT === '1' || env.TLS_IN_FRONT === 'true',
     demoSeed: env.DEMO_SEED === '1' || env.DEMO_SEED === 'true',
   };
 }
