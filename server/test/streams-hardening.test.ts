@@ -8,6 +8,7 @@ import { and, eq } from 'drizzle-orm';
 import { BOTS, HUGE_DELTA, startSandbox, type Sandbox } from '@agentport/sandbox';
 import { openDatabase } from '../src/db/index.js';
 import { messages } from '../src/db/schema.js';
+import { readConfig } from '../src/config.js';
 import { CozeClient } from '../src/coze/client.js';
 import { CozeApiError, CozeTransportCode } from '../src/coze/errors.js';
 import { collect, rejectsWith, startLocalServer, testConfig } from './coze-client-support.js';
@@ -354,5 +355,17 @@ describe('a huge JSON answer where Coze\'s chat stream was due', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('the limits\' settings', () => {
+  test('a value too small to be a limit rather than a fault is refused at start-up, naming the setting', () => {
+    assert.throws(() => readConfig({ STREAM_STALL_TIMEOUT_MS: '10' }), /STREAM_STALL_TIMEOUT_MS must be at least 1000/);
+    assert.throws(() => readConfig({ REQUEST_TIMEOUT_MS: '0' }), /REQUEST_TIMEOUT_MS must be at least 1000/);
+    assert.throws(() => readConfig({ MAX_ANSWER_BYTES: '100' }), /MAX_ANSWER_BYTES must be at least 1024/);
+    const config = readConfig({ COZE_API_TOKEN: 'pat_x', COZE_SPACE_ID: 's', MAX_ANSWER_BYTES: String(2 * MB) });
+    assert.equal(config.answers.maxBytes, 2 * MB);
+    assert.equal(config.coze?.maxEventChars, 8 * MB, 'an upstream event may carry the whole answer');
+    assert.equal(config.openai.maxLineBytes, 8 * MB);
   });
 });
