@@ -44,7 +44,8 @@ export async function buildApp({ config, database, providers = {}, logger = true
     bodyLimit: config.bodyLimitBytes,
     // A client has this long to send its request, headers and body, however slowly it trickles
     // them in; reading the answer is not limited (a chat streams for minutes). Node looks for late
-    // requests every `connectionsCheckingInterval`, 30 s by default: each second here.
+    // requests every `connectionsCheckingInterval`, 30 s by default: each second here. (The server
+    // is created with the request time-out too: Node checks the headers' against it there.)
     requestTimeout: config.requestTimeoutMs,
     http: { headersTimeout: config.requestTimeoutMs, requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: 1000 },
     trustProxy: config.trustProxy,
