@@ -4,7 +4,7 @@
 export type ReplyKind =
   | 'travel' | 'codeReview' | 'newsDigest' | 'chineseTutor'
   | 'echo' | 'multiAnswer' | 'internals' | 'reasoning' | 'slow' | 'failMidStream'
-  | 'errorEvent' | 'dropConnection' | 'splitBytes' | 'card' | 'bench';
+  | 'errorEvent' | 'dropConnection' | 'splitBytes' | 'card' | 'bench' | 'hugeAnswer' | 'hugeLine';
 
 /**
  * How the bot's avatar URL answers: a real PNG, HTTP 500, an HTML page, a valid PNG over 3 MB, an SVG
@@ -132,6 +132,8 @@ export const BOTS = {
   mislabelledIcon: bot(scripted('echo', 'Mislabelled Icon', 'Echo bot whose avatar is a real PNG labelled application/octet-stream.', { icon: 'mislabelled' })),
   metadataIcon: bot(scripted('echo', 'Metadata Icon', 'Echo bot whose avatar URL redirects to an inside address (/latest/meta-data/ on loopback).', { icon: 'metadata' })),
   bench: bot(scripted('bench', 'Bench', '200 deltas 50 ms apart from one shared timer; custom_variables bench_deltas / bench_interval_ms / bench_pacing (spread | burst) override.')),
+  hugeAnswer: bot(scripted('hugeAnswer', 'Huge Answer', 'A 16 MB answer in 16 KB deltas, written as fast as the reader takes them, then completed.')),
+  hugeLine: bot(scripted('hugeLine', 'Huge Line', 'A few deltas, then a delta event whose data line runs 50 MB without a newline; then the connection drops.')),
 } as const satisfies Record<string, BotDef>;
 
 export type BotKey = keyof typeof BOTS;

@@ -6,5 +6,5 @@ export { renderEvent, seededRandom } from './sse.js';
 export { REALISTIC_STREAM } from './coze/realistic.js';
 export { benchAnswer, benchDelta, BENCH_DEFAULTS } from './bench.js';
 export { PACINGS, type Pacing } from './ticker.js';
-export { echoText, SPLIT_BYTES_ANSWER } from './coze/replies-test.js';
+export { echoText, HUGE_ANSWER_DELTAS, HUGE_DELTA, HUGE_LINE_BYTES, SPLIT_BYTES_ANSWER } from './coze/replies-test.js';
 export { sandboxModelAnswer } from './openai.js';

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { RequestContext } from './context.js';
 import { bearer, isRecord, nowSeconds, sendJson } from './http.js';
 import { benchAnswer, benchDelta, benchOptions, BENCH_DEFAULTS } from './bench.js';
+import { HUGE_ANSWER_DELTAS, HUGE_DELTA, HUGE_LINE_BYTES } from './coze/replies-test.js';
 import { estimateTokens } from './coze/script.js';
 import { openEventStream, playSteps, playTicked, type Step } from './sse.js';
 import { evenPieces, pieces } from './text.js';
@@ -52,7 +53,11 @@ export async function chatCompletions(ctx: RequestContext): Promise<void> {
   // `[bench]` (200 deltas) or `[bench:<deltas>]`, paced by the shared 50 ms bench timer.
   const benchMatch = /\[bench(?::(\d+))?\]/.exec(last);
   const bench = benchMatch ? benchOptions({ bench_deltas: benchMatch[1] ?? String(BENCH_DEFAULTS.deltas) }) : undefined;
-  const answer = bench ? benchAnswer(bench.deltas) : sandboxModelAnswer(userTexts, systemMessage ? textOf(systemMessage.content) : undefined);
+  // `[huge]`: the 16 MB answer of the Coze bot hugeAnswer, in its 16 KB deltas, as fast as the reader takes them.
+  const huge = last.includes('[huge]');
+  const answer = bench ? benchAnswer(bench.deltas)
+    : huge ? HUGE_DELTA.repeat(HUGE_ANSWER_DELTAS)
+      : sandboxModelAnswer(userTexts, systemMessage ? textOf(systemMessage.content) : undefined);
   const reasoning = last.includes('[reason]') ? `The user wrote "${last}". I should greet them and repeat it back.` : undefined;
   const id = `chatcmpl-${randomBytes(12).toString('hex')}`;
   const created = nowSeconds();
@@ -85,14 +90,25 @@ export async function chatCompletions(ctx: RequestContext): Promise<void> {
     await playTicked({ head, deltaCount: bench.deltas, delta: (i) => rendered[i % 4]!, tail }, ticker, out, abort.signal);
   } else {
     const slow = last.includes('[slow]');
-    const gap = slow ? SLOW_GAP_MS : GAP_MS;
+    const gap = huge ? 0 : slow ? SLOW_GAP_MS : GAP_MS;
     const steps: Step[] = [{ delayMs: 0, bytes: head }];
     for (const piece of reasoning ? pieces(reasoning) : []) steps.push({ delayMs: gap, bytes: chunk({ reasoning_content: piece }) });
-    const contentPieces = slow ? evenPieces(answer, 40) : pieces(answer);
+    const contentPieces = huge ? new Array<string>(HUGE_ANSWER_DELTAS).fill(HUGE_DELTA) : slow ? evenPieces(answer, 40) : pieces(answer);
     for (const piece of contentPieces) steps.push({ delayMs: gap, bytes: chunk({ content: piece }) });
     if (last.includes('[fail]')) steps.splice(steps.length - contentPieces.length + 3, Infinity, { delayMs: gap, drop: true });
+    else if (last.includes('[huge-line]')) steps.splice(steps.length - contentPieces.length + 3, Infinity, ...unendedLine(chunk({ content: '' }), gap));
     else steps.push({ delayMs: gap, bytes: tail });
     if ((await playSteps(steps, out, abort.signal)) === 'dropped') return;
   }
   ctx.res.end();
+}
+
+/** A chunk whose `data:` line never ends: 50 MB of content without a newline, then the connection drops. */
+function unendedLine(emptyChunk: string, gapMs: number): Step[] {
+  const opening = emptyChunk.slice(0, emptyChunk.indexOf('"content":"') + '"content":"'.length);
+  const filler = 'x'.repeat(64 * 1024);
+  const steps: Step[] = [{ delayMs: gapMs, bytes: opening }];
+  for (let sent = 0; sent < HUGE_LINE_BYTES; sent += filler.length) steps.push({ delayMs: 0, bytes: filler });
+  steps.push({ delayMs: 0, drop: true });
+  return steps;
 }

@@ -42,6 +42,12 @@ export async function buildApp({ config, database, providers = {}, logger = true
       }
       : false,
     bodyLimit: config.bodyLimitBytes,
+    // A client has this long to send its request, headers and body, however slowly it trickles
+    // them in; reading the answer is not limited (a chat streams for minutes). Node looks for late
+    // requests every `connectionsCheckingInterval`, 30 s by default: each second here. (The server
+    // is created with the request time-out too: Node checks the headers' against it there.)
+    requestTimeout: config.requestTimeoutMs,
+    http: { headersTimeout: config.requestTimeoutMs, requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: 1000 },
     trustProxy: config.trustProxy,
     // uuid, email… formats in route schemas.
     ajv: { plugins: [addFormats as never] },
@@ -77,6 +83,7 @@ export async function buildApp({ config, database, providers = {}, logger = true
     db,
     stops,
     leaseSeconds: config.chatLeaseSeconds,
+    answers: config.answers,
     log: app.log,
     providers: {
       native: providers.native ?? nativeProvider(config.openai),

@@ -17,13 +17,20 @@ export interface Config {
   storageDriver: 'local' | 'database';
   webDistDir: string;
   admin: { email: string; password: string } | null;
-  /** The OpenAI-compatible endpoint of native agents, and how long it may go silent mid-answer. */
-  openai: { baseUrl: string | null; apiKey: string | null; idleTimeoutMs: number };
+  /**
+   * The OpenAI-compatible endpoint of native agents, how long it may go silent mid-answer, and the
+   * longest line of its stream.
+   */
+  openai: { baseUrl: string | null; apiKey: string | null; idleTimeoutMs: number; maxLineBytes: number };
   /** null when Coze is not configured: Coze features answer 503 and say what to set. */
   coze: CozeConfig | null;
   /** How long one instance reuses the Coze bot list. */
   cozeListCacheSeconds: number;
   bodyLimitBytes: number;
+  /** Longest time a client may take to send a request, headers and body (not to read the answer). */
+  requestTimeoutMs: number;
+  /** The largest answer (text, reasoning and suggestions), and how long a client may leave it unread. */
+  answers: { maxBytes: number; stallTimeoutMs: number };
   tokenTtlDays: number;
   login: { maxFailuresPerEmail: number; maxFailuresPerIp: number; windowMinutes: number };
   /** How long a conversation's one-chat-at-a-time claim outlives a silent instance. */
@@ -48,6 +55,13 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return value;
 }
 
+/** A size or time that smaller values would break rather than bound. */
+function atLeast(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const value = int(env, name, fallback);
+  if (value < min) throw new Error(`${name} must be at least ${min}, got ${value}`);
+  return value;
+}
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const storageDriver = env.STORAGE_DRIVER ?? 'local';
   if (storageDriver !== 'local' && storageDriver !== 'database') {
@@ -66,6 +80,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (Boolean(adminEmail) !== Boolean(adminPassword)) {
     throw new Error('Set both ADMIN_EMAIL and ADMIN_PASSWORD, or neither');
   }
+  const maxAnswerBytes = atLeast(env, 'MAX_ANSWER_BYTES', 1024 * 1024, 1024);
+  // One upstream event may carry the whole answer (Coze's completed message does), escaped as JSON.
+  const maxUpstreamEvent = 4 * maxAnswerBytes;
+  const coze = readCozeConfig(env);
   return {
     host: env.HOST ?? '127.0.0.1',
     port: int(env, 'PORT', 3000),
@@ -75,10 +93,17 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     storageDriver,
     webDistDir: path.resolve(env.WEB_DIST_DIR ?? path.join(serverRoot, '..', 'web', 'dist')),
     admin: adminEmail && adminPassword ? { email: adminEmail, password: adminPassword } : null,
-    openai: { baseUrl: env.OPENAI_BASE_URL || null, apiKey: env.OPENAI_API_KEY || null, idleTimeoutMs: int(env, 'OPENAI_IDLE_TIMEOUT_MS', 60_000) },
-    coze: readCozeConfig(env),
+    openai: {
+      baseUrl: env.OPENAI_BASE_URL || null,
+      apiKey: env.OPENAI_API_KEY || null,
+      idleTimeoutMs: int(env, 'OPENAI_IDLE_TIMEOUT_MS', 60_000),
+      maxLineBytes: maxUpstreamEvent,
+    },
+    coze: coze && { ...coze, maxEventChars: maxUpstreamEvent },
     cozeListCacheSeconds: int(env, 'COZE_LIST_CACHE_SECONDS', 60),
     bodyLimitBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024),
+    requestTimeoutMs: atLeast(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000),
+    answers: { maxBytes: maxAnswerBytes, stallTimeoutMs: atLeast(env, 'STREAM_STALL_TIMEOUT_MS', 30_000, 1000) },
     tokenTtlDays: int(env, 'AUTH_TOKEN_TTL_DAYS', 30),
     login: {
       maxFailuresPerEmail: int(env, 'LOGIN_MAX_FAILURES', 10),

@@ -245,7 +245,9 @@ describe('a client that reads slowly', () => {
       }
       res.end(sse('conversation.chat.completed', { id: 'chat1', ...ids, status: 'completed' }) + 'event:done\ndata:"[DONE]"\n\n');
     });
-    const p = await startTestPlatform(databaseTargets()[0]!, { COZE_API_BASE: coze.url, COZE_API_TOKEN: 'pat_test', COZE_SPACE_ID: 'space-1' });
+    const p = await startTestPlatform(databaseTargets()[0]!, {
+      COZE_API_BASE: coze.url, COZE_API_TOKEN: 'pat_test', COZE_SPACE_ID: 'space-1', MAX_ANSWER_BYTES: String(64 * 1024 * 1024),
+    });
     let res: Response | undefined;
     try {
       const created = await (await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'Flood', model: 'coze-proxy' } })).json();

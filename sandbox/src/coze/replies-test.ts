@@ -1,4 +1,5 @@
 // Scripted bots for tests: each reproduces one behaviour of the real stream, deterministically.
+import { renderEvent } from '../sse.js';
 import { pieces } from '../text.js';
 import { messageJson } from './objects.js';
 import type { Reply } from './turn.js';
@@ -113,6 +114,35 @@ const splitBytes: Reply = (script) => {
   script.complete();
 };
 
+/** One 16 KB delta of the huge answer: readable text, so a cut shows where it fell. */
+export const HUGE_DELTA = 'All work and no play makes a very long answer. '.repeat(350).slice(0, 16 * 1024);
+export const HUGE_ANSWER_DELTAS = 1024; // 16 MB, far more than the sockets on the way hold
+
+/** A 16 MB answer in 16 KB deltas, as fast as the reader takes them, then completed as usual. */
+const hugeAnswer: Reply = (script) => {
+  script.start();
+  const answer = script.beginAnswer();
+  for (let i = 0; i < HUGE_ANSWER_DELTAS; i++) answer.delta(HUGE_DELTA);
+  answer.complete();
+  script.verboseFinish();
+  script.complete();
+};
+
+export const HUGE_LINE_BYTES = 50 * 1024 * 1024;
+
+/** A few deltas, then a delta whose data line never ends: 50 MB of content without a newline, and the connection drops. */
+const hugeLine: Reply = (script) => {
+  script.start();
+  const answer = script.beginAnswer();
+  for (const piece of PARTIAL) answer.delta(piece, GAP_MS);
+  const marker = 'CONTENT_GOES_ON';
+  const opening = renderEvent('conversation.message.delta', messageJson(script.message('answer', marker, { id: answer.id })));
+  script.raw(opening.slice(0, opening.indexOf(marker)), GAP_MS);
+  const filler = 'x'.repeat(64 * 1024);
+  for (let sent = 0; sent < HUGE_LINE_BYTES; sent += filler.length) script.raw(filler);
+  script.drop();
+};
+
 export const TEST_REPLIES = {
-  echo, multiAnswer, internals, reasoning, slow, failMidStream, errorEvent, dropConnection, splitBytes, card,
+  echo, multiAnswer, internals, reasoning, slow, failMidStream, errorEvent, dropConnection, splitBytes, card, hugeAnswer, hugeLine,
 } satisfies Record<string, Reply>;

@@ -117,6 +117,11 @@ export class CozeScript {
     this.emit('error', { code, msg }, delayMs);
   }
 
+  /** Bytes on the wire as they are, outside any event's framing (a stream broken mid-event). */
+  raw(bytes: string, delayMs = 0): void {
+    this.steps.push({ delayMs, bytes });
+  }
+
   /** Destroy the connection mid-stream. */
   drop(delayMs = 0): void {
     this.steps.push({ delayMs, drop: true });

@@ -21,6 +21,8 @@ export interface ChatDeps {
   providers: Record<Agent['provider'], ChatProvider>;
   stops: StopSignals;
   leaseSeconds: number;
+  /** The largest answer, and how long a client may leave it unread (see CompletionStream). */
+  answers: { maxBytes: number; stallTimeoutMs: number };
   log: FastifyBaseLogger;
 }
 
@@ -34,6 +36,18 @@ export type AnswerStep = AnswerDelta | 'working';
 const TITLE_LENGTH = 80;
 
 const SHUTDOWN: MessageError = { message: 'The server restarted while answering. Please send your message again.', type: 'server_error', code: 'shutdown' };
+const CLIENT_STALLED: MessageError = {
+  message: 'The answer was cut off: the connection stopped taking it in. The text that arrived is kept.',
+  type: 'server_error',
+  code: 'client_stalled',
+};
+/** How an answer that was aborted ended, when not simply canceled. */
+const ABORT_FAILURES: Partial<Record<AbortReason, MessageError>> = { shutdown: SHUTDOWN, 'client-stalled': CLIENT_STALLED };
+
+function answerTooLong(maxBytes: number): MessageError {
+  const size = maxBytes >= 1024 * 1024 ? `${+(maxBytes / (1024 * 1024)).toFixed(1)} MB` : `${Math.floor(maxBytes / 1024)} KB`;
+  return { message: `The answer grew past the ${size} this server keeps and was cut off there.`, type: 'upstream_error', code: 'answer_too_long' };
+}
 
 /** Checks who calls and may chat, claims the conversation and stores the user message; throws an HttpError (4xx) before anything streams. */
 export async function openChat(deps: ChatDeps, request: ChatRequest): Promise<ChatRun> {
@@ -147,6 +161,8 @@ export class ChatRun {
   error: MessageError | null = null;
   status: MessageStatus = 'streaming';
   private readonly metadata: Record<string, unknown> = {};
+  /** UTF-8 bytes of the text, reasoning and suggestions so far, held to `answers.maxBytes`. */
+  private size = 0;
 
   constructor(
     private readonly deps: ChatDeps,
@@ -204,17 +220,23 @@ export class ChatRun {
   /** Takes one event into the answer; synchronous, as it runs for every delta. */
   private apply(event: ProviderEvent): AnswerStep | null {
     switch (event.type) {
-      case 'text-delta':
-        this.content += event.text;
-        return { content: event.text };
-      case 'reasoning-delta':
-        this.reasoning += event.text;
-        return { reasoning_content: event.text };
+      case 'text-delta': {
+        const text = this.fit(event.text);
+        this.content += text;
+        return { content: text };
+      }
+      case 'reasoning-delta': {
+        const text = this.fit(event.text);
+        this.reasoning += text;
+        return { reasoning_content: text };
+      }
       case 'working':
         return 'working';
-      case 'suggestion':
-        this.suggestions.push(event.text);
+      case 'suggestion': {
+        const text = this.fit(event.text);
+        if (text) this.suggestions.push(text);
         return null;
+      }
       case 'usage':
         this.usage = event.usage;
         return null;
@@ -233,14 +255,26 @@ export class ChatRun {
     }
   }
 
-  private settle(): void {
-    const reason = this.controller.signal.reason as AbortReason | undefined;
-    if (this.controller.signal.aborted && !this.error) {
-      this.status = reason === 'shutdown' ? 'failed' : 'canceled';
-      this.error = reason === 'shutdown' ? SHUTDOWN : null;
-    } else {
-      this.status = this.error ? 'failed' : 'completed';
+  /** Counts `text` into the answer's size: past the limit, only what fits is kept and the answer ends. */
+  private fit(text: string): string {
+    const bytes = Buffer.byteLength(text);
+    const { maxBytes } = this.deps.answers;
+    if (this.size + bytes <= maxBytes) {
+      this.size += bytes;
+      return text;
     }
+    // The whole characters that fit in the room left; then the upstream is stopped.
+    const { read } = new TextEncoder().encodeInto(text, new Uint8Array(maxBytes - this.size));
+    this.size = maxBytes;
+    this.error = answerTooLong(maxBytes);
+    this.controller.abort('answer-too-long' satisfies AbortReason);
+    return text.slice(0, read);
+  }
+
+  private settle(): void {
+    const { aborted, reason } = this.controller.signal;
+    if (aborted && !this.error) this.error = ABORT_FAILURES[reason as AbortReason] ?? null;
+    this.status = this.error ? 'failed' : aborted ? 'canceled' : 'completed';
   }
 
   /** A checkpoint nothing waits for. */

@@ -3,9 +3,19 @@
 // agent runs steps the user does not see, final usage/suggestions/status).
 import type { ServerResponse } from 'node:http';
 import type { MessageError, Usage } from '../db/schema.js';
+import type { AbortReason } from './stop-signals.js';
 
 export interface CompletionIds { id: string; created: number; model: string; conversationId: string; messageId: string }
 export interface CompletionEnd { status: 'completed' | 'canceled'; usage: Usage | null; suggestions: string[] }
+
+export interface StreamControl {
+  /** The answer's: once it aborts (Stop, shutdown), nothing waits for the client any more. */
+  signal: AbortSignal;
+  /** How long the client may take in nothing of what is queued for it before its connection is closed. */
+  stallTimeoutMs: number;
+  /** Called before the connection of a client that stopped reading is closed. */
+  onStall(): void;
+}
 
 const KEEPALIVE_MS = 15_000;
 
@@ -14,7 +24,7 @@ export class CompletionStream {
   private readonly prefix: string;
   private readonly keepalive: NodeJS.Timeout;
 
-  constructor(private readonly res: ServerResponse, ids: CompletionIds) {
+  constructor(private readonly res: ServerResponse, ids: CompletionIds, private readonly control: StreamControl) {
     this.prefix = `data: {"id":${JSON.stringify(ids.id)},"object":"chat.completion.chunk","created":${ids.created},`
       + `"model":${JSON.stringify(ids.model)},"conversation_id":${JSON.stringify(ids.conversationId)},`
       + `"message_id":${JSON.stringify(ids.messageId)},"choices":[{"index":0,"delta":`;
@@ -26,8 +36,11 @@ export class CompletionStream {
       'x-accel-buffering': 'no', // nginx: do not buffer the stream
       'x-conversation-id': ids.conversationId,
     });
-    // SSE comments keep proxies from closing a stream that is silent while the model thinks.
-    this.keepalive = setInterval(() => this.write(': keepalive\n\n'), KEEPALIVE_MS).unref();
+    // SSE comments keep proxies from closing a stream that is silent while the model thinks; a client
+    // that is behind has bytes enough on the way.
+    this.keepalive = setInterval(() => {
+      if (!res.writableNeedDrain) this.write(': keepalive\n\n');
+    }, KEEPALIVE_MS).unref();
     res.on('close', () => clearInterval(this.keepalive));
   }
 
@@ -41,19 +54,30 @@ export class CompletionStream {
     return this.write(`${this.prefix}{},"finish_reason":null}],"activity":"working"}\n\n`);
   }
 
-  async finish(end: CompletionEnd): Promise<void> {
-    await this.write(`${this.prefix}{},"finish_reason":"stop"}],"usage":${JSON.stringify(end.usage)},`
+  finish(end: CompletionEnd): void {
+    this.end(`${this.prefix}{},"finish_reason":"stop"}],"usage":${JSON.stringify(end.usage)},`
       + `"suggestions":${JSON.stringify(end.suggestions)},"status":"${end.status}"}\n\n`);
-    this.close();
   }
 
-  async fail(error: MessageError): Promise<void> {
-    await this.write(`data: ${JSON.stringify({ error })}\n\n`);
-    this.close();
+  fail(error: MessageError): void {
+    this.end(`data: ${JSON.stringify({ error })}\n\n`);
   }
 
-  private close(): void {
-    if (!this.res.destroyed) this.res.end('data: [DONE]\n\n');
+  /**
+   * The last chunk and [DONE]. The answer is over (and saved): a client still behind gets the stall
+   * time to read them, and none on shutdown, where the process waits for its connections to close.
+   */
+  private end(text: string): void {
+    const res = this.res;
+    if (res.destroyed || res.writableEnded) return;
+    const flushed = res.write(text);
+    res.end('data: [DONE]\n\n');
+    if (!flushed && (this.control.signal.reason as AbortReason | undefined) === 'shutdown') {
+      res.destroy();
+      return;
+    }
+    const stalled = setTimeout(() => res.destroy(), this.control.stallTimeoutMs).unref();
+    res.on('close', () => clearTimeout(stalled));
   }
 
   /** Writes; when the client reads slower than the upstream writes, returns a wait for the socket to drain. */
@@ -61,15 +85,34 @@ export class CompletionStream {
     const res = this.res;
     if (res.destroyed || res.writableEnded) return undefined;
     if (res.write(text)) return undefined;
+    return this.drained();
+  }
+
+  /**
+   * Waits until the client has taken in what is queued, the connection closes or the answer is
+   * stopped. A client that takes in nothing for the stall time is cut off: one timer, armed only
+   * while waiting.
+   */
+  private drained(): Promise<void> | undefined {
+    const { res, control } = this;
+    const { signal } = control;
+    if (signal.aborted) return undefined;
     return new Promise<void>((resolve) => {
-      // Both listeners go when either fires, so a slow client leaves none behind.
+      const stall = setTimeout(() => {
+        control.onStall();
+        res.destroy();
+      }, control.stallTimeoutMs);
+      // Every listener goes when any fires, so a slow client leaves none behind.
       const settle = () => {
+        clearTimeout(stall);
         res.off('drain', settle);
         res.off('close', settle);
+        signal.removeEventListener('abort', settle);
         resolve();
       };
       res.on('drain', settle);
       res.on('close', settle);
+      signal.addEventListener('abort', settle, { once: true });
     });
   }
 }

@@ -103,11 +103,15 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (
     }
 
     reply.hijack();
-    const stream = new CompletionStream(reply.raw, ids);
+    const stream = new CompletionStream(reply.raw, ids, {
+      signal: run.controller.signal,
+      stallTimeoutMs: deps.answers.stallTimeoutMs,
+      onStall: () => run.abort('client-stalled'),
+    });
     await stream.delta({ role: 'assistant', content: '' });
     await run.answer((step) => (step === 'working' ? stream.working() : stream.delta(step)));
-    if (run.status === 'failed' && run.error) await stream.fail(run.error);
-    else await stream.finish({ status: run.status === 'canceled' ? 'canceled' : 'completed', usage: run.usage, suggestions: run.suggestions });
+    if (run.status === 'failed' && run.error) stream.fail(run.error);
+    else stream.finish({ status: run.status === 'canceled' ? 'canceled' : 'completed', usage: run.usage, suggestions: run.suggestions });
   });
 
   app.get('/api/ai-agent/conversations', {

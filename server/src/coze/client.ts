@@ -232,7 +232,7 @@ export class CozeClient {
     const ctl = new CallControl(p.signal);
     try {
       const { res, logId } = await this.#openChat(url, JSON.stringify(body), ctl, p.signal);
-      yield* readCozeChatStream(res, { idleTimeoutMs: this.#config.idleTimeoutMs, signal: p.signal, logId });
+      yield* readCozeChatStream(res, { idleTimeoutMs: this.#config.idleTimeoutMs, maxEventChars: this.#config.maxEventChars, signal: p.signal, logId });
     } finally {
       ctl.detach(); // the reader has let go of the body: drained for reuse once the chat is over, else destroyed
     }
@@ -269,7 +269,7 @@ export class CozeClient {
     const status = { status: res.statusCode ?? 0, statusText: res.statusMessage ?? '' };
     let text: string;
     try {
-      text = await readText(res);
+      text = await readText(res, logId);
     } catch (err) {
       const mapped = transportError(err, ctl, 'read', logId, false);
       if (mapped instanceof CozeApiError) return mapped;

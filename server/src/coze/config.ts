@@ -31,6 +31,8 @@ export interface CozeConfig {
   idleTimeoutMs: number;
   /** Retries of idempotent calls on 4013, 5xx and network errors. */
   maxRetries: number;
+  /** Longest event (or unended line) of a chat stream, in characters; see readCozeChatStream. */
+  maxEventChars?: number;
   botListApi?: CozeBotListApi;
 }
 

@@ -16,6 +16,8 @@ export const CozeTransportCode = {
   BadResponse: -4,
   /** The OAuth JWT exchange was refused (`{error_code, error_message}`). */
   OAuthFailed: -5,
+  /** A chat stream's event (or a line without end) was larger than the client reads. */
+  EventTooLarge: -6,
 } as const;
 
 /** Coze's documented error codes (docs/coze-openapi.md §6). */
@@ -50,6 +52,7 @@ const USER_MESSAGES: Record<number, string> = {
   [CozeTransportCode.Timeout]: 'Coze did not answer in time. Please try again.',
   [CozeTransportCode.StreamEndedEarly]: 'The connection to Coze ended before the reply was complete. Please try again.',
   [CozeTransportCode.BadResponse]: 'Coze sent an unexpected response. Please try again later.',
+  [CozeTransportCode.EventTooLarge]: 'Coze sent a piece of the reply too large for this server to read, so the reply was cut off there.',
   [CozeTransportCode.OAuthFailed]:
     'Coze refused the OAuth app credentials. Check COZE_OAUTH_APP_ID, COZE_OAUTH_KEY_ID, the private key, ' +
     'and that COZE_API_BASE matches the app’s region.',

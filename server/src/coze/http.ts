@@ -251,12 +251,22 @@ export function postForStream(
   return send(true);
 }
 
-/** Reads a (small, non-stream) response body as text. */
-export async function readText(res: IncomingMessage): Promise<string> {
-  res.setEncoding('utf8');
-  let text = '';
-  for await (const chunk of res) text += chunk as string;
-  return text;
+/** A JSON answer where a chat stream was due is an error of a few hundred bytes. */
+const MAX_REFUSAL_BYTES = 64 * 1024;
+
+/** Reads a small, non-stream response body as text; a larger one is dropped (BadResponse). */
+export async function readText(res: IncomingMessage, logId: string | null = null): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_REFUSAL_BYTES) {
+      res.destroy();
+      throw new CozeApiError({ code: CozeTransportCode.BadResponse, cozeMsg: `a non-stream answer over ${MAX_REFUSAL_BYTES} bytes`, httpStatus: res.statusCode ?? null, logId, retryable: false });
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export const isSuccess = (status: number): boolean => status >= 200 && status < 300;

@@ -11,13 +11,15 @@
 // - a body that ends (or breaks) before any terminal event throws CozeApiError code -3
 //   (StreamEndedEarly) — never a silent end;
 // - silence longer than `idleTimeoutMs` throws CozeApiError code -2 (Timeout, not retryable);
+// - an event (or a line without end) longer than `maxEventChars` throws CozeApiError code -6
+//   (EventTooLarge): its bytes are never held whole;
 // - an aborted `signal` destroys the body at once and throws the signal's reason (a DOMException
 //   named AbortError unless the caller aborted with its own reason; see isAbortError()).
 // Whatever way the iteration ends — including a consumer's `break` — the body is let go of: left to
 // flow to its end once the chat is over (`done`, or a completed chat: its keep-alive connection then
 // serves the next chat), destroyed otherwise. A consumer that falls behind pauses the body.
 import { finished, type Readable } from 'node:stream';
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser';
 import { CozeApiError, CozeTransportCode } from './errors.js';
 
 export const CozeChatEventType = {
@@ -177,6 +179,8 @@ export function toCozeChatEvent(message: EventSourceMessage, logId: string | nul
 export interface ReadChatStreamOptions {
   /** Longest silence between two events; 0 or undefined for none. */
   idleTimeoutMs?: number;
+  /** Longest event, or line still without its end, in characters; DEFAULT_MAX_EVENT_CHARS when undefined. */
+  maxEventChars?: number;
   signal?: AbortSignal;
   /** The response's `x-tt-logid`, copied into every error. */
   logId?: string | null;
@@ -186,17 +190,27 @@ export interface ReadChatStreamOptions {
 const DRAIN_MS = 5_000;
 /** Parsed events waiting for a slow consumer before the body is paused (TCP then slows Coze down). */
 const MAX_PENDING = 32;
+/** An event carries at most one message, whose content is at most the whole answer. */
+export const DEFAULT_MAX_EVENT_CHARS = 4 * 1024 * 1024;
 
 /** Reads a `/v3/chat` SSE body into typed events (rules at the top of this file). */
 export async function* readCozeChatStream(
   body: Readable,
   options: ReadChatStreamOptions = {},
 ): AsyncGenerator<CozeChatEvent, void, undefined> {
-  const { idleTimeoutMs = 0, signal } = options;
+  const { idleTimeoutMs = 0, maxEventChars = DEFAULT_MAX_EVENT_CHARS, signal } = options;
   const logId = options.logId ?? null;
   const decoder = new TextDecoder('utf-8');
   const pending: EventSourceMessage[] = [];
-  const parser = createParser({ onEvent: (message) => pending.push(message) });
+  // The parser holds an event's lines until its blank line: past the limit it drops them, and the
+  // body goes too (a bad field or retry value is nothing to stop for).
+  let tooLarge = false;
+  const onParseError = (error: ParseError) => {
+    if (error.type !== 'max-buffer-size-exceeded') return;
+    tooLarge = true;
+    body.destroy();
+  };
+  const parser = createParser({ onEvent: (message) => pending.push(message), onError: onParseError, maxBufferSize: maxEventChars });
   // Set before the event that ends the chat is handed out: a consumer may stop right there, and then
   // the rest of the body (at most `done`) is drained so that its connection serves the next chat.
   let chatOver = false;
@@ -214,6 +228,7 @@ export async function* readCozeChatStream(
     resolve?.();
   };
   const onData = (chunk: Buffer) => {
+    if (tooLarge) return; // bytes already read with the chunk that crossed the limit
     parser.feed(decoder.decode(chunk, { stream: true }));
     idleTimer?.refresh();
     if (pending.length > MAX_PENDING) body.pause();
@@ -221,6 +236,7 @@ export async function* readCozeChatStream(
   };
   const onEnd = () => {
     bodyEnded = true;
+    if (tooLarge) return;
     const complete = pending.length;
     parser.feed(`${decoder.decode()}\n\n`); // a last event the server did not close with a blank line
     if (pending.length > complete) endedEvent = pending.at(-1);
@@ -249,6 +265,8 @@ export async function* readCozeChatStream(
 
   const ended = (why: string, cause?: unknown) =>
     new CozeApiError({ code: CozeTransportCode.StreamEndedEarly, cozeMsg: why, logId, retryable: false, cause });
+  const eventTooLarge = () =>
+    new CozeApiError({ code: CozeTransportCode.EventTooLarge, cozeMsg: `an event exceeded ${maxEventChars} characters`, logId, retryable: false });
   const timedOut = () =>
     new CozeApiError({ code: CozeTransportCode.Timeout, cozeMsg: `no stream event for ${idleTimeoutMs} ms`, logId, retryable: false });
   const nextEvent = (): CozeChatEvent => {
@@ -273,6 +291,7 @@ export async function* readCozeChatStream(
         }
       }
       if (signal?.aborted) throw signal.reason;
+      if (tooLarge) throw eventTooLarge();
       if (idle) throw timedOut();
       if (bodyEnded) {
         if (chatOver) return;

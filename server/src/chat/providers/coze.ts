@@ -1,7 +1,7 @@
 // Coze agents: the new message goes to Coze's /v3/chat in the Coze conversation that belongs to this
 // platform conversation; Coze's events become neutral events. The bot's logic and memory stay in Coze.
 import type { CozeClient } from '../../coze/client.js';
-import { CozeApiError, CozeErrorCode, isAbortError, userMessageFor } from '../../coze/errors.js';
+import { CozeApiError, CozeErrorCode, CozeTransportCode, isAbortError, userMessageFor } from '../../coze/errors.js';
 import { CozeChatEventType, type CozeChatEvent, type CozeLastError, type CozeMessage } from '../../coze/stream.js';
 import type { ChatInput, ChatProvider, Emit, ProviderError, ProviderEvent } from './types.js';
 
@@ -175,6 +175,7 @@ function fromLastError(lastError: CozeLastError | undefined): ProviderError {
 
 function describe(error: unknown): ProviderError {
   if (error instanceof CozeApiError) {
+    if (error.code === CozeTransportCode.EventTooLarge) return { message: error.userMessage, code: 'coze_event_too_large' };
     return { message: error.userMessage, code: error.code > 0 ? `coze_${error.code}` : 'coze_unreachable' };
   }
   return { message: 'The Coze bot failed to answer. Please try again.', code: 'coze_error' };

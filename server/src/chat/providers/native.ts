@@ -2,14 +2,14 @@
 // OpenAI-compatible endpoint (OPENAI_BASE_URL) and streamed back.
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { Agent } from 'undici';
+import { Agent, DecoratorHandler, type Dispatcher } from 'undici';
 import { IDLE_CONNECTION_MS } from '../../http/connections.js';
 import type { Message } from '../../db/schema.js';
 import type { ChatInput, ChatProvider } from './types.js';
 
 const HISTORY_LIMIT = 50;
 
-export interface NativeOptions { baseUrl: string | null; apiKey: string | null; idleTimeoutMs: number }
+export interface NativeOptions { baseUrl: string | null; apiKey: string | null; idleTimeoutMs: number; maxLineBytes: number }
 
 export function nativeProvider(options: NativeOptions): ChatProvider {
   const client = options.baseUrl || options.apiKey
@@ -19,7 +19,7 @@ export function nativeProvider(options: NativeOptions): ChatProvider {
       maxRetries: 1,
       timeout: 120_000,
       // fetch's own pool keeps idle connections 4 s only.
-      fetchOptions: { dispatcher: new Agent({ keepAliveTimeout: IDLE_CONNECTION_MS }) },
+      fetchOptions: { dispatcher: new Agent({ keepAliveTimeout: IDLE_CONNECTION_MS }).compose(lineLimit(options.maxLineBytes)) },
     })
     : null;
 
@@ -86,10 +86,48 @@ function toMessages(input: ChatInput, history: Message[]): ChatCompletionMessage
 }
 
 function describe(error: unknown): { message: string; code: string } {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof LineTooLong) {
+      return { message: 'The model endpoint sent a line too long for this server to read, so the answer was cut off there.', code: 'upstream_line_too_long' };
+    }
+  }
   if (error instanceof OpenAI.APIConnectionTimeoutError) return { message: 'The model endpoint timed out.', code: 'upstream_timeout' };
   if (error instanceof OpenAI.APIConnectionError) return { message: 'Could not reach the model endpoint.', code: 'upstream_unreachable' };
   if (error instanceof OpenAI.APIError) {
     return { message: `The model endpoint answered ${error.status ?? 'an error'}: ${error.message}`, code: 'upstream_error' };
   }
   return { message: 'The model stopped answering before it finished (connection lost).', code: 'upstream_incomplete' };
+}
+
+class LineTooLong extends Error {}
+
+// DecoratorHandler passes every callback on to the handler it wraps; its typings leave them out.
+const PassOn = DecoratorHandler as unknown as new (handler: Dispatcher.DispatchHandlers) => {
+  onConnect(abort: (error?: Error) => void): void;
+  onData(chunk: Buffer): boolean;
+};
+
+/**
+ * Ends a response as soon as a line of it outgrows `maxBytes`: the SDK's stream reader would hold
+ * such a line whole. Counts with a number per chunk read, not per event.
+ */
+function lineLimit(maxBytes: number): Dispatcher.DispatcherComposeInterceptor {
+  class LineLimit extends PassOn {
+    private abort: ((error?: Error) => void) | undefined;
+    private lineBytes = 0;
+
+    override onConnect(abort: (error?: Error) => void): void {
+      this.abort = abort;
+      super.onConnect(abort);
+    }
+
+    override onData(chunk: Buffer): boolean {
+      const lastNewline = chunk.lastIndexOf(10);
+      this.lineBytes = lastNewline === -1 ? this.lineBytes + chunk.length : chunk.length - lastNewline - 1;
+      if (this.lineBytes <= maxBytes) return super.onData(chunk);
+      this.abort?.(new LineTooLong(`a response line over ${maxBytes} bytes`));
+      return false;
+    }
+  }
+  return (dispatch) => (options, handler) => dispatch(options, new LineLimit(handler));
 }
