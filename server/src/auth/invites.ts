@@ -30,12 +30,10 @@ export const inviteRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, {
   app.post('/console/api/invites', {
     onRequest: requireAdmin,
     schema: {
-      body: Type.Optional(Type.Object({
-        expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 90, default: 7 })),
-      })),
+      body: Type.Object({ expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 90 })) }),
     },
   }, async (request, reply) => {
-    const invite = await createInvite(db, currentUser(request).id, request.body?.expiresInDays ?? 7);
+    const invite = await createInvite(db, currentUser(request).id, request.body.expiresInDays ?? 7);
     return reply.code(201).send(invite);
   });
 };

@@ -86,7 +86,7 @@ export async function pruneAuthRecords(db: Db, config: Config): Promise<void> {
   await prune(db, signInAddresses, lte(signInAddresses.lastAt, knownSince(config)));
 }
 
-function prune(db: Db, table: PgTable, stale: SQL | undefined) {
+function prune(db: Db, table: PgTable, stale: SQL) {
   return db.execute(sql`delete from ${table} where ctid = any (array(
     select ctid from ${table} where ${stale} for update skip locked))`);
 }
