@@ -1,8 +1,11 @@
 // Every setting comes from the environment; README's configuration table lists them all.
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCozeConfig, type CozeConfig } from './coze/config.js';
+
+export type RegistrationMode = 'open' | 'invite' | 'closed';
 
 export interface Config {
   host: string;
@@ -33,10 +36,13 @@ export interface Config {
   answers: { maxBytes: number; stallTimeoutMs: number };
   tokenTtlDays: number;
   login: { maxFailuresPerEmail: number; maxFailuresPerIp: number; windowMinutes: number };
+  /** Who may create an account, and how many accounts one client address may create per window. */
+  registration: { mode: RegistrationMode; maxPerIp: number; windowMinutes: number };
   /** How long a conversation's one-chat-at-a-time claim outlives a silent instance. */
   chatLeaseSeconds: number;
   logLevel: string;
-  trustProxy: boolean;
+  /** The proxies whose X-Forwarded-For is believed (addresses, CIDR ranges, proxy-addr's names), or none. */
+  trustProxy: false | string[];
   /** Browsers reach the platform over https (TLS ends at a proxy in front): the page may ask for https only. */
   tlsInFront: boolean;
   /** Seeds a demo native agent at start-up (the offline demo). */
@@ -60,6 +66,43 @@ function atLeast(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   const value = int(env, name, fallback);
   if (value < min) throw new Error(`${name} must be at least ${min}, got ${value}`);
   return value;
+}
+
+/** Names proxy-addr (Fastify's trustProxy) accepts besides addresses and CIDR ranges. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isAddressOrRange(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const [address = '', bits, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (!version || rest.length) return false;
+  return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128));
+}
+
+const PROXY_EXAMPLES = 'e.g. TRUST_PROXY=loopback (a proxy on this host), TRUST_PROXY=10.0.0.5 or TRUST_PROXY=10.0.0.0/8,fc00::/7';
+
+function readTrustProxy(raw = ''): Config['trustProxy'] {
+  const value = raw.trim();
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') {
+    throw new Error('TRUST_PROXY=true would believe any X-Forwarded-For a client sends, so clients could choose the '
+      + `address the sign-in limits count. Set the addresses of your proxies instead: ${PROXY_EXAMPLES}`);
+  }
+  if (/^\d+$/.test(value)) {
+    throw new Error('TRUST_PROXY takes the addresses of your proxies, not a number of hops (a hop count cannot tell a '
+      + `proxy from a client that connects directly and writes X-Forwarded-For itself): ${PROXY_EXAMPLES}`);
+  }
+  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const wrong = entries.find((entry) => !isAddressOrRange(entry));
+  if (wrong !== undefined) {
+    throw new Error(`TRUST_PROXY must list IP addresses, CIDR ranges, loopback, linklocal or uniquelocal, got "${wrong}"`);
+  }
+  return entries;
+}
+
+function readRegistrationMode(raw = 'open'): RegistrationMode {
+  if (raw === 'open' || raw === 'invite' || raw === 'closed') return raw;
+  throw new Error(`REGISTRATION must be "open", "invite" or "closed", got "${raw}"`);
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -110,9 +153,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxFailuresPerIp: int(env, 'LOGIN_MAX_FAILURES_PER_IP', 50),
       windowMinutes: int(env, 'LOGIN_WINDOW_MINUTES', 15),
     },
+    registration: {
+      mode: readRegistrationMode(env.REGISTRATION || undefined),
+      maxPerIp: int(env, 'REGISTER_MAX_PER_IP', 20),
+      windowMinutes: int(env, 'REGISTER_WINDOW_MINUTES', 60),
+    },
     chatLeaseSeconds: int(env, 'CHAT_LEASE_SECONDS', 30),
     logLevel: env.LOG_LEVEL ?? 'info',
-    trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
+    trustProxy: readTrustProxy(env.TRUST_PROXY),
     tlsInFront: env.TLS_IN_FRONT === '1' || env.TLS_IN_FRONT === 'true',
     demoSeed: env.DEMO_SEED === '1' || env.DEMO_SEED === 'true',
   };

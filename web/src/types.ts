@@ -14,6 +14,9 @@ export interface AuthResponse {
   user: User;
 }
 
+/** Who may create an account (GET /api/auth/config): anyone, holders of an invite code, or no one. */
+export type RegistrationMode = 'open' | 'invite' | 'closed';
+
 /** A published agent as every user sees it (no provider details on purpose). */
 export interface PublicAgent {
   id: string;

@@ -35,3 +35,8 @@ export async function userForToken(db: Db, token: string): Promise<User | null> 
 export async function revokeToken(db: Db, token: string): Promise<void> {
   await db.delete(authTokens).where(eq(authTokens.tokenHash, tokenHash(token)));
 }
+
+/** Signs the user out everywhere (their password or role changed). */
+export async function revokeUserTokens(db: Db, userId: string): Promise<void> {
+  await db.delete(authTokens).where(eq(authTokens.userId, userId));
+}

@@ -1,7 +1,8 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
-import { users, type Role, type User } from '../db/schema.js';
-import { hashPassword } from './passwords.js';
+import { signInAddresses, users, type Role, type User } from '../db/schema.js';
+import { passwords } from './passwords.js';
+import { revokeUserTokens } from './tokens.js';
 
 export const normaliseEmail = (email: string) => email.trim().toLowerCase();
 
@@ -12,11 +13,30 @@ export async function findUserByEmail(db: Db, email: string): Promise<User | nul
   return user ?? null;
 }
 
-/** Creates the configured admin, or brings its password and role up to date. Runs under the start-up lock. */
+/**
+ * Sets a user's password and role. Whoever held the account before gets nothing from it: its tokens
+ * are revoked and its sign-in addresses forgotten, in the same transaction.
+ */
+export async function changeCredentials(db: Db, userId: string, set: { passwordHash: string; role: Role }): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.update(users).set({ ...set, updatedAt: new Date() }).where(eq(users.id, userId));
+    await revokeUserTokens(tx, userId);
+    await tx.delete(signInAddresses).where(eq(signInAddresses.userId, userId));
+  });
+}
+
+/**
+ * Creates the configured admin, or brings its password and role up to date. An account someone
+ * registered with that email beforehand is taken over, and its tokens stop working. When nothing
+ * changed (every restart, every instance) nothing is written, so the admin stays signed in.
+ * Runs under the start-up lock.
+ */
 export async function ensureAdmin(db: Db, admin: { email: string; password: string }): Promise<void> {
   const email = normaliseEmail(admin.email);
-  const passwordHash = await hashPassword(admin.password);
+  const existing = await findUserByEmail(db, email);
+  if (existing?.role === 'admin' && await passwords.verify(existing.passwordHash, admin.password)) return;
+  const passwordHash = await passwords.hash(admin.password);
   const role: Role = 'admin';
-  await db.insert(users).values({ email, name: 'Administrator', passwordHash, role })
-    .onConflictDoUpdate({ target: users.email, set: { passwordHash, role, updatedAt: new Date() } });
+  if (existing) await changeCredentials(db, existing.id, { passwordHash, role });
+  else await db.insert(users).values({ email, name: 'Administrator', passwordHash, role });
 }

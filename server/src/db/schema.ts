@@ -1,7 +1,7 @@
 // One PostgreSQL schema for both drivers (PGlite embedded, node-postgres in production).
 import { sql } from 'drizzle-orm';
 import {
-  boolean, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid,
+  boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
@@ -25,15 +25,42 @@ export const authTokens = pgTable('auth_tokens', {
   userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
   createdAt: createdAt(),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
-});
+}, (t) => [index('auth_tokens_user_id').on(t.userId)]);
 
-/** Failed logins, counted across every instance for rate limiting. */
+/**
+ * Sign-in attempts, counted across every instance for rate limiting. A row is written before the
+ * password is checked and deleted when it proves right, so every row left is a failure.
+ */
 export const loginFailures = pgTable('login_failures', {
   id: uuid('id').primaryKey().defaultRandom(),
   email: text('email').notNull(),
   ip: text('ip').notNull(),
   at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [index('login_failures_email_at').on(t.email, t.at), index('login_failures_ip_at').on(t.ip, t.at)]);
+
+/** Addresses a user signed in from: there, other accounts' failures do not lock them out. */
+export const signInAddresses = pgTable('sign_in_addresses', {
+  userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  ip: text('ip').notNull(),
+  lastAt: timestamp('last_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.userId, t.ip] })]);
+
+/** Registrations per client address, counted across every instance for rate limiting. */
+export const registrationAttempts = pgTable('registration_attempts', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  ip: text('ip').notNull(),
+  at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [index('registration_attempts_ip_at').on(t.ip, t.at)]);
+
+/** Single-use invite codes (REGISTRATION=invite); only their SHA-256 is stored. */
+export const invites = pgTable('invites', {
+  codeHash: text('code_hash').primaryKey(),
+  createdBy: uuid('created_by').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  createdAt: createdAt(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  usedAt: timestamp('used_at', { withTimezone: true }),
+  usedBy: uuid('used_by').references(() => users.id, { onDelete: 'set null' }),
+});
 
 export type Provider = 'native' | 'coze';
 

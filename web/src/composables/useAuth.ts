@@ -48,9 +48,10 @@ async function login(email: string, password: string): Promise<User> {
   return accept(await api<AuthResponse>('/api/auth/login', { method: 'POST', body: { email, password } }));
 }
 
-async function register(email: string, password: string, name: string): Promise<User> {
+async function register(email: string, password: string, name: string, inviteCode = ''): Promise<User> {
   const body: Record<string, string> = { email, password };
   if (name.trim()) body.name = name.trim();
+  if (inviteCode.trim()) body.inviteCode = inviteCode.trim();
   return accept(await api<AuthResponse>('/api/auth/register', { method: 'POST', body }));
 }
 
