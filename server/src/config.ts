@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCozeConfig, type CozeConfig } from './coze/config.js';
+import { int } from './env.js';
 
 export interface Config {
   host: string;
@@ -38,14 +39,6 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** server/ — the same from src/ (tsx) and dist/ (built). */
 export const serverRoot = path.resolve(here, '..');
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
-  return value;
-}
-
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const storageDriver = env.STORAGE_DRIVER ?? 'local';
   if (storageDriver !== 'local' && storageDriver !== 'database') {
@@ -54,8 +47,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (storageDriver === 'database' && !env.DATABASE_URL) {
     throw new Error('STORAGE_DRIVER=database needs DATABASE_URL (the embedded database is one process only)');
   }
-  const workers = env.WORKERS === 'auto' ? os.availableParallelism() : int(env, 'WORKERS', 1);
-  if (workers < 1) throw new Error('WORKERS must be at least 1, or "auto" (one per CPU core)');
+  const workers = env.WORKERS === 'auto' ? os.availableParallelism() : int(env, 'WORKERS', 1, { min: 1, max: 256 });
   if (workers > 1 && !env.DATABASE_URL) {
     throw new Error('WORKERS above 1 needs DATABASE_URL (the embedded database is one process only)');
   }
@@ -66,24 +58,24 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return {
     host: env.HOST ?? '127.0.0.1',
-    port: int(env, 'PORT', 3000),
+    port: int(env, 'PORT', 3000, { max: 65_535 }),
     workers,
     dataDir: path.resolve(env.DATA_DIR ?? 'data'),
     databaseUrl: env.DATABASE_URL || null,
     storageDriver,
     webDistDir: path.resolve(env.WEB_DIST_DIR ?? path.join(serverRoot, '..', 'web', 'dist')),
     admin: adminEmail && adminPassword ? { email: adminEmail, password: adminPassword } : null,
-    openai: { baseUrl: env.OPENAI_BASE_URL || null, apiKey: env.OPENAI_API_KEY || null, idleTimeoutMs: int(env, 'OPENAI_IDLE_TIMEOUT_MS', 60_000) },
+    openai: { baseUrl: env.OPENAI_BASE_URL || null, apiKey: env.OPENAI_API_KEY || null, idleTimeoutMs: int(env, 'OPENAI_IDLE_TIMEOUT_MS', 60_000, { min: 100, max: 3_600_000 }) },
     coze: readCozeConfig(env),
-    cozeListCacheSeconds: int(env, 'COZE_LIST_CACHE_SECONDS', 60),
-    bodyLimitBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024),
-    tokenTtlDays: int(env, 'AUTH_TOKEN_TTL_DAYS', 30),
+    cozeListCacheSeconds: int(env, 'COZE_LIST_CACHE_SECONDS', 60, { min: 1, max: 86_400 }),
+    bodyLimitBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024, { min: 64 * 1024, max: 64 * 1024 * 1024 }),
+    tokenTtlDays: int(env, 'AUTH_TOKEN_TTL_DAYS', 30, { min: 1, max: 3650 }),
     login: {
-      maxFailuresPerEmail: int(env, 'LOGIN_MAX_FAILURES', 10),
-      maxFailuresPerIp: int(env, 'LOGIN_MAX_FAILURES_PER_IP', 50),
-      windowMinutes: int(env, 'LOGIN_WINDOW_MINUTES', 15),
+      maxFailuresPerEmail: int(env, 'LOGIN_MAX_FAILURES', 10, { min: 1, max: 1_000_000 }),
+      maxFailuresPerIp: int(env, 'LOGIN_MAX_FAILURES_PER_IP', 50, { min: 1, max: 1_000_000 }),
+      windowMinutes: int(env, 'LOGIN_WINDOW_MINUTES', 15, { min: 1, max: 10_080 }),
     },
-    chatLeaseSeconds: int(env, 'CHAT_LEASE_SECONDS', 30),
+    chatLeaseSeconds: int(env, 'CHAT_LEASE_SECONDS', 30, { min: 1, max: 3600 }),
     logLevel: env.LOG_LEVEL ?? 'info',
     trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
     demoSeed: env.DEMO_SEED === '1' || env.DEMO_SEED === 'true',
