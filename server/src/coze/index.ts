@@ -8,7 +8,6 @@ export {
   IconDownloadError,
   isAbortError,
   isCozeApiError,
-  redactSecrets,
   userMessageFor,
 } from './errors.js';
 export type { IconDownloadFailure } from './errors.js';
