@@ -33,6 +33,9 @@ export type AnswerStep = AnswerDelta | 'working';
 
 const TITLE_LENGTH = 80;
 
+/** An upstream may send a NUL character; PostgreSQL cannot store one, and the answer must be saved. */
+const withoutNul = (text: string) => text.replaceAll('\0', '');
+
 const SHUTDOWN: MessageError = { message: 'The server restarted while answering. Please send your message again.', type: 'server_error', code: 'shutdown' };
 
 /** Checks who calls and may chat, claims the conversation and stores the user message; throws an HttpError (4xx) before anything streams. */
@@ -204,16 +207,20 @@ export class ChatRun {
   /** Takes one event into the answer; synchronous, as it runs for every delta. */
   private apply(event: ProviderEvent): AnswerStep | null {
     switch (event.type) {
-      case 'text-delta':
-        this.content += event.text;
-        return { content: event.text };
-      case 'reasoning-delta':
-        this.reasoning += event.text;
-        return { reasoning_content: event.text };
+      case 'text-delta': {
+        const text = withoutNul(event.text);
+        this.content += text;
+        return { content: text };
+      }
+      case 'reasoning-delta': {
+        const text = withoutNul(event.text);
+        this.reasoning += text;
+        return { reasoning_content: text };
+      }
       case 'working':
         return 'working';
       case 'suggestion':
-        this.suggestions.push(event.text);
+        this.suggestions.push(withoutNul(event.text));
         return null;
       case 'usage':
         this.usage = event.usage;
@@ -227,9 +234,12 @@ export class ChatRun {
       case 'provider-metadata':
         Object.assign(this.metadata, event.data);
         return null;
-      case 'error':
-        this.error = { type: 'upstream_error', ...event.error };
+      case 'error': {
+        const { cause, ...shown } = event.error;
+        if (cause !== undefined) this.deps.log.warn({ err: cause, agentId: this.agent.id, code: shown.code }, "the agent's upstream failed");
+        this.error = { type: 'upstream_error', ...shown };
         return null;
+      }
     }
   }
 

@@ -175,7 +175,7 @@ function fromLastError(lastError: CozeLastError | undefined): ProviderError {
 
 function describe(error: unknown): ProviderError {
   if (error instanceof CozeApiError) {
-    return { message: error.userMessage, code: error.code > 0 ? `coze_${error.code}` : 'coze_unreachable' };
+    return { message: error.userMessage, code: error.code > 0 ? `coze_${error.code}` : 'coze_unreachable', cause: error };
   }
-  return { message: 'The Coze bot failed to answer. Please try again.', code: 'coze_error' };
+  return { message: 'The Coze bot failed to answer. Please try again.', code: 'coze_error', cause: error };
 }

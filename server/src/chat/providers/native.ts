@@ -5,7 +5,7 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import { Agent } from 'undici';
 import { IDLE_CONNECTION_MS } from '../../http/connections.js';
 import type { Message } from '../../db/schema.js';
-import type { ChatInput, ChatProvider } from './types.js';
+import type { ChatInput, ChatProvider, ProviderError } from './types.js';
 
 const HISTORY_LIMIT = 50;
 
@@ -85,11 +85,24 @@ function toMessages(input: ChatInput, history: Message[]): ChatCompletionMessage
   return messages;
 }
 
-function describe(error: unknown): { message: string; code: string } {
-  if (error instanceof OpenAI.APIConnectionTimeoutError) return { message: 'The model endpoint timed out.', code: 'upstream_timeout' };
-  if (error instanceof OpenAI.APIConnectionError) return { message: 'Could not reach the model endpoint.', code: 'upstream_unreachable' };
+/**
+ * What the user is told: the endpoint's status in words, never its own error text, which may echo
+ * the API key or name internal hosts. That text goes to the log, redacted, as the error's cause.
+ */
+function describe(error: unknown): ProviderError {
+  if (error instanceof OpenAI.APIConnectionTimeoutError) return { message: 'The model endpoint timed out.', code: 'upstream_timeout', cause: error };
+  if (error instanceof OpenAI.APIConnectionError) return { message: 'Could not reach the model endpoint.', code: 'upstream_unreachable', cause: error };
   if (error instanceof OpenAI.APIError) {
-    return { message: `The model endpoint answered ${error.status ?? 'an error'}: ${error.message}`, code: 'upstream_error' };
+    const status = error.status;
+    return { message: status ? `The model endpoint answered ${status}: ${statusMeaning(status)}` : 'The model endpoint sent an error mid-answer.', code: 'upstream_error', cause: error };
   }
-  return { message: 'The model stopped answering before it finished (connection lost).', code: 'upstream_incomplete' };
+  return { message: 'The model stopped answering before it finished (connection lost).', code: 'upstream_incomplete', cause: error };
+}
+
+function statusMeaning(status: number): string {
+  if (status === 401 || status === 403) return 'it refused the credentials (OPENAI_API_KEY).';
+  if (status === 404) return "it does not know the agent's model, or OPENAI_BASE_URL is wrong.";
+  if (status === 429) return 'it is rate-limiting requests. Please wait a moment and try again.';
+  if (status >= 500) return 'an error on its side. Please try again later.';
+  return 'it refused the request.';
 }
