@@ -10,7 +10,7 @@ const SECRETS: [RegExp, string][] = [
   [/\bap_[A-Za-z0-9_-]{8,}/g, '[redacted]'], // agentport's own sign-in tokens
   [/\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, '[redacted]'], // JWTs
   [/\b(Bearer\s+)\S+/gi, '$1[redacted]'],
-  [/\b((?:api[_-]?key|access[_-]?token|secret|password)["']?\s*[:=]\s*["']?)[^\s"',;&]+/gi, '$1[redacted]'],
+  [/((?:api[_-]?key|token|secret|password)["']?\s*[:=]\s*["']?)[^\s"',;&]+/gi, '$1[redacted]'], // client_secret=…, "apiKey": "…"
   [/(\/\/)[^/\s:@]+:[^/\s@]+@/g, '$1[redacted]@'], // credentials in a URL
 ];
 
