@@ -93,8 +93,8 @@ function describe(error: unknown): ProviderError {
   if (error instanceof OpenAI.APIConnectionTimeoutError) return { message: 'The model endpoint timed out.', code: 'upstream_timeout', cause: error };
   if (error instanceof OpenAI.APIConnectionError) return { message: 'Could not reach the model endpoint.', code: 'upstream_unreachable', cause: error };
   if (error instanceof OpenAI.APIError) {
-    const status = error.status;
-    return { message: status ? `The model endpoint answered ${status}: ${statusMeaning(status)}` : 'The model endpoint sent an error mid-answer.', code: 'upstream_error', cause: error };
+    const message = error.status ? `The model endpoint answered ${error.status}: ${statusMeaning(error.status)}` : 'The model endpoint sent an error mid-answer.';
+    return { message, code: 'upstream_error', cause: error };
   }
   return { message: 'The model stopped answering before it finished (connection lost).', code: 'upstream_incomplete', cause: error };
 }
