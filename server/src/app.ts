@@ -5,7 +5,6 @@ import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
-import addFormats from 'ajv-formats';
 import { agentRoutes } from './agents/routes.js';
 import { authRoutes } from './auth/routes.js';
 import type { ChatDeps } from './chat/chat-run.js';
@@ -19,6 +18,8 @@ import { CozeClient } from './coze/client.js';
 import { cozeRoutes } from './coze/routes.js';
 import type { Database } from './db/index.js';
 import { installErrorHandler, noRouteBody } from './http/errors.js';
+import { errorForLog } from './http/redact.js';
+import { installValidation } from './http/validation.js';
 import { uploadsRoutes } from './storage/routes.js';
 import { databaseStorage, localStorage, type FileStorage } from './storage/storage.js';
 
@@ -27,7 +28,8 @@ export interface AppOptions {
   database: Database;
   /** Tests may replace a provider; production uses the real ones. */
   providers?: Partial<Record<'native' | 'coze', ChatProvider>>;
-  logger?: boolean;
+  /** false: no log; a stream: the log's lines go there (tests read them). */
+  logger?: boolean | { write(line: string): void };
 }
 
 export interface App { app: FastifyInstance; storage: FileStorage; stops: StopSignals; coze: CozeClient | null }
@@ -39,6 +41,9 @@ export async function buildApp({ config, database, providers = {}, logger = true
         level: config.logLevel,
         // Credentials never reach a log line.
         redact: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'],
+        // Nor do secrets, stored data or chat text that an error carries.
+        serializers: { err: errorForLog },
+        ...(logger === true ? {} : { stream: logger }),
       }
       : false,
     bodyLimit: config.bodyLimitBytes,
@@ -49,11 +54,10 @@ export async function buildApp({ config, database, providers = {}, logger = true
     requestTimeout: config.requestTimeoutMs,
     http: { headersTimeout: config.requestTimeoutMs, requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: 1000 },
     trustProxy: config.trustProxy,
-    // uuid, email… formats in route schemas.
-    ajv: { plugins: [addFormats as never] },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorateRequest('user', null);
   installErrorHandler(app);
+  installValidation(app);
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
       directives: {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCozeConfig, type CozeConfig } from './coze/config.js';
+import { int } from './env.js';
 
 export type RegistrationMode = 'open' | 'invite' | 'closed';
 
@@ -53,21 +54,6 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** server/ — the same from src/ (tsx) and dist/ (built). */
 export const serverRoot = path.resolve(here, '..');
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
-  return value;
-}
-
-/** A size or time that smaller values would break rather than bound. */
-function atLeast(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
-  const value = int(env, name, fallback);
-  if (value < min) throw new Error(`${name} must be at least ${min}, got ${value}`);
-  return value;
-}
-
 /** Names proxy-addr (Fastify's trustProxy) accepts besides addresses and CIDR ranges. */
 const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
@@ -113,8 +99,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (storageDriver === 'database' && !env.DATABASE_URL) {
     throw new Error('STORAGE_DRIVER=database needs DATABASE_URL (the embedded database is one process only)');
   }
-  const workers = env.WORKERS === 'auto' ? os.availableParallelism() : int(env, 'WORKERS', 1);
-  if (workers < 1) throw new Error('WORKERS must be at least 1, or "auto" (one per CPU core)');
+  const workers = env.WORKERS === 'auto' ? os.availableParallelism() : int(env, 'WORKERS', 1, { min: 1, max: 256 });
   if (workers > 1 && !env.DATABASE_URL) {
     throw new Error('WORKERS above 1 needs DATABASE_URL (the embedded database is one process only)');
   }
@@ -123,13 +108,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (Boolean(adminEmail) !== Boolean(adminPassword)) {
     throw new Error('Set both ADMIN_EMAIL and ADMIN_PASSWORD, or neither');
   }
-  const maxAnswerBytes = atLeast(env, 'MAX_ANSWER_BYTES', 1024 * 1024, 1024);
+  const maxAnswerBytes = int(env, 'MAX_ANSWER_BYTES', 1024 * 1024, { min: 1024, max: 256 * 1024 * 1024 });
   // One upstream event may carry the whole answer (Coze's completed message does), escaped as JSON.
   const maxUpstreamEvent = 4 * maxAnswerBytes;
   const coze = readCozeConfig(env);
   return {
     host: env.HOST ?? '127.0.0.1',
-    port: int(env, 'PORT', 3000),
+    port: int(env, 'PORT', 3000, { max: 65_535 }),
     workers,
     dataDir: path.resolve(env.DATA_DIR ?? 'data'),
     databaseUrl: env.DATABASE_URL || null,
@@ -139,26 +124,26 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     openai: {
       baseUrl: env.OPENAI_BASE_URL || null,
       apiKey: env.OPENAI_API_KEY || null,
-      idleTimeoutMs: int(env, 'OPENAI_IDLE_TIMEOUT_MS', 60_000),
+      idleTimeoutMs: int(env, 'OPENAI_IDLE_TIMEOUT_MS', 60_000, { min: 100, max: 3_600_000 }),
       maxLineBytes: maxUpstreamEvent,
     },
     coze: coze && { ...coze, maxEventChars: maxUpstreamEvent },
-    cozeListCacheSeconds: int(env, 'COZE_LIST_CACHE_SECONDS', 60),
-    bodyLimitBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024),
-    requestTimeoutMs: atLeast(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000),
-    answers: { maxBytes: maxAnswerBytes, stallTimeoutMs: atLeast(env, 'STREAM_STALL_TIMEOUT_MS', 30_000, 1000) },
-    tokenTtlDays: int(env, 'AUTH_TOKEN_TTL_DAYS', 30),
+    cozeListCacheSeconds: int(env, 'COZE_LIST_CACHE_SECONDS', 60, { min: 1, max: 86_400 }),
+    bodyLimitBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024, { min: 64 * 1024, max: 64 * 1024 * 1024 }),
+    requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000, { min: 1000, max: 3_600_000 }),
+    answers: { maxBytes: maxAnswerBytes, stallTimeoutMs: int(env, 'STREAM_STALL_TIMEOUT_MS', 30_000, { min: 1000, max: 3_600_000 }) },
+    tokenTtlDays: int(env, 'AUTH_TOKEN_TTL_DAYS', 30, { min: 1, max: 3650 }),
     login: {
-      maxFailuresPerEmail: int(env, 'LOGIN_MAX_FAILURES', 10),
-      maxFailuresPerIp: int(env, 'LOGIN_MAX_FAILURES_PER_IP', 50),
-      windowMinutes: int(env, 'LOGIN_WINDOW_MINUTES', 15),
+      maxFailuresPerEmail: int(env, 'LOGIN_MAX_FAILURES', 10, { min: 1, max: 1_000_000 }),
+      maxFailuresPerIp: int(env, 'LOGIN_MAX_FAILURES_PER_IP', 50, { min: 1, max: 1_000_000 }),
+      windowMinutes: int(env, 'LOGIN_WINDOW_MINUTES', 15, { min: 1, max: 10_080 }),
     },
     registration: {
       mode: readRegistrationMode(env.REGISTRATION || undefined),
-      maxPerIp: int(env, 'REGISTER_MAX_PER_IP', 20),
-      windowMinutes: int(env, 'REGISTER_WINDOW_MINUTES', 60),
+      maxPerIp: int(env, 'REGISTER_MAX_PER_IP', 20, { min: 1, max: 1_000_000 }),
+      windowMinutes: int(env, 'REGISTER_WINDOW_MINUTES', 60, { min: 1, max: 10_080 }),
     },
-    chatLeaseSeconds: int(env, 'CHAT_LEASE_SECONDS', 30),
+    chatLeaseSeconds: int(env, 'CHAT_LEASE_SECONDS', 30, { min: 1, max: 3600 }),
     logLevel: env.LOG_LEVEL ?? 'info',
     trustProxy: readTrustProxy(env.TRUST_PROXY),
     tlsInFront: env.TLS_IN_FRONT === '1' || env.TLS_IN_FRONT === 'true',

@@ -25,12 +25,12 @@ for (const target of databaseTargets()) {
     });
     after(async () => { await p.close(); await sandbox.close(); });
 
-    const chat = (content: string, extra: Record<string, unknown> = {}, token = user.token) =>
+    const chat = (content: string, { signal, ...extra }: Record<string, unknown> = {}, token = user.token) =>
       fetch(`${p.url}/api/ai-agent/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({ agentId, messages: [{ role: 'user', content }], stream: true, ...extra }),
-        signal: extra.signal as AbortSignal | undefined,
+        signal: signal as AbortSignal | undefined,
       });
     const messagesOf = async (conversationId: string, token = user.token) =>
       (await (await p.api('GET', `/api/ai-agent/conversations/${conversationId}/messages`, { token })).json()).items;

@@ -34,12 +34,12 @@ for (const target of databaseTargets()) {
     });
     after(async () => { await p.close(); await sandbox.close(); });
 
-    const chat = (bot: string, content: string, extra: Record<string, unknown> = {}, token = user.token) =>
+    const chat = (bot: string, content: string, { signal, ...extra }: Record<string, unknown> = {}, token = user.token) =>
       fetch(`${p.url}/api/ai-agent/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({ agentId: agentOf[bot], messages: [{ role: 'user', content }], stream: true, ...extra }),
-        signal: extra.signal as AbortSignal | undefined,
+        signal: signal as AbortSignal | undefined,
       });
     const chatRequests = () => sandbox.requests.filter((r) => r.path === '/v3/chat');
     const cozeConversationOf = async (conversationId: string) => {

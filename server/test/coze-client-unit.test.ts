@@ -7,7 +7,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { oauthAudienceFor, readCozeConfig } from '../src/coze/config.js';
-import { CozeApiError, CozeTransportCode, isAbortError, redactSecrets } from '../src/coze/errors.js';
+import { CozeApiError, CozeTransportCode, isAbortError } from '../src/coze/errors.js';
+import { redactSecrets } from '../src/http/redact.js';
 import { readCozeChatStream, type CozeChatEvent } from '../src/coze/stream.js';
 import { answerText, chunkedStream, collect, openBody, rejectsWith, splitEvery } from './coze-client-support.js';
 

@@ -35,6 +35,9 @@ export type AnswerStep = AnswerDelta | 'working';
 
 const TITLE_LENGTH = 80;
 
+/** An upstream may send a NUL character; PostgreSQL cannot store one, and the answer must be saved. */
+const withoutNul = (text: string) => text.replaceAll('\0', '');
+
 const SHUTDOWN: MessageError = { message: 'The server restarted while answering. Please send your message again.', type: 'server_error', code: 'shutdown' };
 const CLIENT_STALLED: MessageError = {
   message: 'The answer was cut off: the connection stopped taking it in. The text that arrived is kept.',
@@ -221,19 +224,19 @@ export class ChatRun {
   private apply(event: ProviderEvent): AnswerStep | null {
     switch (event.type) {
       case 'text-delta': {
-        const text = this.fit(event.text);
+        const text = this.fit(withoutNul(event.text));
         this.content += text;
         return { content: text };
       }
       case 'reasoning-delta': {
-        const text = this.fit(event.text);
+        const text = this.fit(withoutNul(event.text));
         this.reasoning += text;
         return { reasoning_content: text };
       }
       case 'working':
         return 'working';
       case 'suggestion': {
-        const text = this.fit(event.text);
+        const text = this.fit(withoutNul(event.text));
         if (text) this.suggestions.push(text);
         return null;
       }
@@ -249,9 +252,12 @@ export class ChatRun {
       case 'provider-metadata':
         Object.assign(this.metadata, event.data);
         return null;
-      case 'error':
-        this.error = { type: 'upstream_error', ...event.error };
+      case 'error': {
+        const { cause, ...shown } = event.error;
+        if (cause !== undefined) this.deps.log.warn({ err: cause, agentId: this.agent.id, code: shown.code }, "the agent's upstream failed");
+        this.error = { type: 'upstream_error', ...shown };
         return null;
+      }
     }
   }
 

@@ -1,6 +1,9 @@
 import { Type, type Static } from 'typebox';
 import { and, desc, eq, asc } from 'drizzle-orm';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type {
+  ChatCompletionContentPart, ChatCompletionContentPartRefusal, ChatCompletionCreateParams, ChatCompletionMessageParam,
+} from 'openai/resources/chat/completions';
 import { isUuid } from '../agents/agents.js';
 import { bearerToken, currentUser, guards, unauthorized } from '../auth/guard.js';
 import { userForToken } from '../auth/tokens.js';
@@ -11,10 +14,25 @@ import { openChat, type ChatDeps } from './chat-run.js';
 import { CompletionStream } from './completion-stream.js';
 import { failInterruptedAnswers, isLeaseLive } from './lease.js';
 
-const TextPart = Type.Object({ type: Type.String(), text: Type.Optional(Type.String()) });
+// The request is OpenAI's chat-completion request, so that OpenAI clients and chat apps work as they
+// are. Their fields that agentport has no use for (an agent brings its own model settings, and only
+// the last message's text is new) are accepted by name, whatever their value, and ignored; any other
+// unknown field is refused, as on every route. The lists are checked against the openai package:
+// a field it adds or drops fails the type check here.
+type KeysOfAny<T> = T extends unknown ? keyof T : never;
+const Ignored = Type.Optional(Type.Unknown());
+
+const TextPart = Type.Object({
+  type: Type.String(),
+  text: Type.Optional(Type.String()),
+  ...{ image_url: Ignored, input_audio: Ignored, file: Ignored, refusal: Ignored, prompt_cache_breakpoint: Ignored } satisfies
+    Record<Exclude<KeysOfAny<ChatCompletionContentPart | ChatCompletionContentPartRefusal>, 'type' | 'text'>, typeof Ignored>,
+});
 const ChatMessage = Type.Object({
   role: Type.String(),
   content: Type.Union([Type.String(), Type.Array(TextPart), Type.Null()]),
+  ...{ name: Ignored, tool_calls: Ignored, tool_call_id: Ignored, function_call: Ignored, refusal: Ignored, audio: Ignored } satisfies
+    Record<Exclude<KeysOfAny<ChatCompletionMessageParam>, 'role' | 'content'>, typeof Ignored>,
 });
 const CompletionRequest = Type.Object({
   agentId: Type.Optional(Type.String()),
@@ -23,6 +41,15 @@ const CompletionRequest = Type.Object({
   conversationId: Type.Optional(Type.String({ format: 'uuid' })),
   messages: Type.Array(ChatMessage, { minItems: 1, maxItems: 500 }),
   stream: Type.Optional(Type.Boolean()),
+  ...{
+    audio: Ignored, frequency_penalty: Ignored, function_call: Ignored, functions: Ignored, logit_bias: Ignored,
+    logprobs: Ignored, max_completion_tokens: Ignored, max_tokens: Ignored, metadata: Ignored, modalities: Ignored,
+    moderation: Ignored, n: Ignored, parallel_tool_calls: Ignored, prediction: Ignored, presence_penalty: Ignored,
+    prompt_cache_key: Ignored, prompt_cache_options: Ignored, prompt_cache_retention: Ignored, reasoning_effort: Ignored,
+    response_format: Ignored, safety_identifier: Ignored, seed: Ignored, service_tier: Ignored, stop: Ignored, store: Ignored,
+    stream_options: Ignored, temperature: Ignored, tool_choice: Ignored, tools: Ignored, top_logprobs: Ignored, top_p: Ignored,
+    user: Ignored, verbosity: Ignored, web_search_options: Ignored,
+  } satisfies Record<Exclude<KeysOfAny<ChatCompletionCreateParams>, 'model' | 'messages' | 'stream'>, typeof Ignored>,
 });
 const ConversationId = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const MAX_MESSAGE_CHARS = 32_000;

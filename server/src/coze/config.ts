@@ -1,5 +1,6 @@
 // Coze connection settings, read once from the environment.
 import { readFileSync } from 'node:fs';
+import { int } from '../env.js';
 
 export type CozeAuth =
   | { kind: 'token'; token: string }
@@ -96,9 +97,9 @@ export function readCozeConfig(env: NodeJS.ProcessEnv = process.env): CozeConfig
     baseUrl: parseBaseUrl(get('COZE_API_BASE') ?? DEFAULT_COZE_API_BASE),
     spaceId: required(spaceId, 'COZE_SPACE_ID', 'to list the workspace’s bots'),
     auth,
-    connectTimeoutMs: positiveInt(get('COZE_CONNECT_TIMEOUT_MS'), 'COZE_CONNECT_TIMEOUT_MS', 10_000),
-    idleTimeoutMs: positiveInt(get('COZE_IDLE_TIMEOUT_MS'), 'COZE_IDLE_TIMEOUT_MS', 60_000),
-    maxRetries: nonNegativeInt(get('COZE_MAX_RETRIES'), 'COZE_MAX_RETRIES', 2),
+    connectTimeoutMs: int(env, 'COZE_CONNECT_TIMEOUT_MS', 10_000, { min: 100, max: 600_000 }),
+    idleTimeoutMs: int(env, 'COZE_IDLE_TIMEOUT_MS', 60_000, { min: 100, max: 3_600_000 }),
+    maxRetries: int(env, 'COZE_MAX_RETRIES', 2, { max: 10 }),
     botListApi: botListApi(get('COZE_BOT_LIST_API')),
   };
 }
@@ -123,20 +124,6 @@ function parseBaseUrl(raw: string): string {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('Coze config: COZE_API_BASE must be http(s).');
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
-}
-
-function positiveInt(raw: string | undefined, name: string, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`Coze config: ${name} must be a positive integer (milliseconds).`);
-  return n;
-}
-
-function nonNegativeInt(raw: string | undefined, name: string, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 10) throw new Error(`Coze config: ${name} must be an integer from 0 to 10.`);
-  return n;
 }
 
 function botListApi(raw: string | undefined): CozeBotListApi {

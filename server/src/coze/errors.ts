@@ -3,6 +3,7 @@
 // message, the HTTP status, the `x-tt-logid` (what Coze support asks for) and a text safe to show a
 // user. No error built here ever contains a credential: Coze's own message is scrubbed of anything
 // that looks like a token before it is stored.
+import { redactSecrets } from '../http/redact.js';
 
 /** Codes for failures that never reached a Coze answer. Coze's own codes are positive. */
 export const CozeTransportCode = {
@@ -131,19 +132,4 @@ export function isCozeApiError(err: unknown): err is CozeApiError {
 /** True for the error an aborted fetch/stream rejects with (a DOMException or Error named AbortError). */
 export function isAbortError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'AbortError';
-}
-
-const TOKEN_LIKE = [
-  /\b(?:pat|sat|czs|czu)_[A-Za-z0-9_-]+/g, // Coze personal / service / OAuth access tokens
-  /\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, // JWTs
-  /\b(Bearer\s+)\S+/gi,
-];
-
-/** Masks anything shaped like a Coze token, a JWT or a bearer credential. */
-export function redactSecrets(text: string): string {
-  let out = text;
-  for (const pattern of TOKEN_LIKE) {
-    out = out.replace(pattern, (match, bearer?: unknown) => (typeof bearer === 'string' ? `${bearer}[redacted]` : '[redacted]'));
-  }
-  return out;
 }

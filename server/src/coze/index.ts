@@ -7,7 +7,6 @@ export {
   CozeTransportCode,
   isAbortError,
   isCozeApiError,
-  redactSecrets,
   userMessageFor,
 } from './errors.js';
 export { CozeClient, COZE_API_CONNECTOR_ID, isEndpointUnavailable, unixToIso } from './client.js';

@@ -175,8 +175,8 @@ function fromLastError(lastError: CozeLastError | undefined): ProviderError {
 
 function describe(error: unknown): ProviderError {
   if (error instanceof CozeApiError) {
-    if (error.code === CozeTransportCode.EventTooLarge) return { message: error.userMessage, code: 'coze_event_too_large' };
-    return { message: error.userMessage, code: error.code > 0 ? `coze_${error.code}` : 'coze_unreachable' };
+    if (error.code === CozeTransportCode.EventTooLarge) return { message: error.userMessage, code: 'coze_event_too_large', cause: error };
+    return { message: error.userMessage, code: error.code > 0 ? `coze_${error.code}` : 'coze_unreachable', cause: error };
   }
-  return { message: 'The Coze bot failed to answer. Please try again.', code: 'coze_error' };
+  return { message: 'The Coze bot failed to answer. Please try again.', code: 'coze_error', cause: error };
 }

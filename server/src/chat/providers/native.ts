@@ -5,7 +5,7 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import { Agent, DecoratorHandler, type Dispatcher } from 'undici';
 import { IDLE_CONNECTION_MS } from '../../http/connections.js';
 import type { Message } from '../../db/schema.js';
-import type { ChatInput, ChatProvider } from './types.js';
+import type { ChatInput, ChatProvider, ProviderError } from './types.js';
 
 const HISTORY_LIMIT = 50;
 
@@ -85,18 +85,31 @@ function toMessages(input: ChatInput, history: Message[]): ChatCompletionMessage
   return messages;
 }
 
-function describe(error: unknown): { message: string; code: string } {
+/**
+ * What the user is told: the endpoint's status in words, never its own error text, which may echo
+ * the API key or name internal hosts. That text goes to the log, redacted, as the error's cause.
+ */
+function describe(error: unknown): ProviderError {
   for (let cause = error; cause instanceof Error; cause = cause.cause) {
     if (cause instanceof LineTooLong) {
       return { message: 'The model endpoint sent a line too long for this server to read, so the answer was cut off there.', code: 'upstream_line_too_long' };
     }
   }
-  if (error instanceof OpenAI.APIConnectionTimeoutError) return { message: 'The model endpoint timed out.', code: 'upstream_timeout' };
-  if (error instanceof OpenAI.APIConnectionError) return { message: 'Could not reach the model endpoint.', code: 'upstream_unreachable' };
+  if (error instanceof OpenAI.APIConnectionTimeoutError) return { message: 'The model endpoint timed out.', code: 'upstream_timeout', cause: error };
+  if (error instanceof OpenAI.APIConnectionError) return { message: 'Could not reach the model endpoint.', code: 'upstream_unreachable', cause: error };
   if (error instanceof OpenAI.APIError) {
-    return { message: `The model endpoint answered ${error.status ?? 'an error'}: ${error.message}`, code: 'upstream_error' };
+    const message = error.status ? `The model endpoint answered ${error.status}: ${statusMeaning(error.status)}` : 'The model endpoint sent an error mid-answer.';
+    return { message, code: 'upstream_error', cause: error };
   }
-  return { message: 'The model stopped answering before it finished (connection lost).', code: 'upstream_incomplete' };
+  return { message: 'The model stopped answering before it finished (connection lost).', code: 'upstream_incomplete', cause: error };
+}
+
+function statusMeaning(status: number): string {
+  if (status === 401 || status === 403) return 'it refused the credentials (OPENAI_API_KEY).';
+  if (status === 404) return "it does not know the agent's model, or OPENAI_BASE_URL is wrong.";
+  if (status === 429) return 'it is rate-limiting requests. Please wait a moment and try again.';
+  if (status >= 500) return 'an error on its side. Please try again later.';
+  return 'it refused the request.';
 }
 
 class LineTooLong extends Error {}

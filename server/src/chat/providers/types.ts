@@ -22,7 +22,13 @@ export type ProviderEvent =
   /** The upstream failed; terminal. `message` is safe to show to the user. */
   | { type: 'error'; error: ProviderError };
 
-export interface ProviderError { message: string; code: string; type?: string }
+export interface ProviderError {
+  message: string;
+  code: string;
+  type?: string;
+  /** What the upstream said or did (its error): for the log, where it is redacted; never shown or stored. */
+  cause?: unknown;
+}
 
 export interface ChatInput {
   agent: Agent;
