@@ -2,8 +2,8 @@
 // Method: docs/benchmarking.md (open-loop arrivals, long answers, a control arm straight to
 // the sandbox in the same run, figures as platform − direct, refuse a run whose control arm drifts).
 //
-//   npm run bench -- [--concurrency 100,300] [--rate 50] [--deltas 200] [--interval 50] [--hold 10]
-//                    [--pacing spread|burst] [--direct-share 0.25] [--database-url postgres://user@127.0.0.1:5432/db] [--workers 2]
+//   npm run bench -- [--concurrency 300,600] [--rate 50] [--users 20] [--bots 6] [--deltas 200] [--interval 50-100]
+//                    [--hold 10] [--pacing spread|burst] [--direct-share 0.25] [--database-url postgres://user@127.0.0.1:5432/db] [--workers 2]
 //
 // Three processes: the sandbox (stand-in Coze), the platform (server/dist/main.js; with --workers N,
 // its primary and N workers, measured together) and this one, the load generator. Everything listens
@@ -23,9 +23,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { benchAnswer, BOTS, PACINGS, seededRandom, type Pacing } from '@agentport/sandbox';
+import { BENCH_BOTS, benchAnswer, PACINGS, seededRandom, type Pacing } from '@agentport/sandbox';
 import { added, armFigures, quantile, StreamSchedule, TickGrid, type ArmFigures } from './bench/analysis.js';
-import { expectedFor, runStream, type Arm, type StreamRecord, type StreamTarget } from './bench/client.js';
+import { expectedFor, runStream, type Arm, type Expected, type StreamRecord, type StreamTarget } from './bench/client.js';
 import {
   cpuSeconds, familySum, killAllChildrenNow, machineBusySeconds, openFilesLimit, processFamily, rssBytes, startChild, stopAllChildren,
   type Child,
@@ -43,10 +43,12 @@ const LOOP_RESOLUTION_MS = 5; // the generator's event-loop delay timer; its his
 // ── Options ──────────────────────────────────────────────────────────────────────────────────────
 const { values: flags } = parseArgs({
   options: {
-    concurrency: { type: 'string', default: '100,300' },
+    concurrency: { type: 'string', default: '300,600' },
     rate: { type: 'string', default: '50' },
+    users: { type: 'string', default: '20' },
+    bots: { type: 'string', default: '6' },
     deltas: { type: 'string', default: '200' },
-    interval: { type: 'string', default: '50' },
+    interval: { type: 'string', default: '50-100' },
     hold: { type: 'string', default: '10' },
     pacing: { type: 'string', default: 'spread' },
     'direct-share': { type: 'string', default: '0.25' },
@@ -59,10 +61,12 @@ const { values: flags } = parseArgs({
 });
 if (flags.help) {
   console.log(`npm run bench -- [options]
-  --concurrency 100,300   platform streams open together, one level after another
+  --concurrency 300,600   platform streams open together, one level after another
   --rate 50               new chats per second (both arms) until a level's streams are all open
+  --users 20              platform users the chats are spread over (each signs in with its own token)
+  --bots 6                agents the chats are spread over, each an imported bench bot with its own pace
   --deltas 200            deltas per answer (at least; lengthened so every level holds for the window)
-  --interval 50           ms between deltas (the sandbox's shared timer)
+  --interval 50-100       ms between deltas: one value, or a range the bots' paces are spread over evenly
   --hold 10               seconds of the measured window, with all streams open
   --pacing spread         spread: each stream at its own phase, as independent upstream answers arrive;
                           burst: every stream's delta on the same tick (the worst case for a relay)
@@ -84,11 +88,25 @@ function positive(name: string, raw: string, integer = true): number {
 const levels = flags.concurrency.split(',').map((s) => positive('concurrency', s.trim()));
 const rate = positive('rate', flags.rate, false);
 const minDeltas = positive('deltas', flags.deltas);
-const intervalMs = positive('interval', flags.interval);
+const userCount = positive('users', flags.users);
+const botCount = positive('bots', flags.bots);
+if (botCount > BENCH_BOTS.length) throw new Error(`--bots can be at most ${BENCH_BOTS.length} (the sandbox's bench bots)`);
+const [slowest, fastest] = ((): [number, number] => {
+  const [low, high = low] = flags.interval.split('-').map((part) => positive('interval', part.trim()));
+  if (high! < low!) throw new Error(`--interval range must go up, got "${flags.interval}"`);
+  return [high!, low!];
+})();
+/** Each bot's pace: spread evenly over the interval range, fastest first. */
+const paces = Array.from({ length: botCount }, (_, i) => Math.round(botCount === 1 ? fastest : fastest + ((slowest - fastest) * i) / (botCount - 1)));
+/** An open stream's mean deltas per second, over the bots' paces. */
+const deltasPerStream = paces.reduce((sum, pace) => sum + 1000 / pace, 0) / paces.length;
+const intervalText = slowest === fastest ? `${fastest} ms` : `${fastest}–${slowest} ms (${paces.join(', ')})`;
 const holdMs = positive('hold', flags.hold, false) * 1000;
 const pacing: Pacing = PACINGS.find((known) => known === flags.pacing) ?? (() => {
   throw new Error(`--pacing must be ${PACINGS.join(' or ')}, got "${flags.pacing}"`);
 })();
+// Burst pacing reads one shared tick grid off the direct arm: every bot must keep the same pace.
+if (pacing === 'burst' && slowest !== fastest) throw new Error('--pacing burst needs one --interval, not a range');
 const directShare = Number(flags['direct-share']);
 if (!(directShare > 0 && directShare < 1)) throw new Error('--direct-share must be between 0 and 1 (exclusive): the control arm is required');
 const databaseUrl = flags['database-url'];
@@ -147,12 +165,17 @@ interface Setup {
   sandboxUrl: URL;
   platformUrl: URL;
   sandboxToken: string;
-  userToken: string;
+  adminToken: string;
+  /** The users chats are spread over. */
+  userTokens: string[];
   /** Where each platform process reports its memory (gc-hook.mjs). */
   memoryDir: string;
-  agentId: string;
+  bots: BenchBot[];
   dbLabel: string;
 }
+
+/** An imported bench bot: its agent, its Coze id and the pace it answers at. */
+interface BenchBot { agentId: string; cozeBotId: string; intervalMs: number }
 
 async function setUp(): Promise<Setup> {
   let dbUrl: string | undefined;
@@ -206,6 +229,7 @@ async function setUp(): Promise<Setup> {
     OPENAI_BASE_URL: sb.openaiBaseUrl,
     OPENAI_API_KEY: 'sk-sandbox',
     LOG_LEVEL: 'warn',
+    REGISTER_MAX_PER_IP: String(userCount + 10), // every bench user registers from 127.0.0.1
     BENCH_MEMORY_DIR: dataDir,
     ...(dbUrl ? { DATABASE_URL: dbUrl } : {}),
   }, (line) => line.includes('listening on') && ++listening === workers, START_TIMEOUT_MS);
@@ -217,10 +241,20 @@ async function setUp(): Promise<Setup> {
 
   const base = platformUrl.origin;
   const { token } = await api<{ token: string }>(base, 'POST', '/api/auth/login', ADMIN);
-  const imported = await api<{ agent: { id: string } }>(base, 'POST', '/console/api/ai-agent/import/coze', { cozeBotId: BOTS.bench.id }, token);
+  const bots: BenchBot[] = [];
+  for (const [i, intervalMs] of paces.entries()) {
+    const cozeBotId = BENCH_BOTS[i]!.id;
+    const imported = await api<{ agent: { id: string } }>(base, 'POST', '/console/api/ai-agent/import/coze', { cozeBotId }, token);
+    bots.push({ agentId: imported.agent.id, cozeBotId, intervalMs });
+  }
+  const userTokens: string[] = [];
+  for (let i = 0; i < userCount; i++) {
+    const user = { email: `bench-user-${i}@agentport.test`, password: 'bench-user-password-1' };
+    userTokens.push((await api<{ token: string }>(base, 'POST', '/api/auth/register', user)).token);
+  }
   return {
     sandbox: sandboxStart.child, platform: platformStart.child, sandboxUrl, platformUrl,
-    sandboxToken: sb.token, userToken: token, agentId: imported.agent.id, dbLabel,
+    sandboxToken: sb.token, adminToken: token, userTokens, bots, dbLabel,
     memoryDir: dataDir,
   };
 }
@@ -238,6 +272,7 @@ function cpuSample(s: Setup): CpuSample {
 interface LevelResult {
   concurrency: number;
   directStreams: number;
+  /** The longest answer's deltas. */
   deltas: number;
   lengthened: boolean;
   windowMs: number;
@@ -298,27 +333,41 @@ async function platformAfterGc(s: Setup): Promise<{ heapUsed: number; rss: numbe
   return { heapUsed: NaN, rss: rss(), pauses: null };
 }
 
-async function setAnswer(s: Setup, deltas: number, interval: number): Promise<Record<string, string>> {
-  const vars = { bench_deltas: String(deltas), bench_interval_ms: String(interval), bench_pacing: pacing };
-  await api(s.platformUrl.origin, 'PATCH', `/console/api/ai-agent/${s.agentId}`, { customVariables: vars }, s.userToken);
-  return vars;
+/** What one bot answers during a level, and the chats it gets. */
+interface BotAnswer { bot: BenchBot; deltas: number; vars: Record<string, string>; expected: Expected }
+
+/** Sets each bot's answer (through its agent's custom variables) to `deltasFor` deltas at its pace. */
+async function setAnswers(s: Setup, deltasFor: (bot: BenchBot) => number): Promise<BotAnswer[]> {
+  const answers: BotAnswer[] = [];
+  for (const bot of s.bots) {
+    const deltas = deltasFor(bot);
+    const vars = { bench_deltas: String(deltas), bench_interval_ms: String(bot.intervalMs), bench_pacing: pacing };
+    await api(s.platformUrl.origin, 'PATCH', `/console/api/ai-agent/${bot.agentId}`, { customVariables: vars }, s.adminToken);
+    answers.push({ bot, deltas, vars, expected: expectedFor(benchAnswer(deltas), deltas) });
+  }
+  return answers;
 }
 
-function targets(s: Setup, vars: Record<string, string>, agents: Record<Arm, http.Agent>): (arm: Arm, id: number) => StreamTarget {
+/** Stream `id`'s bot (round robin) and user (round robin over the bots' rounds, so every user meets every bot). */
+const botOf = (answers: BotAnswer[], id: number): BotAnswer => answers[id % answers.length]!;
+
+function targets(s: Setup, answers: BotAnswer[], agents: Record<Arm, http.Agent>): (arm: Arm, id: number) => StreamTarget {
   return (arm, id) => {
     const content = `bench ${id}`;
+    const { bot, vars } = botOf(answers, id);
+    const user = Math.floor(id / answers.length) % s.userTokens.length;
     if (arm === 'platform') {
       return {
         agent: agents.platform, host: s.platformUrl.hostname, port: Number(s.platformUrl.port), path: '/api/ai-agent/chat/completions',
-        headers: { authorization: `Bearer ${s.userToken}` },
-        body: JSON.stringify({ agentId: s.agentId, messages: [{ role: 'user', content }], stream: true }),
+        headers: { authorization: `Bearer ${s.userTokens[user]}` },
+        body: JSON.stringify({ agentId: bot.agentId, messages: [{ role: 'user', content }], stream: true }),
       };
     }
     return {
       agent: agents.direct, host: s.sandboxUrl.hostname, port: Number(s.sandboxUrl.port), path: '/v3/chat',
       headers: { authorization: `Bearer ${s.sandboxToken}` },
       body: JSON.stringify({
-        bot_id: BOTS.bench.id, user_id: 'bench-direct', stream: true, auto_save_history: true,
+        bot_id: bot.cozeBotId, user_id: `bench-direct-${user}`, stream: true, auto_save_history: true,
         additional_messages: [{ role: 'user', type: 'question', content, content_type: 'text' }],
         custom_variables: vars,
       }),
@@ -345,10 +394,7 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
   const total = concurrency + directStreams;
   const rampMs = (total / rate) * 1000;
   // Answers must outlast the ramp, the settling time and the window, so every stream is open during it.
-  const needed = Math.ceil((rampMs + SETTLE_MS + holdMs + 2_000) / intervalMs);
-  const deltas = Math.max(minDeltas, needed);
-  const vars = await setAnswer(s, deltas, intervalMs);
-  const expected = expectedFor(benchAnswer(deltas), deltas);
+  const answers = await setAnswers(s, (bot) => Math.max(minDeltas, Math.ceil((rampMs + SETTLE_MS + holdMs + 2_000) / bot.intervalMs)));
   await api(s.sandboxUrl.origin, 'DELETE', '/__sandbox/requests');
 
   // Arms in a random (seeded) order with exact counts: no aliasing between arrivals and the sandbox's timer.
@@ -362,7 +408,7 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
     platform: new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: total }),
     direct: new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: total }),
   };
-  const target = targets(s, vars, agents);
+  const target = targets(s, answers, agents);
 
   // Idle: the platform's live memory before this level's streams (after a full GC, see gc-hook.mjs),
   // and what the machine does without us.
@@ -390,7 +436,7 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
     if (wait > 1) await sleep(wait);
     const arm = arms[i]!;
     const id = nextStreamId++;
-    const { record, done } = runStream(id, arm, target(arm, id), expected, levelAbort.signal);
+    const { record, done } = runStream(id, arm, target(arm, id), botOf(answers, id).expected, levelAbort.signal);
     records.push(record);
     finished.push(done);
   }
@@ -420,7 +466,8 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
   const plateauHeap = plateau.heapUsed;
 
   // Let every answer end (bounded), then read when the sandbox saw each chat.
-  const deadline = setTimeout(() => levelAbort.abort(), (deltas + 2) * intervalMs + (rampEnd - t0) + DRAIN_GRACE_MS);
+  const longest = Math.max(...answers.map((a) => (a.deltas + 2) * a.bot.intervalMs));
+  const deadline = setTimeout(() => levelAbort.abort(), longest + (rampEnd - t0) + DRAIN_GRACE_MS);
   await Promise.all(finished);
   clearTimeout(deadline);
   stopStreams.signal.removeEventListener('abort', onStop);
@@ -428,8 +475,8 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
   agents.direct.destroy();
   const arrivals = await upstreamArrivals(s);
 
-  const grid = pacing === 'burst' ? new TickGrid(records.filter((r) => r.arm === 'direct'), intervalMs) : null;
-  const due = grid ?? new StreamSchedule(intervalMs);
+  const grid = pacing === 'burst' ? new TickGrid(records.filter((r) => r.arm === 'direct'), fastest) : null;
+  const due = grid ?? new StreamSchedule((record) => botOf(answers, record.id).bot.intervalMs);
   const window: [number, number] = [w0.at, w1.at];
   const platform = armFigures('platform', records, due, arrivals, window);
   const direct = armFigures('direct', records, due, arrivals, window);
@@ -444,15 +491,15 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
   const directTtftMedian = quantile(direct.ttftRaw, 0.5);
   const directGapP99 = quantile(direct.gaps, 0.99);
   if (direct.errors > 0) invalid.push(`${direct.errors} direct stream(s) failed`);
-  if (!(directGapP99 <= 2 * intervalMs)) invalid.push(`direct inter-chunk gap p99 ${ms(directGapP99)} > 2 × ${intervalMs} ms`);
+  if (!(directGapP99 <= 2 * slowest)) invalid.push(`direct inter-chunk gap p99 ${ms(directGapP99)} > 2 × ${slowest} ms`);
   // The sandbox imposes 0–interval (burst) or one interval (spread) before the first delta.
-  const ttftLimit = pacing === 'burst' ? intervalMs / 2 + 75 : intervalMs + 25;
+  const ttftLimit = pacing === 'burst' ? fastest / 2 + 75 : slowest + 25;
   if (!(directTtftMedian <= ttftLimit)) invalid.push(`direct TTFT median ${ms(directTtftMedian)} > ${ttftLimit} ms`);
   if (openPlatform < concurrency) invalid.push(`only ${openPlatform} of ${concurrency} platform streams were open in the window`);
-  if (grid && !(grid.spreadP99 < intervalMs * 0.5)) invalid.push(`the sandbox's ticks arrive smeared over ${ms(grid.spreadP99)} (p99)`);
+  if (grid && !(grid.spreadP99 < fastest * 0.5)) invalid.push(`the sandbox's ticks arrive smeared over ${ms(grid.spreadP99)} (p99)`);
 
   return {
-    concurrency, directStreams, deltas, lengthened: deltas > minDeltas, windowMs, openPlatform, openDirect, platform, direct,
+    concurrency, directStreams, deltas: Math.max(...answers.map((a) => a.deltas)), lengthened: answers.some((a) => a.deltas > minDeltas), windowMs, openPlatform, openDirect, platform, direct,
     rssIdle, rssPlateau: median(rss), heapIdle: idleHeap, heapPlateau: plateauHeap, sandboxRssIdle, sandboxRssPlateau: median(sandboxRss),
     cpu: {
       platform: used.platform, sandbox: used.sandbox, generator: used.generator,
@@ -501,7 +548,7 @@ function printLevel(r: LevelResult): void {
     return `  ${label.padEnd(40)}${q(p, 0.5)}${q(p, 0.99)}   ${q(d, 0.5)}${q(d, 0.99)}   ${signedMs(added(p, d, pick, 0.5)).padStart(9)}${signedMs(added(p, d, pick, 0.99)).padStart(10)}`;
   };
   console.log(`
-── ${r.concurrency} platform streams (+${r.directStreams} direct) · ${r.deltas} deltas × ${intervalMs} ms${r.lengthened ? ' (lengthened to outlast the ramp)' : ''} · ramp ${(r.rampMs / 1000).toFixed(1)} s at ${rate}/s · window ${secs.toFixed(1)} s
+── ${r.concurrency} platform streams (+${r.directStreams} direct) · up to ${r.deltas} deltas × ${intervalText}${r.lengthened ? ' (lengthened to outlast the ramp)' : ''} · ramp ${(r.rampMs / 1000).toFixed(1)} s at ${rate}/s · window ${secs.toFixed(1)} s
   open in the window: platform ${r.openPlatform}, direct ${r.openDirect}
   errors: platform ${p.errors}/${p.streams}, direct ${d.errors}/${d.streams}${[...p.errorSamples, ...d.errorSamples].map((e) => `\n    · ${e}`).join('')}
   ${''.padEnd(40)}${'platform'.padStart(22)}   ${'direct'.padStart(22)}   ${'added'.padStart(19)}
@@ -537,7 +584,7 @@ function printTable(results: LevelResult[], s: Setup): void {
   const kb = (b: number): string => `${(b / 1024).toFixed(1)} KB`;
   const lines = [
     `Machine: ${os.availableParallelism()} cores (${os.cpus()[0]?.model.trim() ?? '?'}), Node ${process.version}, ${s.dbLabel}, platform ${workers > 1 ? `${workers} worker processes (WORKERS=${workers})` : 'one process'}.`,
-    `Load: open-loop arrivals at ${rate}/s, answers of ≥ ${minDeltas} deltas ${intervalMs} ms apart (${pacing === 'spread' ? 'spread pacing: each stream at its own phase' : 'burst pacing: every stream on the same tick'}), ${Math.round(directShare * 100)} % of chats to the sandbox directly (control arm), ${(holdMs / 1000).toFixed(0)} s window with every stream open.`,
+    `Load: open-loop arrivals at ${rate}/s from ${userCount} user${userCount > 1 ? 's' : ''} to ${botCount} agent${botCount > 1 ? 's' : ''}, answers of ≥ ${minDeltas} deltas ${intervalText} apart (${pacing === 'spread' ? 'spread pacing: each stream at its own phase' : 'burst pacing: every stream on the same tick'}), ${Math.round(directShare * 100)} % of chats to the sandbox directly (control arm), ${(holdMs / 1000).toFixed(0)} s window with every stream open.`,
     '',
     `| Figure |${head} Target (at 1,000) |`,
     `|---|${results.map(() => '---|').join('')}---|`,
@@ -564,7 +611,7 @@ function printTable(results: LevelResult[], s: Setup): void {
     })} — |`,
     '',
     highest
-      ? `Highest concurrency whose control arm stayed valid: ${highest.concurrency} platform streams. At 1,000 streams × ${(1000 / intervalMs).toFixed(0)} deltas/s the platform would need ≈ ${((derive(highest).platformCpuPer1k * 1000 * 1000) / intervalMs / 1000).toFixed(2)} cores at that level's CPU per delta (one Node process runs its JavaScript on one core: WORKERS spreads them).`
+      ? `Highest concurrency whose control arm stayed valid: ${highest.concurrency} platform streams. At 1,000 streams × ${deltasPerStream.toFixed(1)} deltas/s the platform would need ≈ ${(derive(highest).platformCpuPer1k * deltasPerStream).toFixed(2)} cores at that level's CPU per delta (one Node process runs its JavaScript on one core: WORKERS spreads them).`
       : 'No level had a valid control arm: the figures above measure the machine, not the platform.',
     '"Added" = platform arm − direct arm at the same quantile. TTFT = request start → sandbox received the chat + the first delta\'s relay latency; the sandbox\'s own wait before the first delta (one interval with spread pacing, 0–interval with burst, the same in both arms) is removed, the raw row keeps it. Total times include one forced full GC of the platform, after the window.',
   ];
@@ -589,15 +636,14 @@ async function main(): Promise<void> {
 
   // Warm-up: JIT, connection pools, the database's first writes; not measured.
   {
-    const vars = await setAnswer(s, 20, intervalMs);
+    const answers = await setAnswers(s, () => 20);
     const agents: Record<Arm, http.Agent> = { platform: new http.Agent({ keepAlive: true }), direct: new http.Agent({ keepAlive: true }) };
-    const target = targets(s, vars, agents);
-    const expected = expectedFor(benchAnswer(20), 20);
+    const target = targets(s, answers, agents);
     const warm: Array<Promise<StreamRecord>> = [];
     for (let i = 0; i < 40; i++) {
       const arm: Arm = i % 4 === 3 ? 'direct' : 'platform';
       const id = nextStreamId++;
-      warm.push(runStream(id, arm, target(arm, id), expected, stopStreams.signal).done);
+      warm.push(runStream(id, arm, target(arm, id), botOf(answers, id).expected, stopStreams.signal).done);
       await sleep(25);
     }
     const failed = (await Promise.all(warm)).filter((r) => !r.ok);

@@ -138,7 +138,16 @@ export const BOTS = {
 
 export type BotKey = keyof typeof BOTS;
 
-const byId = new Map<string, BotDef>(Object.values(BOTS).map((b) => [b.id, b]));
+/**
+ * Bots that answer as Bench does, each its own agent once imported: a benchmark spreads its chats
+ * over several agents, each with its own pace (custom_variables are set per agent).
+ */
+export const BENCH_BOTS: readonly BotDef[] = [
+  BOTS.bench,
+  ...Array.from({ length: 7 }, (_, i) => bot(scripted('bench', `Bench ${i + 2}`, 'Answers as Bench does: for benchmarks over several agents.'))),
+];
+
+const byId = new Map<string, BotDef>([...Object.values(BOTS), ...BENCH_BOTS].map((b) => [b.id, b]));
 
 export const findBot = (id: string): BotDef | undefined => byId.get(id);
 

@@ -26,10 +26,11 @@ export interface DeltaReference {
  * minus that.
  */
 export class StreamSchedule implements DeltaReference {
-  constructor(private readonly intervalMs: number) {}
+  /** `intervalOf`: the pace of the bot that answered the stream. */
+  constructor(private readonly intervalOf: (record: StreamRecord) => number) {}
 
   latency(record: StreamRecord, index: number, toUpstream: number): number {
-    return record.times[index]! - record.start - toUpstream - (index + 1) * this.intervalMs;
+    return record.times[index]! - record.start - toUpstream - (index + 1) * this.intervalOf(record);
   }
 }
 
