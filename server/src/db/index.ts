@@ -2,7 +2,6 @@
 // above this file sees one Drizzle PgDatabase and one notification channel, whichever it is.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -11,6 +10,7 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { serverRoot } from '../config.js';
+import { EmbeddedClient } from './embedded.js';
 import * as schema from './schema.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -63,8 +63,9 @@ export async function openEmbedded(dataDir: string): Promise<Database> {
     location = path.join(dataDir, 'pglite');
     mkdirSync(location, { recursive: true });
   }
-  const client = await PGlite.create(location);
-  const db = drizzlePglite(client, { schema });
+  const client = await EmbeddedClient.open(location);
+  // Drizzle's PGlite session calls only `query` and `transaction`, which EmbeddedClient offers.
+  const db = drizzlePglite(client as never, { schema });
   return {
     db: db as unknown as Db,
     kind: 'embedded',

@@ -1,0 +1,82 @@
+// The embedded database runs on its own thread: a long statement must not hold up the server, and
+// everything Drizzle and the platform rely on (errors, transactions, notifications, a data directory
+// that outlives the process) must behave as it does on PostgreSQL.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { openEmbedded, type Database } from '../src/db/index.js';
+import { users } from '../src/db/schema.js';
+import { databaseTargets, startTestPlatform, type TestPlatform } from './support.js';
+
+const embedded = databaseTargets().find((target) => target.name === 'embedded')!;
+
+describe('the embedded database', () => {
+  let platform: TestPlatform;
+  before(async () => { platform = await startTestPlatform(embedded); });
+  after(async () => { await platform.close(); });
+
+  test('the server answers while the database is busy with a long statement', async () => {
+    // Seconds of work for the database; on the event loop it would hold every request until done.
+    const busy = platform.database.db.execute(sql`select count(*) from generate_series(1, 40000000)`).then(() => 'database');
+    const health = fetch(`${platform.url}/api/health`).then(async (res) => {
+      assert.equal(res.status, 200);
+      await res.json();
+      return 'health';
+    });
+    assert.equal(await Promise.race([busy, health]), 'health', 'the health check waited for the database');
+    await busy;
+  });
+
+  test("a statement's error keeps PostgreSQL's code and words", async () => {
+    const [admin] = await platform.database.db.select().from(users).limit(1);
+    const duplicate = platform.database.db.insert(users).values({ email: admin!.email, passwordHash: 'x' });
+    await assert.rejects(duplicate, (error: Error & { cause?: { code?: string; message?: string } }) => {
+      assert.equal(error.cause?.code, '23505');
+      assert.match(error.cause?.message ?? '', /duplicate key/);
+      return true;
+    });
+  });
+
+  test('a failed transaction leaves nothing behind, and statements outside it wait for its end', async () => {
+    const { db } = platform.database;
+    const count = async () => (await db.select({ n: sql<number>`count(*)::int` }).from(users))[0]!.n;
+    const before = await count();
+    let outside: Promise<number> | undefined;
+    await assert.rejects(db.transaction(async (tx) => {
+      await tx.insert(users).values({ email: 'in-tx@example.com', passwordHash: 'x', name: '', role: 'user' });
+      outside = count(); // issued while the transaction is open
+      throw new Error('changed my mind');
+    }), /changed my mind/);
+    assert.equal(await outside, before, 'a statement outside the transaction saw its uncommitted row');
+    assert.equal(await count(), before);
+  });
+
+  test('a notification reaches its listener', async () => {
+    const received = new Promise<string>((resolve) => { void platform.database.listen('test_channel', resolve); });
+    await platform.database.notify('test_channel', 'hello');
+    assert.equal(await received, 'hello');
+  });
+});
+
+describe('an embedded data directory', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'agentport-db-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('is created on first start and keeps its rows across restarts', async () => {
+    const open = async (): Promise<Database> => {
+      const database = await openEmbedded(dir);
+      await database.migrate();
+      return database;
+    };
+    const first = await open();
+    await first.db.insert(users).values({ email: 'kept@example.com', passwordHash: 'x', name: 'Kept', role: 'user' });
+    await first.close();
+    const second = await open();
+    const rows = await second.db.select({ name: users.name }).from(users);
+    await second.close();
+    assert.deepEqual(rows, [{ name: 'Kept' }]);
+  });
+});
