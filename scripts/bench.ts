@@ -282,6 +282,8 @@ interface LevelResult {
   direct: ArmFigures;
   rssIdle: number;
   rssPlateau: number;
+  /** After every stream ended and a full GC. */
+  rssAfter: number;
   heapIdle: number;
   heapPlateau: number;
   sandboxRssIdle: number;
@@ -474,6 +476,9 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
   agents.platform.destroy();
   agents.direct.destroy();
   const arrivals = await upstreamArrivals(s);
+  // What the platform keeps once the load is gone: every answer saved, a full GC, a moment to return pages.
+  await sleep(IDLE_MS);
+  const rssAfter = (await platformAfterGc(s)).rss;
 
   const grid = pacing === 'burst' ? new TickGrid(records.filter((r) => r.arm === 'direct'), fastest) : null;
   const due = grid ?? new StreamSchedule((record) => botOf(answers, record.id).bot.intervalMs);
@@ -500,7 +505,7 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
 
   return {
     concurrency, directStreams, deltas: Math.max(...answers.map((a) => a.deltas)), lengthened: answers.some((a) => a.deltas > minDeltas), windowMs, openPlatform, openDirect, platform, direct,
-    rssIdle, rssPlateau: median(rss), heapIdle: idleHeap, heapPlateau: plateauHeap, sandboxRssIdle, sandboxRssPlateau: median(sandboxRss),
+    rssIdle, rssPlateau: median(rss), rssAfter, heapIdle: idleHeap, heapPlateau: plateauHeap, sandboxRssIdle, sandboxRssPlateau: median(sandboxRss),
     cpu: {
       platform: used.platform, sandbox: used.sandbox, generator: used.generator,
       other: (used.machine - used.platform - used.sandbox - used.generator) / secs, background,
@@ -512,7 +517,7 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
 // ── Report ───────────────────────────────────────────────────────────────────────────────────────
 interface Derived {
   ttftMedian: number; ttftP99: number; rawMedian: number; rawP99: number; upstreamMedian: number; upstreamP99: number; latencyMedian: number;
-  latencyP99: number; gapP99: number; totalMedian: number; throughput: number; rssPerStream: number; livePerStream: number;
+  latencyP99: number; gapP99: number; totalMedian: number; throughput: number; rssPerStream: number; rssKeptPerStream: number; livePerStream: number;
   platformCpuPer1k: number; sandboxCpuPer1k: number; errors: number;
 }
 
@@ -532,6 +537,7 @@ function derive(r: LevelResult): Derived {
     totalMedian: added(p, d, (f) => f.total, 0.5),
     throughput: p.windowDeltas / secs,
     rssPerStream: (r.rssPlateau - r.rssIdle) / Math.max(1, r.openPlatform),
+    rssKeptPerStream: (r.rssAfter - r.rssIdle) / Math.max(1, r.openPlatform),
     livePerStream: (r.heapPlateau - r.heapIdle) / Math.max(1, r.openPlatform),
     platformCpuPer1k: (r.cpu.platform / Math.max(1, p.windowDeltas)) * 1000,
     sandboxCpuPer1k: (r.cpu.sandbox / Math.max(1, p.windowDeltas + d.windowDeltas)) * 1000,
@@ -562,7 +568,7 @@ ${row('per-delta relay latency (window)', (f) => f.latency)}
 ${row('inter-chunk gap (window)', (f) => f.gaps)}
 ${row('total time', (f) => f.total)}
   throughput through the platform: ${x.throughput.toFixed(0)} deltas/s (direct arm ${(d.windowDeltas / secs).toFixed(0)} deltas/s)
-  platform RSS: idle ${mb(r.rssIdle)} → plateau ${mb(r.rssPlateau)} = ${(x.rssPerStream / 1024).toFixed(1)} KB per open stream (sandbox ${mb(r.sandboxRssIdle)} → ${mb(r.sandboxRssPlateau)})
+  platform RSS: idle ${mb(r.rssIdle)} → plateau ${mb(r.rssPlateau)} = ${(x.rssPerStream / 1024).toFixed(1)} KB per open stream; after the load ${mb(r.rssAfter)} (sandbox ${mb(r.sandboxRssIdle)} → ${mb(r.sandboxRssPlateau)})
   platform JS heap after a full GC: idle ${mb(r.heapIdle)} → plateau ${mb(r.heapPlateau)} = ${(x.livePerStream / 1024).toFixed(1)} KB live per open stream
   CPU in the window (cores): platform ${(r.cpu.platform / secs).toFixed(2)}, sandbox ${(r.cpu.sandbox / secs).toFixed(2)}, generator ${(r.cpu.generator / secs).toFixed(2)}, other ${r.cpu.other.toFixed(2)} (idle background ${r.cpu.background.toFixed(2)}) of ${os.availableParallelism()}
   CPU per 1,000 deltas: platform ${x.platformCpuPer1k.toFixed(3)} s relayed, sandbox ${x.sandboxCpuPer1k.toFixed(3)} s produced
@@ -586,7 +592,7 @@ function printTable(results: LevelResult[], s: Setup): void {
     `Machine: ${os.availableParallelism()} cores (${os.cpus()[0]?.model.trim() ?? '?'}), Node ${process.version}, ${s.dbLabel}, platform ${workers > 1 ? `${workers} worker processes (WORKERS=${workers})` : 'one process'}.`,
     `Load: open-loop arrivals at ${rate}/s from ${userCount} user${userCount > 1 ? 's' : ''} to ${botCount} agent${botCount > 1 ? 's' : ''}, answers of ≥ ${minDeltas} deltas ${intervalText} apart (${pacing === 'spread' ? 'spread pacing: each stream at its own phase' : 'burst pacing: every stream on the same tick'}), ${Math.round(directShare * 100)} % of chats to the sandbox directly (control arm), ${(holdMs / 1000).toFixed(0)} s window with every stream open.`,
     '',
-    `| Figure |${head} Target (at 1,000) |`,
+    `| Figure |${head} Target |`,
     `|---|${results.map(() => '---|').join('')}---|`,
     `| Control arm (direct) |${cells((r) => (r.invalid.length ? 'saturated' : 'valid'))} valid |`,
     `| Errors / content mismatches |${cells((r, x) => `${x.errors} of ${r.platform.streams + r.direct.streams}`)} 0 |`,
@@ -599,6 +605,7 @@ function printTable(results: LevelResult[], s: Setup): void {
     `| Added total time, median |${cells((_, x) => signedMs(x.totalMedian))} — |`,
     `| Deltas/s through the platform |${cells((_, x) => x.throughput.toFixed(0))} — |`,
     `| Platform RSS growth per open stream |${cells((_, x) => kb(x.rssPerStream))} < 64 KB |`,
+    `| Platform RSS still held per stream once the load is gone |${cells((_, x) => kb(x.rssKeptPerStream))} ≈ 0 |`,
     `| Platform live JS heap per open stream (after a full GC) |${cells((_, x) => kb(x.livePerStream))} < 64 KB |`,
     `| Platform event-loop delay p99 / max; longest GC pause |${cells((r) => (r.platformPauses
       ? `${ms(r.platformPauses.loopDelayP99Ms)} / ${ms(r.platformPauses.loopDelayMaxMs)}; ${ms(r.platformPauses.gc.maxMs)}`
