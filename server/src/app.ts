@@ -20,6 +20,8 @@ import type { Database } from './db/index.js';
 import { installErrorHandler, noRouteBody } from './http/errors.js';
 import { errorForLog } from './http/redact.js';
 import { installValidation } from './http/validation.js';
+import { noChatMetrics } from './metrics/chat-metrics.js';
+import { metricsRoutes, platformMetrics } from './metrics/prometheus.js';
 import { uploadsRoutes } from './storage/routes.js';
 import { databaseStorage, localStorage, type FileStorage } from './storage/storage.js';
 
@@ -82,6 +84,7 @@ export async function buildApp({ config, database, providers = {}, logger = true
   const stops = new StopSignals(database);
   const cozeClient = config.coze && new CozeClient(config.coze, { logger: app.log });
   await stops.start();
+  const metrics = config.metrics && { ...platformMetrics(database), token: config.metrics.token };
 
   const deps: ChatDeps = {
     db,
@@ -89,6 +92,7 @@ export async function buildApp({ config, database, providers = {}, logger = true
     leaseSeconds: config.chatLeaseSeconds,
     answers: config.answers,
     log: app.log,
+    metrics: metrics ? metrics.chat : noChatMetrics,
     providers: {
       native: providers.native ?? nativeProvider(config.openai),
       coze: providers.coze ?? cozeProvider(cozeClient),
@@ -106,10 +110,12 @@ export async function buildApp({ config, database, providers = {}, logger = true
     listCacheSeconds: config.cozeListCacheSeconds,
   });
   await app.register(uploadsRoutes, { storage });
+  // Off unless METRICS=1: then the route exists only for the scraper's token.
+  if (metrics) await app.register(metricsRoutes, metrics);
   const servesWebApp = await serveWebApp(app, config.webDistDir);
   app.setNotFoundHandler((request, reply) => {
     // History-mode pages of the web app load index.html; anything else is a clear JSON 404.
-    const isPage = request.method === 'GET' && !/^\/(api|console\/api|uploads)(\/|$)/.test(request.url);
+    const isPage = request.method === 'GET' && !/^\/(api|console\/api|uploads|metrics)(\/|$)/.test(request.url);
     if (servesWebApp && isPage) return reply.type('text/html').sendFile('index.html');
     return reply.code(404).send(noRouteBody(request));
   });

@@ -48,6 +48,8 @@ export interface Config {
   tlsInFront: boolean;
   /** Seeds a demo native agent at start-up (the offline demo). */
   demoSeed: boolean;
+  /** GET /metrics (Prometheus) for holders of this token; null: no such route. */
+  metrics: { token: string } | null;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -84,6 +86,22 @@ function readTrustProxy(raw = ''): Config['trustProxy'] {
     throw new Error(`TRUST_PROXY must list IP addresses, CIDR ranges, loopback, linklocal or uniquelocal, got "${wrong}"`);
   }
   return entries;
+}
+
+/** Long enough not to be guessed; no spaces, as a bearer token cannot carry them. */
+const METRICS_TOKEN_MIN_CHARS = 16;
+
+function readMetrics(env: NodeJS.ProcessEnv): Config['metrics'] {
+  if (env.METRICS !== '1' && env.METRICS !== 'true') return null;
+  const token = env.METRICS_TOKEN ?? '';
+  const wanted = `at least ${METRICS_TOKEN_MIN_CHARS} characters without spaces, e.g. from \`openssl rand -hex 32\`; `
+    + 'Prometheus sends it as Authorization: Bearer <METRICS_TOKEN>';
+  // The token itself is never repeated in the message: start-up errors end up in logs.
+  if (!token) throw new Error(`METRICS=1 needs METRICS_TOKEN (${wanted})`);
+  if (token.length < METRICS_TOKEN_MIN_CHARS || /\s/.test(token)) {
+    throw new Error(`METRICS_TOKEN is ${token.length} characters${/\s/.test(token) ? ' with spaces' : ''}: it must be ${wanted}`);
+  }
+  return { token };
 }
 
 function readRegistrationMode(raw = 'open'): RegistrationMode {
@@ -148,5 +166,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: readTrustProxy(env.TRUST_PROXY),
     tlsInFront: env.TLS_IN_FRONT === '1' || env.TLS_IN_FRONT === 'true',
     demoSeed: env.DEMO_SEED === '1' || env.DEMO_SEED === 'true',
+    metrics: readMetrics(env),
   };
 }

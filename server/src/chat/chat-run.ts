@@ -12,6 +12,7 @@ import {
   agents, conversations, messages, type Agent, type Message, type MessageError, type MessageStatus, type Usage,
 } from '../db/schema.js';
 import { HttpError, notFound } from '../http/errors.js';
+import type { ChatMetrics } from '../metrics/chat-metrics.js';
 import { claimConversation, failInterruptedAnswers, leaseUntil, releaseLease, renewLease } from './lease.js';
 import type { ChatConversation, ChatProvider, ChatUser, ProviderEvent } from './providers/types.js';
 import type { AbortReason, StopSignals } from './stop-signals.js';
@@ -24,6 +25,8 @@ export interface ChatDeps {
   /** The largest answer, and how long a client may leave it unread (see CompletionStream). */
   answers: { maxBytes: number; stallTimeoutMs: number };
   log: FastifyBaseLogger;
+  /** Told when an answer starts, gets its first delta and ends; never per delta. */
+  metrics: ChatMetrics;
 }
 
 /** `token` is the caller's bearer token: the chat's first statement checks it. */
@@ -166,6 +169,10 @@ export class ChatRun {
   private readonly metadata: Record<string, unknown> = {};
   /** UTF-8 bytes of the text, reasoning and suggestions so far, held to `answers.maxBytes`. */
   private size = 0;
+  /** Text and reasoning deltas taken so far: a plain count, reported to the metrics once, when the answer ends. */
+  private deltas = 0;
+  /** When the provider was asked (performance.now()), for the upstream's time to first token. */
+  private askedAt = 0;
 
   constructor(
     private readonly deps: ChatDeps,
@@ -188,11 +195,13 @@ export class ChatRun {
    * then waits). However the answer ends, it is persisted and the conversation freed before this resolves.
    */
   async answer(write: (step: AnswerStep) => Promise<void> | undefined): Promise<void> {
-    const { stops, leaseSeconds, log } = this.deps;
+    const { stops, leaseSeconds, log, metrics } = this.deps;
     const signal = this.controller.signal;
     const unregister = stops.register(this.conversation.id, this.controller);
     // Renew the claim and save the partial answer now and then, never per delta.
     const heartbeat = setInterval(() => this.checkpointAside(), (leaseSeconds * 1000) / 3).unref();
+    metrics.answerStarted(this.agent.provider);
+    this.askedAt = performance.now();
     try {
       await this.deps.providers[this.agent.provider].answer({
         agent: this.agent,
@@ -217,6 +226,7 @@ export class ChatRun {
       unregister();
       this.settle();
       await this.persist().catch((error) => log.error({ err: error }, 'could not save the answer'));
+      metrics.answerEnded(this.agent.provider, { deltas: this.deltas, failed: this.status === 'failed' });
     }
   }
 
@@ -224,11 +234,13 @@ export class ChatRun {
   private apply(event: ProviderEvent): AnswerStep | null {
     switch (event.type) {
       case 'text-delta': {
+        this.countDelta();
         const text = this.fit(withoutNul(event.text));
         this.content += text;
         return { content: text };
       }
       case 'reasoning-delta': {
+        this.countDelta();
         const text = this.fit(withoutNul(event.text));
         this.reasoning += text;
         return { reasoning_content: text };
@@ -259,6 +271,11 @@ export class ChatRun {
         return null;
       }
     }
+  }
+
+  /** One increment per delta; the clock is read once, at the first. */
+  private countDelta(): void {
+    if (this.deltas++ === 0) this.deps.metrics.firstDelta(this.agent.provider, (performance.now() - this.askedAt) / 1000);
   }
 
   /** Counts `text` into the answer's size: past the limit, only what fits is kept and the answer ends. */

@@ -26,8 +26,13 @@ export interface Database {
   /** PostgreSQL LISTEN: `handler` runs on every instance for each NOTIFY on `channel`. */
   listen(channel: string, handler: (payload: string) => void): Promise<void>;
   notify(channel: string, payload: string): Promise<void>;
+  /** PostgreSQL only: the connection pool right now (read at each /metrics scrape). The embedded database has no pool. */
+  poolCounts?(): PoolCounts;
   close(): Promise<void>;
 }
+
+/** pg.Pool's own counts: connections open, of which idle, and queries waiting for one. */
+export interface PoolCounts { total: number; idle: number; waiting: number }
 
 /**
  * A query prepared once per database, for the few that run on every request (the server then skips
@@ -149,6 +154,7 @@ export async function openPostgres(connectionString: string): Promise<Database> 
     async notify(channel, payload) {
       await db.execute(sql`select pg_notify(${channel}, ${payload})`);
     },
+    poolCounts: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       closed = true;
       await listener?.then((client) => client.end()).catch(() => {});
