@@ -19,6 +19,8 @@ import { cozeRoutes } from './coze/routes.js';
 import type { Database } from './db/index.js';
 import { installErrorHandler, noRouteBody } from './http/errors.js';
 import { errorForLog } from './http/redact.js';
+import { API_PATH, installResponseCheck } from './http/response-check.js';
+import { Health, errorResponses } from './http/schemas.js';
 import { installValidation } from './http/validation.js';
 import { noChatMetrics } from './metrics/chat-metrics.js';
 import { metricsRoutes, platformMetrics } from './metrics/prometheus.js';
@@ -32,11 +34,13 @@ export interface AppOptions {
   providers?: Partial<Record<'native' | 'coze', ChatProvider>>;
   /** false: no log; a stream: the log's lines go there (tests read them). */
   logger?: boolean | { write(line: string): void };
+  /** Tests: every JSON body must be exactly what its route's response schema declares (see http/response-check.ts). */
+  checkResponses?: boolean;
 }
 
 export interface App { app: FastifyInstance; storage: FileStorage; stops: StopSignals; coze: CozeClient | null }
 
-export async function buildApp({ config, database, providers = {}, logger = true }: AppOptions): Promise<App> {
+export async function buildApp({ config, database, providers = {}, logger = true, checkResponses = false }: AppOptions): Promise<App> {
   const app = Fastify({
     logger: logger
       ? {
@@ -60,6 +64,7 @@ export async function buildApp({ config, database, providers = {}, logger = true
   app.decorateRequest('user', null);
   installErrorHandler(app);
   installValidation(app);
+  if (checkResponses) installResponseCheck(app);
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
       directives: {
@@ -99,7 +104,7 @@ export async function buildApp({ config, database, providers = {}, logger = true
     },
   };
 
-  app.get('/api/health', async () => ({ status: 'ok', database: database.kind }));
+  app.get('/api/health', { schema: { response: { 200: Health, ...errorResponses } } }, async () => ({ status: 'ok' as const, database: database.kind }));
   await app.register(authRoutes, { db, config });
   await app.register(agentRoutes, { db, storage });
   await app.register(chatRoutes, { deps });
@@ -115,7 +120,7 @@ export async function buildApp({ config, database, providers = {}, logger = true
   const servesWebApp = await serveWebApp(app, config.webDistDir);
   app.setNotFoundHandler((request, reply) => {
     // History-mode pages of the web app load index.html; anything else is a clear JSON 404.
-    const isPage = request.method === 'GET' && !/^\/(api|console\/api|uploads|metrics)(\/|$)/.test(request.url);
+    const isPage = request.method === 'GET' && !API_PATH.test(request.url);
     if (servesWebApp && isPage) return reply.type('text/html').sendFile('index.html');
     return reply.code(404).send(noRouteBody(request));
   });

@@ -4,8 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import assert from 'node:assert/strict';
 import pg from 'pg';
 import type { App, AppOptions } from '../src/app.js';
+import { CompletionEvent } from '../src/chat/schemas.js';
+import { closedSchemaChecker } from '../src/http/response-check.js';
 import { readConfig, type Config } from '../src/config.js';
 import type { Database } from '../src/db/index.js';
 import { startPlatform } from '../src/start.js';
@@ -68,7 +71,8 @@ export async function startTestPlatform(
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const platform = await startPlatform(config, { logger: false, ...options });
+  // Every response a test receives is held to its route's schema: nothing the serialiser would drop.
+  const platform = await startPlatform(config, { logger: false, checkResponses: true, ...options });
   const url = await platform.app.listen({ host: '127.0.0.1', port: 0 });
 
   async function api(method: string, route: string, opts: { token?: string; body?: unknown } = {}) {
@@ -102,7 +106,18 @@ export async function startTestPlatform(
   };
 }
 
-/** Reads a standard chat stream to the end: the parsed chunks, the joined text and the raw body. */
+const checker = closedSchemaChecker();
+
+/** Asserts that `value` is exactly what `schema` declares: every field it lists, of its type, and no other. */
+export function assertMatches(schema: object, value: unknown, name = 'body'): void {
+  const problems = checker.problems(schema, value, name);
+  assert.equal(problems, null, `${problems}: ${JSON.stringify(value)}`);
+}
+
+/**
+ * Reads a standard chat stream to the end: the parsed chunks, the joined text and the raw body.
+ * Every event is held to the stream's schema, the one the web app reads it by.
+ */
 export async function readChatStream(res: Response) {
   const raw = await res.text();
   const chunks: any[] = [];
@@ -112,7 +127,9 @@ export async function readChatStream(res: Response) {
     if (!line.startsWith('data: ')) continue;
     const data = line.slice('data: '.length);
     if (data === '[DONE]') { done = true; continue; }
-    chunks.push(JSON.parse(data));
+    const chunk: unknown = JSON.parse(data);
+    assertMatches(CompletionEvent, chunk, 'event');
+    chunks.push(chunk);
   }
   const text = chunks.map((c) => c.choices?.[0]?.delta?.content ?? '').join('');
   const reasoning = chunks.map((c) => c.choices?.[0]?.delta?.reasoning_content ?? '').join('');

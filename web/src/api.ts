@@ -1,5 +1,6 @@
 // The one fetch wrapper: adds the bearer token, turns error bodies into ApiError, and hands a 401
 // to whoever registered for it (useAuth logs out and goes to /login).
+import type { ErrorResponse } from '@agentport/server/contract';
 
 const TOKEN_KEY = 'agentport.token';
 
@@ -32,13 +33,16 @@ export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler;
 }
 
-/** An HTTP error from the server, carrying its `message` (safe to show) and the full body. */
+/**
+ * An HTTP error from the server, carrying its `message` (safe to show) and the full body: the
+ * server's one error shape, or nothing of it when something in between answered (a proxy's page).
+ */
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string | undefined;
-  readonly body: Record<string, unknown>;
+  readonly body: Partial<ErrorResponse>;
 
-  constructor(status: number, message: string, body: Record<string, unknown>) {
+  constructor(status: number, message: string, body: Partial<ErrorResponse>) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
@@ -66,21 +70,17 @@ function buildUrl(path: string, query?: RequestOptions['query']): string {
 }
 
 async function readError(response: Response): Promise<ApiError> {
-  let body: Record<string, unknown> = {};
+  let body: Partial<ErrorResponse> = {};
   try {
     const parsed: unknown = await response.json();
-    if (parsed && typeof parsed === 'object') body = parsed as Record<string, unknown>;
+    if (parsed && typeof parsed === 'object') body = parsed as Partial<ErrorResponse>;
   } catch {
     // Not JSON (a proxy's HTML page, an empty body): fall back to the status text.
   }
-  // Most errors carry `message`; a failed non-streamed completion nests it as `error.message`.
-  const nested = body.error && typeof body.error === 'object' ? (body.error as Record<string, unknown>).message : undefined;
   const message =
     typeof body.message === 'string' && body.message
       ? body.message
-      : typeof nested === 'string' && nested
-        ? nested
-        : `Request failed (${response.status}${response.statusText ? ` ${response.statusText}` : ''})`;
+      : `Request failed (${response.status}${response.statusText ? ` ${response.statusText}` : ''})`;
   return new ApiError(response.status, message, body);
 }
 

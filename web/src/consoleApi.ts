@@ -1,14 +1,16 @@
 // Admin console endpoints, typed. Errors surface as ApiError with the server's message.
 import { api } from './api';
-import type { Agent, AgentInput, CozeBotPage, ImportResult } from './types';
+import type {
+  AgentCreate, AgentPatch, ConsoleAgent, ConsoleAgentList, CozeBotPage, ImportResult,
+} from '@agentport/server/contract';
 
 const base = '/console/api/ai-agent';
 const one = (id: string) => `${base}/${encodeURIComponent(id)}`;
 
 export const consoleApi = {
-  listAgents: async () => (await api<{ items: Agent[] }>(base)).items,
-  createAgent: (input: Partial<AgentInput>) => api<Agent>(base, { method: 'POST', body: input }),
-  updateAgent: (id: string, patch: Partial<AgentInput>) => api<Agent>(one(id), { method: 'PATCH', body: patch }),
+  listAgents: async () => (await api<ConsoleAgentList>(base)).items,
+  createAgent: (input: AgentCreate) => api<ConsoleAgent>(base, { method: 'POST', body: input }),
+  updateAgent: (id: string, patch: AgentPatch) => api<ConsoleAgent>(one(id), { method: 'PATCH', body: patch }),
   deleteAgent: (id: string) => api<void>(one(id), { method: 'DELETE' }),
   syncAgent: (id: string) => api<ImportResult>(`${one(id)}/sync`, { method: 'POST' }),
   listCozeBots: (query: { page: number; pageSize: number; keyword?: string }, signal?: AbortSignal) =>

@@ -1,9 +1,10 @@
 import { and, eq, or, sql, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { agents, type Agent } from '../db/schema.js';
+import type { ConsoleAgent, PublicAgent } from './schemas.js';
 
 /** What the console sees. */
-export const consoleAgent = (agent: Agent) => ({
+export const consoleAgent = (agent: Agent): ConsoleAgent => ({
   id: agent.id,
   name: agent.name,
   description: agent.description,
@@ -20,7 +21,7 @@ export const consoleAgent = (agent: Agent) => ({
 });
 
 /** What users see: no provider, model or prompt, so the experience is the same whoever answers. */
-export const publicAgent = (agent: Agent) => ({
+export const publicAgent = (agent: Agent): PublicAgent => ({
   id: agent.id,
   name: agent.name,
   description: agent.description,

@@ -5,56 +5,37 @@ import { guards } from '../auth/guard.js';
 import type { Db } from '../db/index.js';
 import { agents, type Agent } from '../db/schema.js';
 import { badRequest, notFound } from '../http/errors.js';
+import { NoContent, errorResponses } from '../http/schemas.js';
 import { removeStoredUrl, type FileStorage } from '../storage/storage.js';
 import { consoleAgent, findAgent, publicAgent } from './agents.js';
+import { AgentCreate, AgentPatch, ConsoleAgent, ConsoleAgentList, ModelList, PublicAgent, PublicAgentList } from './schemas.js';
 
 const AgentId = Type.Object({ id: Type.String({ format: 'uuid' }) });
-const AvatarUrl = Type.Union([Type.String({ maxLength: 2048, pattern: '^(https?://|/uploads/)' }), Type.Null()]);
-const EditableFields = {
-  name: Type.String({ minLength: 1, maxLength: 100 }),
-  description: Type.String({ maxLength: 2000 }),
-  avatar: AvatarUrl,
-  model: Type.String({ minLength: 1, maxLength: 200 }),
-  prompt: Type.String({ maxLength: 100_000 }),
-  openingStatement: Type.String({ maxLength: 5000 }),
-  openingQuestions: Type.Array(Type.String({ minLength: 1, maxLength: 500 }), { maxItems: 10 }),
-  published: Type.Boolean(),
-  /** Coze agents only: default custom_variables sent with every chat. */
-  customVariables: Type.Record(Type.String({ minLength: 1, maxLength: 100 }), Type.String({ maxLength: 2000 })),
-};
-const CreateAgent = Type.Object({
-  name: EditableFields.name,
-  model: EditableFields.model,
-  description: Type.Optional(EditableFields.description),
-  avatar: Type.Optional(EditableFields.avatar),
-  prompt: Type.Optional(EditableFields.prompt),
-  openingStatement: Type.Optional(EditableFields.openingStatement),
-  openingQuestions: Type.Optional(EditableFields.openingQuestions),
-  published: Type.Optional(EditableFields.published),
-});
-const PatchAgent = Type.Partial(Type.Object(EditableFields));
 
 export const agentRoutes: FastifyPluginAsyncTypebox<{ db: Db; storage: FileStorage }> = async (app, { db, storage }) => {
   const { requireUser, requireAdmin } = guards(db);
 
   // Users: the published agents.
-  app.get('/api/ai-agent', { onRequest: requireUser }, async () => {
+  app.get('/api/ai-agent', { onRequest: requireUser, schema: { response: { 200: PublicAgentList, ...errorResponses } } }, async () => {
     const rows = await db.select().from(agents).where(eq(agents.published, true)).orderBy(asc(agents.name));
     return { items: rows.map(publicAgent) };
   });
 
   // OpenAI-compatible clients and chat apps list models before chatting: here, an agent is a model.
-  app.get('/api/ai-agent/models', { onRequest: requireUser }, async () => {
+  app.get('/api/ai-agent/models', { onRequest: requireUser, schema: { response: { 200: ModelList, ...errorResponses } } }, async () => {
     const rows = await db.select().from(agents).where(eq(agents.published, true)).orderBy(asc(agents.name));
     return {
-      object: 'list',
+      object: 'list' as const,
       data: rows.map((agent) => ({
-        id: agent.id, object: 'model', created: Math.floor(agent.createdAt.getTime() / 1000), owned_by: 'agentport', name: agent.name,
+        id: agent.id, object: 'model' as const, created: Math.floor(agent.createdAt.getTime() / 1000), owned_by: 'agentport', name: agent.name,
       })),
     };
   });
 
-  app.get('/api/ai-agent/:id', { onRequest: requireUser, schema: { params: AgentId } }, async (request) => {
+  app.get('/api/ai-agent/:id', {
+    onRequest: requireUser,
+    schema: { params: AgentId, response: { 200: PublicAgent, ...errorResponses } },
+  }, async (request) => {
     const agent = await findAgent(db, request.params.id);
     if (!agent || !agent.published) throw notFound(`No agent with id ${request.params.id}`);
     return publicAgent(agent);
@@ -64,21 +45,27 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ db: Db; storage: FileStora
   const consoleRoutes: FastifyPluginAsyncTypebox = async (console) => {
     console.addHook('onRequest', requireAdmin);
 
-    console.get('/console/api/ai-agent', async () => {
+    console.get('/console/api/ai-agent', { schema: { response: { 200: ConsoleAgentList, ...errorResponses } } }, async () => {
       const rows = await db.select().from(agents).orderBy(desc(agents.updatedAt));
       return { items: rows.map(consoleAgent) };
     });
 
-    console.post('/console/api/ai-agent', { schema: { body: CreateAgent } }, async (request, reply) => {
+    console.post('/console/api/ai-agent', {
+      schema: { body: AgentCreate, response: { 201: ConsoleAgent, ...errorResponses } },
+    }, async (request, reply) => {
       const [agent] = await db.insert(agents).values({ ...request.body, provider: 'native' }).returning();
       return reply.code(201).send(consoleAgent(agent!));
     });
 
-    console.get('/console/api/ai-agent/:id', { schema: { params: AgentId } }, async (request) => {
+    console.get('/console/api/ai-agent/:id', {
+      schema: { params: AgentId, response: { 200: ConsoleAgent, ...errorResponses } },
+    }, async (request) => {
       return consoleAgent(await mustFind(request.params.id));
     });
 
-    console.patch('/console/api/ai-agent/:id', { schema: { params: AgentId, body: PatchAgent } }, async (request) => {
+    console.patch('/console/api/ai-agent/:id', {
+      schema: { params: AgentId, body: AgentPatch, response: { 200: ConsoleAgent, ...errorResponses } },
+    }, async (request) => {
       const agent = await mustFind(request.params.id);
       const { customVariables, ...fields } = request.body;
       const changes: Partial<Agent> = { ...fields, updatedAt: new Date() };
@@ -97,11 +84,13 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ db: Db; storage: FileStora
       return consoleAgent(updated!);
     });
 
-    console.delete('/console/api/ai-agent/:id', { schema: { params: AgentId } }, async (request, reply) => {
+    console.delete('/console/api/ai-agent/:id', {
+      schema: { params: AgentId, response: { 204: NoContent, ...errorResponses } },
+    }, async (request, reply) => {
       const agent = await mustFind(request.params.id);
       await db.delete(agents).where(eq(agents.id, agent.id));
       await removeStoredUrl(storage, agent.avatar);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     });
   };
   await app.register(consoleRoutes);

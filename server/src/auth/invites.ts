@@ -6,14 +6,16 @@ import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Db } from '../db/index.js';
 import { invites } from '../db/schema.js';
+import { errorResponses } from '../http/schemas.js';
 import { currentUser, guards } from './guard.js';
+import { Invite } from './schemas.js';
 import { tokenHash } from './tokens.js';
 
-export async function createInvite(db: Db, createdBy: string, expiresInDays: number) {
+export async function createInvite(db: Db, createdBy: string, expiresInDays: number): Promise<Invite> {
   const code = `inv_${randomBytes(18).toString('base64url')}`;
   const expiresAt = new Date(Date.now() + expiresInDays * 86_400_000);
   await db.insert(invites).values({ codeHash: tokenHash(code), createdBy, expiresAt });
-  return { code, expiresAt };
+  return { code, expiresAt: expiresAt.toISOString() };
 }
 
 /** Uses up the invite for `userId`; false when the code is unknown, used or expired. */
@@ -31,6 +33,7 @@ export const inviteRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, {
     onRequest: requireAdmin,
     schema: {
       body: Type.Object({ expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 90 })) }),
+      response: { 201: Invite, ...errorResponses },
     },
   }, async (request, reply) => {
     const invite = await createInvite(db, currentUser(request).id, request.body.expiresInDays ?? 7);

@@ -4,11 +4,13 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
 import { users } from '../db/schema.js';
 import { HttpError, conflict } from '../http/errors.js';
+import { NoContent, errorResponses } from '../http/schemas.js';
 import { bearerToken, currentUser, guards } from './guard.js';
 import { claimInvite, inviteRoutes } from './invites.js';
 import { pruneAuthRecords, reserveRegistration, reserveSignIn, signedIn } from './limits.js';
 import { decoyHash, passwordMatches, passwords } from './passwords.js';
 import { issueToken, revokeToken } from './tokens.js';
+import { AuthConfig, AuthResponse, CurrentUser } from './schemas.js';
 import { findUserByEmail, normaliseEmail, publicUser } from './users.js';
 
 const Email = Type.String({ format: 'email', maxLength: 254 });
@@ -31,7 +33,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config }> =
   // Made now, so that the first sign-in with an unknown email takes no longer than any other.
   await decoyHash();
 
-  app.get('/api/auth/config', async () => ({ registration: registration.mode }));
+  app.get('/api/auth/config', { schema: { response: { 200: AuthConfig, ...errorResponses } } }, async () => ({ registration: registration.mode }));
 
   app.post('/api/auth/register', {
     schema: {
@@ -41,6 +43,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config }> =
         name: Type.Optional(Type.String({ maxLength: 100 })),
         inviteCode: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
       }),
+      response: { 201: AuthResponse, ...errorResponses },
     },
   }, async (request, reply) => {
     const { inviteCode } = request.body;
@@ -69,7 +72,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config }> =
     return reply.code(201).send({ token, user: publicUser(user) });
   });
 
-  app.post('/api/auth/login', { schema: { body: Credentials } }, async (request) => {
+  app.post('/api/auth/login', { schema: { body: Credentials, response: { 200: AuthResponse, ...errorResponses } } }, async (request) => {
     const email = normaliseEmail(request.body.email);
     const attempt = await reserveSignIn(db, email, request.ip, config);
     if (!attempt) throw tooMany('failed sign-ins', config.login.windowMinutes);
@@ -82,12 +85,18 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config }> =
     return { token: await issueToken(db, user.id, config.tokenTtlDays), user: publicUser(user) };
   });
 
-  app.get('/api/auth/me', { onRequest: requireUser }, async (request) => ({ user: publicUser(currentUser(request)) }));
+  app.get('/api/auth/me', {
+    onRequest: requireUser,
+    schema: { response: { 200: CurrentUser, ...errorResponses } },
+  }, async (request) => ({ user: publicUser(currentUser(request)) }));
 
-  app.post('/api/auth/logout', { onRequest: requireUser }, async (request, reply) => {
+  app.post('/api/auth/logout', {
+    onRequest: requireUser,
+    schema: { response: { 204: NoContent, ...errorResponses } },
+  }, async (request, reply) => {
     const token = bearerToken(request);
     if (token) await revokeToken(db, token);
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
 
   await app.register(inviteRoutes, { db });

@@ -2,11 +2,13 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { signInAddresses, users, type Role, type User } from '../db/schema.js';
 import { passwords } from './passwords.js';
+import type { User as UserView } from './schemas.js';
 import { revokeUserTokens } from './tokens.js';
 
 export const normaliseEmail = (email: string) => email.trim().toLowerCase();
 
-export const publicUser = (user: User) => ({ id: user.id, email: user.email, name: user.name, role: user.role });
+/** What the API shows of a user. */
+export const publicUser = (user: User): UserView => ({ id: user.id, email: user.email, name: user.name, role: user.role });
 
 export async function findUserByEmail(db: Db, email: string): Promise<User | null> {
   const [user] = await db.select().from(users).where(eq(users.email, normaliseEmail(email)));

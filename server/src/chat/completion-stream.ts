@@ -1,12 +1,13 @@
 // The platform's one wire format for answers: OpenAI `chat.completion.chunk` server-sent events,
 // with extensions (conversation_id, message_id, delta.reasoning_content, activity "working" while the
-// agent runs steps the user does not see, final usage/suggestions/status).
+// agent runs steps the user does not see, final usage/suggestions/status). Its events are the
+// CompletionEvent schema (./schemas.ts), rendered here by hand because the stream's prefix is shared.
 import type { ServerResponse } from 'node:http';
-import type { MessageError, Usage } from '../db/schema.js';
+import type { ChunkDelta, CompletionChunk, MessageError, Usage } from './schemas.js';
 import type { AbortReason } from './stop-signals.js';
 
 export interface CompletionIds { id: string; created: number; model: string; conversationId: string; messageId: string }
-export interface CompletionEnd { status: 'completed' | 'canceled'; usage: Usage | null; suggestions: string[] }
+export interface CompletionEnd { status: NonNullable<CompletionChunk['status']>; usage: Usage | null; suggestions: string[] }
 
 export interface StreamControl {
   /** The answer's: once it aborts (Stop, shutdown), nothing waits for the client any more. */
@@ -45,7 +46,7 @@ export class CompletionStream {
   }
 
   /** Writes one delta; returns a promise only when the client is behind and the caller must wait. */
-  delta(delta: { role?: 'assistant'; content?: string; reasoning_content?: string }): Promise<void> | undefined {
+  delta(delta: ChunkDelta): Promise<void> | undefined {
     return this.write(`${this.prefix}${JSON.stringify(delta)},"finish_reason":null}]}\n\n`);
   }
 

@@ -9,10 +9,12 @@ import { bearerToken, currentUser, guards, unauthorized } from '../auth/guard.js
 import { userForToken } from '../auth/tokens.js';
 import type { Db } from '../db/index.js';
 import { conversations, messages, type Message } from '../db/schema.js';
-import { badRequest, notFound } from '../http/errors.js';
+import { badRequest, errorBody, notFound } from '../http/errors.js';
+import { NoContent, errorResponses } from '../http/schemas.js';
 import { openChat, type ChatDeps } from './chat-run.js';
 import { CompletionStream } from './completion-stream.js';
 import { failInterruptedAnswers, isLeaseLive } from './lease.js';
+import { ChatCompletion, ConversationList, Message as MessageView, MessageList, StopResult } from './schemas.js';
 
 // The request is OpenAI's chat-completion request, so that OpenAI clients and chat apps work as they
 // are. Their fields that agentport has no use for (an agent brings its own model settings, and only
@@ -66,7 +68,7 @@ function newUserMessage(body: Static<typeof CompletionRequest>): string {
   return text;
 }
 
-export const messageView = (message: Message) => ({
+export const messageView = (message: Message): MessageView => ({
   id: message.id,
   role: message.role,
   content: message.content,
@@ -83,7 +85,9 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (
   const { requireUser } = guards(db);
 
   app.post('/api/ai-agent/chat/completions', {
-    schema: { body: CompletionRequest },
+    // stream true answers text/event-stream, written by CompletionStream past the serialiser (the
+    // reply is hijacked); 200 here is the JSON answer of stream false.
+    schema: { body: CompletionRequest, response: { 200: ChatCompletion, ...errorResponses } },
     // The token is checked by the statement that starts the chat: no round trip of its own. Whatever
     // refuses a request before that (an unreadable body, bad input) still answers 401 to a bad token.
     errorHandler: async (error, request, reply) => {
@@ -118,13 +122,16 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (
     if (!body.stream) {
       await run.answer(() => undefined); // collected on the run
       reply.header('x-conversation-id', run.conversation.id);
-      if (run.status === 'failed') {
-        return reply.code(502).send({ error: run.error, conversation_id: run.conversation.id, message_id: run.messageId });
+      if (run.error) {
+        // The failed answer is stored with what arrived before the failure: the ids say where.
+        return reply.code(502).send(errorBody(502, run.error.message, run.error.code, { conversationId: run.conversation.id, messageId: run.messageId }));
       }
       return {
-        id: ids.id, object: 'chat.completion', created: ids.created, model: ids.model,
-        conversation_id: ids.conversationId, message_id: ids.messageId, status: run.status,
-        choices: [{ index: 0, message: { role: 'assistant', content: run.content, reasoning_content: run.reasoning || undefined }, finish_reason: 'stop' }],
+        id: ids.id, object: 'chat.completion' as const, created: ids.created, model: ids.model,
+        conversation_id: ids.conversationId, message_id: ids.messageId, status: run.status === 'canceled' ? 'canceled' as const : 'completed' as const,
+        choices: [{
+          index: 0, message: { role: 'assistant' as const, content: run.content, reasoning_content: run.reasoning || undefined }, finish_reason: 'stop' as const,
+        }],
         usage: run.usage, suggestions: run.suggestions,
       };
     }
@@ -143,7 +150,10 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (
 
   app.get('/api/ai-agent/conversations', {
     onRequest: requireUser,
-    schema: { querystring: Type.Object({ agentId: Type.Optional(Type.String({ format: 'uuid' })) }) },
+    schema: {
+      querystring: Type.Object({ agentId: Type.Optional(Type.String({ format: 'uuid' })) }),
+      response: { 200: ConversationList, ...errorResponses },
+    },
   }, async (request) => {
     const user = currentUser(request);
     const filter = request.query.agentId
@@ -158,21 +168,30 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (
     };
   });
 
-  app.get('/api/ai-agent/conversations/:id/messages', { onRequest: requireUser, schema: { params: ConversationId } }, async (request) => {
+  app.get('/api/ai-agent/conversations/:id/messages', {
+    onRequest: requireUser,
+    schema: { params: ConversationId, response: { 200: MessageList, ...errorResponses } },
+  }, async (request) => {
     const conversation = await ownConversation(request.params.id, currentUser(request).id);
     await failInterruptedAnswers(db, conversation.id);
     const rows = await db.select().from(messages).where(eq(messages.conversationId, conversation.id)).orderBy(asc(messages.seq));
     return { items: rows.map(messageView) };
   });
 
-  app.delete('/api/ai-agent/conversations/:id', { onRequest: requireUser, schema: { params: ConversationId } }, async (request, reply) => {
+  app.delete('/api/ai-agent/conversations/:id', {
+    onRequest: requireUser,
+    schema: { params: ConversationId, response: { 204: NoContent, ...errorResponses } },
+  }, async (request, reply) => {
     const conversation = await ownConversation(request.params.id, currentUser(request).id);
     if (isLeaseLive(conversation)) await stops.stop(conversation.id);
     await db.delete(conversations).where(eq(conversations.id, conversation.id));
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
 
-  app.post('/api/ai-agent/conversations/:id/stop', { onRequest: requireUser, schema: { params: ConversationId } }, async (request, reply) => {
+  app.post('/api/ai-agent/conversations/:id/stop', {
+    onRequest: requireUser,
+    schema: { params: ConversationId, response: { 202: StopResult, ...errorResponses } },
+  }, async (request, reply) => {
     const conversation = await ownConversation(request.params.id, currentUser(request).id);
     const answering = isLeaseLive(conversation);
     if (answering) await stops.stop(conversation.id);

@@ -5,11 +5,13 @@ import { consoleAgent, findAgent } from '../agents/agents.js';
 import { guards } from '../auth/guard.js';
 import type { Db } from '../db/index.js';
 import { HttpError, notFound } from '../http/errors.js';
+import { errorResponses } from '../http/schemas.js';
 import type { FileStorage } from '../storage/storage.js';
 import { BotCatalog } from './catalog.js';
 import type { CozeClient } from './client.js';
 import type { CozeConfig } from './config.js';
 import { cozeHttpError, findImported, importBot, syncAgent, type CozeImporterDeps, type ImportResult } from './import.js';
+import { CozeBotPage, ImportResult as ImportView } from './schemas.js';
 
 export interface CozeRoutesOptions {
   db: Db;
@@ -22,7 +24,7 @@ const NOT_CONFIGURED = new HttpError(503,
   'Coze is not configured on this server. Set COZE_API_TOKEN (or the COZE_OAUTH_* variables), COZE_SPACE_ID and, for coze.com, COZE_API_BASE=https://api.coze.com.',
   'coze_not_configured');
 
-const importView = (result: ImportResult) => ({ agent: consoleAgent(result.agent), ...(result.avatarError ? { avatarError: result.avatarError } : {}) });
+const importView = (result: ImportResult): ImportView => ({ agent: consoleAgent(result.agent), ...(result.avatarError ? { avatarError: result.avatarError } : {}) });
 
 export const cozeRoutes: FastifyPluginAsyncTypebox<CozeRoutesOptions> = async (app, { db, storage, coze, listCacheSeconds }) => {
   const { requireAdmin } = guards(db);
@@ -46,6 +48,7 @@ export const cozeRoutes: FastifyPluginAsyncTypebox<CozeRoutesOptions> = async (a
         pageSize: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
         keyword: Type.Optional(Type.String({ maxLength: 200 })),
       }),
+      response: { 200: CozeBotPage, ...errorResponses },
     },
   }, async (request) => {
     const deps = configured();
@@ -72,6 +75,7 @@ export const cozeRoutes: FastifyPluginAsyncTypebox<CozeRoutesOptions> = async (a
         name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
         description: Type.Optional(Type.String({ maxLength: 2000 })),
       }),
+      response: { 201: ImportView, ...errorResponses },
     },
   }, async (request, reply) => {
     const { cozeBotId, name, description } = request.body;
@@ -79,7 +83,9 @@ export const cozeRoutes: FastifyPluginAsyncTypebox<CozeRoutesOptions> = async (a
     return reply.code(201).send(importView(result));
   });
 
-  app.post('/console/api/ai-agent/:id/sync', { schema: { params: Type.Object({ id: Type.String({ format: 'uuid' }) }) } }, async (request) => {
+  app.post('/console/api/ai-agent/:id/sync', {
+    schema: { params: Type.Object({ id: Type.String({ format: 'uuid' }) }), response: { 200: ImportView, ...errorResponses } },
+  }, async (request) => {
     const agent = await findAgent(db, request.params.id);
     if (!agent) throw notFound(`No agent with id ${request.params.id}`);
     return importView(await syncAgent(configured(), agent));

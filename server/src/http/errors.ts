@@ -1,6 +1,7 @@
-// Every error the API answers has one shape: {statusCode, error, message, code?, ...extra}.
+// Every error the API answers has one shape, ErrorResponse: {statusCode, error, message, code?, ...extra}.
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { ErrorExtra, ErrorResponse } from './schemas.js';
 
 export class HttpError extends Error {
   constructor(
@@ -8,7 +9,7 @@ export class HttpError extends Error {
     message: string,
     readonly code?: string,
     /** Extra fields that help the client act, e.g. the existing agent's id on a 409. */
-    readonly extra: Record<string, unknown> = {},
+    readonly extra: ErrorExtra = {},
   ) {
     super(message);
   }
@@ -16,9 +17,9 @@ export class HttpError extends Error {
 
 export const badRequest = (message: string, code = 'bad_request') => new HttpError(400, message, code);
 export const notFound = (message: string) => new HttpError(404, message, 'not_found');
-export const conflict = (message: string, extra?: Record<string, unknown>) => new HttpError(409, message, 'conflict', extra);
+export const conflict = (message: string, extra?: ErrorExtra) => new HttpError(409, message, 'conflict', extra);
 
-export function errorBody(statusCode: number, message: string, code?: string, extra: Record<string, unknown> = {}) {
+export function errorBody(statusCode: number, message: string, code?: string, extra: ErrorExtra = {}): ErrorResponse {
   return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, ...(code ? { code } : {}), ...extra };
 }
 

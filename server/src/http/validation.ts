@@ -64,7 +64,7 @@ type Schema = Record<string, unknown>;
  * unknown field is a client's mistake to hear about, not a value to store), unless the object says
  * `additionalProperties` itself.
  */
-function closeObjects(schema: unknown): unknown {
+export function closeObjects(schema: unknown): unknown {
   if (typeof schema !== 'object' || schema === null) return schema;
   const copy: Schema = { ...schema };
   for (const key of SCHEMA_MAPS) {

@@ -7,6 +7,7 @@ import { bearerToken } from '../auth/guard.js';
 import type { Database, PoolCounts } from '../db/index.js';
 import type { Provider } from '../db/schema.js';
 import { HttpError } from '../http/errors.js';
+import { errorResponses } from '../http/schemas.js';
 import type { ChatMetrics } from './chat-metrics.js';
 
 /** Every provider, so that each series exists (at 0) from the start: a rate over a missing series is no data, not 0. */
@@ -102,6 +103,8 @@ export const metricsRoutes: FastifyPluginAsync<{ registry: Registry; token: stri
   // Both sides hashed to one length, so timingSafeEqual compares in constant time and leaks not even the token's length.
   const expected = sha256(token);
   app.get('/metrics', {
+    // 200 is Prometheus's text format, not JSON: only the errors have a schema.
+    schema: { response: errorResponses },
     onRequest: async (request) => {
       const sent = bearerToken(request);
       if (sent === null || !timingSafeEqual(sha256(sent), expected)) throw badToken();

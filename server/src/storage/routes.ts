@@ -1,11 +1,16 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { notFound } from '../http/errors.js';
+import { errorResponses } from '../http/schemas.js';
 import { KEY_PATTERN, type FileStorage } from './storage.js';
 
 export const uploadsRoutes: FastifyPluginAsync<{ storage: FileStorage }> = async (app, { storage }) => {
-  app.get<{ Params: { '*': string } }>('/uploads/*', async (request, reply) => {
+  app.get<{ Params: { '*': string } }>('/uploads/*', {
+    // 200 is the file's bytes and 304 has no body: neither is JSON, so only the errors have a schema.
+    schema: { response: errorResponses },
+  }, async (request, reply) => {
     const key = request.params['*'];
     const file = KEY_PATTERN.test(key) ? await storage.get(key) : null;
-    if (!file) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'No such file' });
+    if (!file) throw notFound('No such file');
     // Keys are never reused (a new upload gets a new uuid), so files can be cached for long.
     reply
       .header('etag', file.etag)

@@ -1,7 +1,7 @@
 // The signed-in user, shared by the whole app. The token lives in api.ts (localStorage).
 import { computed, readonly, ref } from 'vue';
 import { api, ApiError, getToken, setToken, setUnauthorizedHandler } from '../api';
-import type { AuthResponse, User } from '../types';
+import type { AuthResponse, CurrentUser, User } from '@agentport/server/contract';
 
 const user = ref<User | null>(null);
 let loading: Promise<void> | null = null;
@@ -24,7 +24,7 @@ function ensureLoaded(): Promise<void> {
     loading = (async () => {
       if (!getToken()) return;
       try {
-        const res = await api<{ user: User }>('/api/auth/me');
+        const res = await api<CurrentUser>('/api/auth/me');
         user.value = res.user;
       } catch (err) {
         // A rejected token is dropped (api.ts reports the 401); a network failure keeps it and

@@ -2,7 +2,9 @@
 // The completion stream is consumed here and only here; components render the resulting state.
 import { computed, ref, type Ref } from 'vue';
 import { api, apiFetch, errorMessage } from '../api';
-import type { CompletionChunk, Conversation, Message, PublicAgent } from '../types';
+import type {
+  CompletionEvent, Conversation, ConversationList, Message, MessageList, PublicAgent,
+} from '@agentport/server/contract';
 import { readDataLines } from './sse';
 
 /** A message as the page shows it; `key` stays stable while the server id arrives mid-stream. */
@@ -68,7 +70,7 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
 
   async function loadConversations(): Promise<void> {
     try {
-      const res = await api<{ items: Conversation[] }>('/api/ai-agent/conversations', {
+      const res = await api<ConversationList>('/api/ai-agent/conversations', {
         query: { agentId: agentId.value },
       });
       conversations.value = [...res.items].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
@@ -109,7 +111,7 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
 
   async function fetchMessages(id: string, seq: number): Promise<void> {
     try {
-      const res = await api<{ items: Message[] }>(`/api/ai-agent/conversations/${encodeURIComponent(id)}/messages`);
+      const res = await api<MessageList>(`/api/ai-agent/conversations/${encodeURIComponent(id)}/messages`);
       if (seq !== openSeq) return;
       messages.value = res.items.map((m) => ({ ...m, key: m.id }));
       // An answer still running (e.g. after a reload mid-stream): refresh until it settles.
@@ -123,13 +125,14 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
     }
   }
 
-  function applyChunk(answer: ChatMessage, chunk: CompletionChunk): void {
-    answer.working = chunk.activity === 'working';
-    if (chunk.error) {
+  function applyChunk(answer: ChatMessage, chunk: CompletionEvent): void {
+    if ('error' in chunk) {
+      answer.working = false;
       answer.error = chunk.error;
       answer.status = 'failed';
       return;
     }
+    answer.working = chunk.activity === 'working';
     if (chunk.conversation_id && !conversationId.value) conversationId.value = chunk.conversation_id;
     if (chunk.message_id) answer.id = chunk.message_id;
     const choice = chunk.choices?.[0];
@@ -178,9 +181,9 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
       if (!response.body) throw new Error('The server sent no answer stream.');
       await readDataLines(response.body, (payload) => {
         if (payload === '[DONE]') return;
-        let chunk: CompletionChunk;
+        let chunk: CompletionEvent;
         try {
-          chunk = JSON.parse(payload) as CompletionChunk;
+          chunk = JSON.parse(payload) as CompletionEvent;
         } catch {
           return; // A malformed line is skipped rather than ending the answer.
         }

@@ -1,0 +1,29 @@
+// What the auth routes answer, as schemas (for the routes) and types (for the web app, via ../contract.ts).
+import { Type, type Static } from 'typebox';
+
+export const User = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  email: Type.String(),
+  name: Type.String(),
+  role: Type.Union([Type.Literal('admin'), Type.Literal('user')]),
+});
+export type User = Static<typeof User>;
+
+/** POST /api/auth/register and /api/auth/login: a sign-in token and who it signs in. */
+export const AuthResponse = Type.Object({ token: Type.String(), user: User });
+export type AuthResponse = Static<typeof AuthResponse>;
+
+export const CurrentUser = Type.Object({ user: User });
+export type CurrentUser = Static<typeof CurrentUser>;
+
+/** Who may create an account: anyone, holders of an invite code, or no one. */
+export const RegistrationMode = Type.Union([Type.Literal('open'), Type.Literal('invite'), Type.Literal('closed')]);
+export type RegistrationMode = Static<typeof RegistrationMode>;
+
+/** GET /api/auth/config, for the register page. */
+export const AuthConfig = Type.Object({ registration: RegistrationMode });
+export type AuthConfig = Static<typeof AuthConfig>;
+
+/** POST /console/api/invites: the code, shown once (only its hash is stored). */
+export const Invite = Type.Object({ code: Type.String(), expiresAt: Type.String({ format: 'date-time' }) });
+export type Invite = Static<typeof Invite>;
