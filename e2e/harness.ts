@@ -1,23 +1,16 @@
 // Browser-test harness: the sandbox (stand-in Coze + OpenAI-compatible model) in-process, the built
-// server as a child process on a free port with a throwaway data directory, and Debian's Chromium.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// server as a child process on a port of its choosing with a throwaway data directory, and Debian's Chromium.
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { startSandbox } from '@agentport/sandbox';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { findChromium } from '../scripts/chromium.mjs';
+import { assertFreshBuild } from '../scripts/lib/built.ts';
+import { LISTENING, listeningUrl, repoRoot, serverMain, startProcess } from '../scripts/lib/processes.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const serverMain = path.join(repoRoot, 'server', 'dist', 'main.js');
 const webDist = path.join(repoRoot, 'web', 'dist');
-
-const READY_TIMEOUT_MS = 60_000;
-const STOP_TIMEOUT_MS = 10_000;
 
 export const ADMIN = { email: 'admin@agentport.test', password: 'e2e-admin-password-1' } as const;
 
@@ -29,100 +22,53 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/** Polls the readiness endpoint until it answers 200; fails early if the server process exits. */
-async function waitForHealth(baseUrl: string, child: ChildProcess, logs: () => string): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let exited: string | null = null;
-  const onExit = (code: number | null, signal: string | null) => { exited = `exited with ${signal ?? code}`; };
-  child.once('exit', onExit);
-  try {
-    while (Date.now() < deadline) {
-      if (exited) throw new Error(`The server ${exited} before it was ready:\n${logs()}`);
-      try {
-        const res = await fetch(`${baseUrl}/api/health`, { signal: AbortSignal.timeout(2_000) });
-        if (res.ok) return;
-      } catch {
-        // Not listening yet.
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100)); // poll interval, not a wait for readiness
-    }
-    throw new Error(`The server was not ready within ${READY_TIMEOUT_MS} ms:\n${logs()}`);
-  } finally {
-    child.off('exit', onExit);
-  }
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const killer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    child.once('exit', () => { clearTimeout(killer); resolve(); });
-    child.kill('SIGTERM');
-  });
-}
-
-/** Starts sandbox + server. Needs `npm run build` first (server/dist and web/dist). */
+/** Starts sandbox + server. Needs a current `npm run build` (server/dist and web/dist). */
 export async function startPlatform(extraEnv: Record<string, string> = {}): Promise<Platform> {
-  if (!existsSync(serverMain)) throw new Error(`${serverMain} is missing: run \`npm run build\` first`);
-  if (!existsSync(path.join(webDist, 'index.html'))) throw new Error(`${webDist} is missing: run \`npm run build\` first`);
+  assertFreshBuild('server', 'web');
 
   const sandbox = await startSandbox({ quiet: true });
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'agentport-e2e-'));
-  const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-  let output = '';
-  const logs = () => output.slice(-8_000);
-
-  const child = spawn(process.execPath, [serverMain], {
-    cwd: repoRoot,
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATA_DIR: dataDir,
-      WEB_DIST_DIR: webDist,
-      ADMIN_EMAIL: ADMIN.email,
-      ADMIN_PASSWORD: ADMIN.password,
-      OPENAI_BASE_URL: sandbox.openaiBaseUrl,
-      OPENAI_API_KEY: sandbox.token,
-      COZE_API_BASE: sandbox.cozeBaseUrl,
-      COZE_API_TOKEN: sandbox.token,
-      COZE_SPACE_ID: sandbox.spaceId,
-      DEMO_SEED: '1',
-      LOG_LEVEL: 'warn',
-      ...extraEnv,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-
-  const close = async () => {
-    await stopChild(child);
+  const cleanUp = async () => {
     await sandbox.close();
     await rm(dataDir, { recursive: true, force: true });
   };
   try {
-    await waitForHealth(baseUrl, child, logs);
+    const server = await startProcess({
+      name: 'the server',
+      args: [serverMain],
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'production',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        DATA_DIR: dataDir,
+        WEB_DIST_DIR: webDist,
+        ADMIN_EMAIL: ADMIN.email,
+        ADMIN_PASSWORD: ADMIN.password,
+        OPENAI_BASE_URL: sandbox.openaiBaseUrl,
+        OPENAI_API_KEY: sandbox.token,
+        COZE_API_BASE: sandbox.cozeBaseUrl,
+        COZE_API_TOKEN: sandbox.token,
+        COZE_SPACE_ID: sandbox.spaceId,
+        DEMO_SEED: '1',
+        LOG_LEVEL: 'warn',
+        ...extraEnv,
+      },
+      ready: (line) => LISTENING.test(line),
+    });
+    return {
+      baseUrl: listeningUrl(server.readyLine),
+      admin: ADMIN,
+      logs: server.output,
+      close: async () => {
+        await server.stop();
+        await cleanUp();
+      },
+    };
   } catch (err) {
-    await close();
+    await cleanUp();
     throw err;
   }
-  return { baseUrl, admin: ADMIN, logs, close };
 }
 
 /** `extraArgs`: more Chromium switches, e.g. `--host-resolver-rules` to reach the platform by another name. */

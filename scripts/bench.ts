@@ -20,19 +20,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { BENCH_BOTS, benchAnswer, PACINGS, seededRandom, type Pacing } from '@agentport/sandbox';
 import { added, armFigures, quantile, StreamSchedule, TickGrid, type ArmFigures } from './bench/analysis.js';
 import { expectedFor, runStream, type Arm, type Expected, type StreamRecord, type StreamTarget } from './bench/client.js';
+import { cpuSeconds, familySum, machineBusySeconds, openFilesLimit, processFamily, rssBytes } from './bench/procs.js';
 import {
-  cpuSeconds, familySum, killAllChildrenNow, machineBusySeconds, openFilesLimit, processFamily, rssBytes, startChild, stopAllChildren,
-  type Child,
-} from './bench/procs.js';
+  isSandboxReady, killAllProcessesNow, LISTENING, listeningUrl, repoRoot, sandboxMain, serverMain, startProcess, stopAllProcesses, type RunningProcess,
+} from './lib/processes.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const serverMain = path.join(repoRoot, 'server', 'dist', 'main.js');
 const ADMIN = { email: 'bench@agentport.test', password: 'bench-admin-password-1' } as const;
 const START_TIMEOUT_MS = 60_000;
 const IDLE_MS = 2_000; // quiet time before a level: idle RSS and background CPU
@@ -126,12 +124,12 @@ let cleaning: Promise<void> | null = null;
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
     stopStreams.abort();
-    await stopAllChildren();
+    await stopAllProcesses();
     for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => console.error(`[bench] cleanup: ${String(err)}`));
   })();
   return cleaning;
 }
-process.on('exit', killAllChildrenNow);
+process.on('exit', killAllProcessesNow);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     console.error(`\n[bench] ${signal}: stopping`);
@@ -160,8 +158,8 @@ const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 // ── Start-up ─────────────────────────────────────────────────────────────────────────────────────
 interface Setup {
-  sandbox: Child;
-  platform: Child;
+  sandbox: RunningProcess;
+  platform: RunningProcess;
   sandboxUrl: URL;
   platformUrl: URL;
   sandboxToken: string;
@@ -208,32 +206,41 @@ async function setUp(): Promise<Setup> {
   cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
 
   const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), NODE_ENV: 'production' };
-  const sandboxStart = await startChild('sandbox', ['--import', 'tsx', path.join(repoRoot, 'sandbox/src/main.ts'), '--port', '0', '--quiet'],
-    baseEnv, (line) => line.startsWith('{'), START_TIMEOUT_MS);
-  const sb = JSON.parse(sandboxStart.line) as { url: string; openaiBaseUrl: string; cozeBaseUrl: string; token: string; spaceId: string };
+  const sandbox = await startProcess({
+    name: 'sandbox', args: ['--import', 'tsx', sandboxMain, '--port', '0', '--quiet'], env: baseEnv,
+    ready: isSandboxReady, timeoutMs: START_TIMEOUT_MS, raiseFileLimit: true,
+  });
+  const sb = JSON.parse(sandbox.readyLine) as { url: string; openaiBaseUrl: string; cozeBaseUrl: string; token: string; spaceId: string };
 
   const nodeArgs = flags['platform-node-args'].split(' ').filter(Boolean);
   const gcHook = pathToFileURL(path.join(repoRoot, 'scripts', 'bench', 'gc-hook.mjs')).href;
   let listening = 0;
-  const platformStart = await startChild('platform', ['--expose-gc', '--import', gcHook, ...nodeArgs, serverMain], {
-    ...baseEnv,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    WORKERS: String(workers),
-    DATA_DIR: dataDir,
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-    COZE_API_BASE: sb.cozeBaseUrl,
-    COZE_API_TOKEN: sb.token,
-    COZE_SPACE_ID: sb.spaceId,
-    OPENAI_BASE_URL: sb.openaiBaseUrl,
-    OPENAI_API_KEY: 'sk-sandbox',
-    LOG_LEVEL: 'warn',
-    REGISTER_MAX_PER_IP: String(userCount + 10), // every bench user registers from 127.0.0.1
-    BENCH_MEMORY_DIR: dataDir,
-    ...(dbUrl ? { DATABASE_URL: dbUrl } : {}),
-  }, (line) => line.includes('listening on') && ++listening === workers, START_TIMEOUT_MS);
-  const platformUrl = new URL(/listening on (\S+)/.exec(platformStart.line)![1]!);
+  const platform = await startProcess({
+    name: 'platform',
+    args: ['--expose-gc', '--import', gcHook, ...nodeArgs, serverMain],
+    env: {
+      ...baseEnv,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      WORKERS: String(workers),
+      DATA_DIR: dataDir,
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      COZE_API_BASE: sb.cozeBaseUrl,
+      COZE_API_TOKEN: sb.token,
+      COZE_SPACE_ID: sb.spaceId,
+      OPENAI_BASE_URL: sb.openaiBaseUrl,
+      OPENAI_API_KEY: 'sk-sandbox',
+      LOG_LEVEL: 'warn',
+      REGISTER_MAX_PER_IP: String(userCount + 10), // every bench user registers from 127.0.0.1
+      BENCH_MEMORY_DIR: dataDir,
+      ...(dbUrl ? { DATABASE_URL: dbUrl } : {}),
+    },
+    ready: (line) => LISTENING.test(line) && ++listening === workers,
+    timeoutMs: START_TIMEOUT_MS,
+    raiseFileLimit: true,
+  });
+  const platformUrl = new URL(listeningUrl(platform.readyLine));
   const sandboxUrl = new URL(sb.url);
   for (const url of [platformUrl, sandboxUrl]) {
     if (url.hostname !== '127.0.0.1') throw new Error(`refusing a non-loopback address: ${url.href}`);
@@ -253,7 +260,7 @@ async function setUp(): Promise<Setup> {
     userTokens.push((await api<{ token: string }>(base, 'POST', '/api/auth/register', user)).token);
   }
   return {
-    sandbox: sandboxStart.child, platform: platformStart.child, sandboxUrl, platformUrl,
+    sandbox, platform, sandboxUrl, platformUrl,
     sandboxToken: sb.token, adminToken: token, userTokens, bots, dbLabel,
     memoryDir: dataDir,
   };

@@ -1,37 +1,43 @@
 // `npm run demo`: the platform on the embedded database, with the offline sandbox playing Coze and
 // the model, so everything works on a machine with no internet and no Coze account.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
+import {
+  isSandboxReady, killAllProcessesNow, LISTENING, listeningUrl, sandboxMain, serverMain, startProcess, stopAllProcesses,
+} from './lib/processes.js';
 
 const env = process.env;
 const admin = { email: env.ADMIN_EMAIL ?? 'admin@example.com', password: env.ADMIN_PASSWORD ?? 'agentport-demo' };
-const children: ChildProcess[] = [];
 
-function stopAll(code = 0): never {
-  for (const child of children) child.kill('SIGTERM');
+let stopping = false;
+async function stopAll(code: number): Promise<never> {
+  stopping = true;
+  await stopAllProcesses();
   process.exit(code);
 }
-process.once('SIGINT', () => stopAll());
-process.once('SIGTERM', () => stopAll());
+process.once('SIGINT', () => void stopAll(0));
+process.once('SIGTERM', () => void stopAll(0));
+process.on('exit', killAllProcessesNow);
 
-/** Starts a child and resolves with the first stdout line that `ready` accepts; later output passes through. */
+/** Starts a child; its other output passes through, and when it stops on its own the demo stops. */
 async function start(name: string, args: string[], childEnv: NodeJS.ProcessEnv, ready: (line: string) => boolean): Promise<string> {
-  const child = spawn(process.execPath, args, { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  child.once('exit', (code) => {
-    console.error(`[demo] ${name} exited (${code ?? 'signal'}); stopping.`);
-    stopAll(code ?? 1);
-  });
-  const lines = createInterface({ input: child.stdout! });
-  const readyLine = new Promise<string>((resolve) => {
-    lines.on('line', (line) => (ready(line) ? resolve(line) : process.stdout.write(`${line}\n`)));
-  });
-  return Promise.race([readyLine, once(child, 'exit').then(() => { throw new Error(`${name} did not start`); })]);
+  try {
+    const child = await startProcess({
+      name, args, env: childEnv, ready, stderr: 'inherit',
+      onLine: (line) => { if (!ready(line)) process.stdout.write(`${line}\n`); },
+    });
+    void child.exited.then(({ code, signal }) => {
+      if (stopping) return;
+      console.error(`[demo] ${name} exited (${signal ?? code}); stopping.`);
+      void stopAll(code ?? 1);
+    });
+    return child.readyLine;
+  } catch (err) {
+    console.error(`[demo] ${err instanceof Error ? err.message : String(err)}`);
+    return stopAll(1);
+  }
 }
 
-const sandbox = JSON.parse(await start('sandbox', ['--import', 'tsx', 'sandbox/src/main.ts', '--port', env.SANDBOX_PORT ?? '0'], env,
-  (line) => line.startsWith('{'))) as { url: string; openaiBaseUrl: string; cozeBaseUrl: string; token: string; spaceId: string };
+const sandbox = JSON.parse(await start('sandbox', ['--import', 'tsx', sandboxMain, '--port', env.SANDBOX_PORT ?? '0'], env,
+  isSandboxReady)) as { url: string; openaiBaseUrl: string; cozeBaseUrl: string; token: string; spaceId: string };
 
 const realCoze = Boolean(env.COZE_API_TOKEN || env.COZE_OAUTH_APP_ID);
 const serverEnv: NodeJS.ProcessEnv = {
@@ -45,8 +51,7 @@ const serverEnv: NodeJS.ProcessEnv = {
   OPENAI_API_KEY: env.OPENAI_API_KEY ?? 'sk-sandbox',
   ...(realCoze ? {} : { COZE_API_BASE: sandbox.cozeBaseUrl, COZE_API_TOKEN: sandbox.token, COZE_SPACE_ID: sandbox.spaceId }),
 };
-const listening = await start('server', ['server/dist/main.js'], serverEnv, (line) => line.includes('listening on'));
-const url = listening.slice(listening.indexOf('http'));
+const url = listeningUrl(await start('server', [serverMain], serverEnv, (line) => LISTENING.test(line)));
 
 console.log(`
   agentport demo is running

@@ -1,82 +1,8 @@
-// Child processes (started with the file-descriptor limit raised) and what /proc says about them.
-import { spawn, type ChildProcess } from 'node:child_process';
+// What /proc says about the bench's processes (CPU, memory, open-file limits). Starting and stopping
+// them is scripts/lib/processes.ts, shared with the tests and the demo.
 import { readdirSync, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 
 export const CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ on every mainstream kernel (`getconf CLK_TCK`)
-
-export interface Child {
-  name: string;
-  proc: ChildProcess;
-  pid: number;
-  /** The last lines it printed (for failure messages). */
-  output(): string;
-}
-
-const children = new Set<Child>();
-
-/**
- * Starts `node <args>` through `sh -c 'ulimit -n <hard>; exec …'` (same pid after exec), so the child may
- * open as many sockets as the hard limit allows; resolves with the first stdout line `ready` accepts.
- */
-export async function startChild(
-  name: string, args: string[], env: NodeJS.ProcessEnv, ready: (line: string) => boolean, timeoutMs: number,
-): Promise<{ child: Child; line: string }> {
-  const script = 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"';
-  const proc = spawn('/bin/sh', ['-c', script, process.execPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const remember = (line: string): void => {
-    lines.push(line);
-    if (lines.length > 40) lines.shift();
-  };
-  const child: Child = { name, proc, pid: proc.pid ?? -1, output: () => lines.join('\n') };
-  children.add(child);
-  proc.once('exit', () => children.delete(child));
-  createInterface({ input: proc.stderr! }).on('line', remember);
-  const out = createInterface({ input: proc.stdout! });
-  return new Promise((resolve, reject) => {
-    let done = false;
-    const timer = setTimeout(() => fail(`did not start within ${timeoutMs} ms`), timeoutMs);
-    const fail = (why: string): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      reject(new Error(`${name} ${why}:\n${child.output()}`));
-    };
-    proc.once('exit', (code, signal) => fail(`exited (${signal ?? code})`));
-    proc.once('error', (err) => fail(`could not be started: ${err.message}`));
-    out.on('line', (line) => {
-      remember(line);
-      if (done || !ready(line)) return;
-      done = true;
-      clearTimeout(timer);
-      resolve({ child, line });
-    });
-  });
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`. */
-export function stopChild(child: Child, graceMs = 5_000): Promise<void> {
-  const { proc } = child;
-  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const killer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
-    proc.once('exit', () => {
-      clearTimeout(killer);
-      resolve();
-    });
-    proc.kill('SIGTERM');
-  });
-}
-
-export async function stopAllChildren(): Promise<void> {
-  await Promise.all([...children].map((child) => stopChild(child)));
-}
-
-/** Last resort, synchronous (process 'exit'): no child outlives the bench. */
-export function killAllChildrenNow(): void {
-  for (const child of children) child.proc.kill('SIGKILL');
-}
 
 /** utime + stime of a process, in seconds. */
 export function cpuSeconds(pid: number): number {

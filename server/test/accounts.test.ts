@@ -2,7 +2,7 @@
 // address, no timing hint about who has an account, the proxy setting, the admin bootstrap,
 // registration modes, invites and the registration limit.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { passwords } from '../src/auth/passwords.js';
 import type { App } from '../src/app.js';
@@ -10,7 +10,7 @@ import { readConfig, type Config } from '../src/config.js';
 import type { Database } from '../src/db/index.js';
 import { authTokens, invites, loginFailures, registrationAttempts, signInAddresses, users } from '../src/db/schema.js';
 import { startPlatform } from '../src/start.js';
-import { ADMIN, databaseTargets, startTestPlatform, type TestPlatform } from './support.js';
+import { ADMIN, databaseTargets, describeOn, startTestPlatform, type TestPlatform } from './support.js';
 
 const PASSWORD = 'user-password-1';
 
@@ -49,7 +49,7 @@ test('TRUST_PROXY takes the proxies\' addresses; true and hop counts are refused
 });
 
 for (const target of databaseTargets()) {
-  describe(`sign-in and registration limits (${target.name})`, () => {
+  describeOn(target, 'sign-in and registration limits', () => {
     let p: TestPlatform;
     before(async () => {
       p = await startTestPlatform(target, {
@@ -129,7 +129,7 @@ for (const target of databaseTargets()) {
     });
   });
 
-  describe(`registration modes (${target.name})`, () => {
+  describeOn(target, 'registration modes', () => {
     test('REGISTRATION=closed: registering is 403 with a clear message; existing accounts sign in', async () => {
       const p = await startTestPlatform(target, { REGISTRATION: 'closed' });
       try {
@@ -190,7 +190,7 @@ for (const target of databaseTargets()) {
     });
   });
 
-  describe(`start-up (${target.name})`, () => {
+  describeOn(target, 'start-up', () => {
     let p: TestPlatform;
     /** The platform now running on p's database: p itself, then each restart. */
     let running: App & { database: Database };

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { databaseTargets, startTestPlatform, type TestPlatform } from './support.js';
+import { after, before, test } from 'node:test';
+import { databaseTargets, describeOn, startTestPlatform, type TestPlatform } from './support.js';
 
 for (const target of databaseTargets()) {
-  describe(`agents (${target.name})`, () => {
+  describeOn(target, 'agents', () => {
     let p: TestPlatform;
     before(async () => { p = await startTestPlatform(target); });
     after(() => p.close());

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { ADMIN, databaseTargets, startTestPlatform, type TestPlatform } from './support.js';
+import { after, before, test } from 'node:test';
+import { ADMIN, databaseTargets, describeOn, startTestPlatform, type TestPlatform } from './support.js';
 
 for (const target of databaseTargets()) {
-  describe(`auth (${target.name})`, () => {
+  describeOn(target, 'auth', () => {
     let p: TestPlatform;
     before(async () => { p = await startTestPlatform(target, { LOGIN_MAX_FAILURES: '3' }); });
     after(() => p.close());

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { and, eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { startSandbox, type Sandbox } from '@agentport/sandbox';
 import { openDatabase } from '../src/db/index.js';
 import { messages } from '../src/db/schema.js';
-import { databaseTargets, eventually, readChatStream, readUntil, startTestPlatform, type TestPlatform } from './support.js';
+import { databaseTargets, describeOn, eventually, readChatStream, readUntil, startTestPlatform, type TestPlatform } from './support.js';
 
 for (const target of databaseTargets()) {
-  describe(`chat with a native agent (${target.name})`, () => {
+  describeOn(target, 'chat with a native agent', () => {
     let sandbox: Sandbox;
     let p: TestPlatform;
     let agentId: string;
@@ -293,7 +293,7 @@ for (const target of databaseTargets()) {
 }
 
 for (const target of databaseTargets()) {
-  describe(`server shutdown mid-answer (${target.name})`, () => {
+  describeOn(target, 'server shutdown mid-answer', () => {
     test('the stream ends with a clear error and the partial answer is saved as failed', async () => {
       const sandbox = await startSandbox({ quiet: true });
       const p = await startTestPlatform(target, { OPENAI_BASE_URL: sandbox.openaiBaseUrl, OPENAI_API_KEY: 'sk-sandbox' });
@@ -326,7 +326,7 @@ for (const target of databaseTargets()) {
 }
 
 for (const target of databaseTargets()) {
-  describe(`a model that goes silent mid-answer (${target.name})`, () => {
+  describeOn(target, 'a model that goes silent mid-answer', () => {
     test('ends the answer with a clear error after the idle time, keeping what arrived', async () => {
       // An OpenAI-compatible upstream that sends one chunk and then nothing, without closing.
       const open = new Set<import('node:http').ServerResponse>();

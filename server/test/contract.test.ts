@@ -13,7 +13,7 @@ import { ChatCompletion, CompletionChunk, CompletionStreamError, ConversationLis
 import { errorBody, installErrorHandler } from '../src/http/errors.js';
 import { installResponseCheck } from '../src/http/response-check.js';
 import { ErrorResponse, errorResponses } from '../src/http/schemas.js';
-import { assertMatches, databaseTargets, readChatStream, startTestPlatform, type TestPlatform } from './support.js';
+import { assertMatches, databaseTargets, describeOn, readChatStream, startTestPlatform, type TestPlatform } from './support.js';
 
 /** An agent that reasons, works unseen, answers, suggests and counts; or fails when asked to. */
 const scripted: ChatProvider = {
@@ -76,7 +76,7 @@ describe('a response schema and its check', () => {
 });
 
 for (const target of databaseTargets()) {
-  describe(`the API contract (${target.name})`, () => {
+  describeOn(target, 'the API contract', () => {
     let p: TestPlatform;
     let agentId: string;
     let user: { token: string; id: string };

@@ -6,10 +6,10 @@ import { BOTS, startSandbox, type Sandbox } from '@agentport/sandbox';
 import { CARD_NOTE } from '../src/chat/providers/coze.js';
 import { hasIdleConnection, startLocalServer } from './coze-client-support.js';
 import { agents, conversations } from '../src/db/schema.js';
-import { databaseTargets, eventually, readChatStream, readUntil, startTestPlatform, type TestPlatform } from './support.js';
+import { databaseTargets, describeOn, eventually, readChatStream, readUntil, startTestPlatform, type TestPlatform } from './support.js';
 
 for (const target of databaseTargets()) {
-  describe(`chat with a Coze agent (${target.name})`, () => {
+  describeOn(target, 'chat with a Coze agent', () => {
     let sandbox: Sandbox;
     let p: TestPlatform;
     let user: { token: string; id: string };

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { BOTS, startSandbox, type Sandbox } from '@agentport/sandbox';
 import { AVATAR_DOWNLOAD_FAILED } from '../src/coze/import.js';
 import { agents } from '../src/db/schema.js';
-import { databaseTargets, startTestPlatform, type TestPlatform } from './support.js';
+import { databaseTargets, describeOn, startTestPlatform, type TestPlatform } from './support.js';
 
 for (const target of databaseTargets()) {
-  describe(`import Coze agents (${target.name})`, () => {
+  describeOn(target, 'import Coze agents', () => {
     let sandbox: Sandbox;
     let p: TestPlatform;
 
@@ -163,7 +163,7 @@ for (const target of databaseTargets()) {
     });
   });
 
-  describe(`Coze misconfigured (${target.name})`, () => {
+  describeOn(target, 'Coze misconfigured', () => {
     let sandbox: Sandbox;
     before(async () => { sandbox = await startSandbox({ quiet: true }); });
     after(() => sandbox.close());

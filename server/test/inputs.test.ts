@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { users } from '../src/db/schema.js';
-import { ADMIN, databaseTargets, readChatStream, startTestPlatform, type TestPlatform } from './support.js';
+import { ADMIN, databaseTargets, describeOn, readChatStream, startTestPlatform, type TestPlatform } from './support.js';
 
 /** An OpenAI-compatible model that fails the way the message asks, or answers it. */
 function startModel(): Promise<Server> {
@@ -30,7 +30,7 @@ function startModel(): Promise<Server> {
 }
 
 for (const target of databaseTargets()) {
-  describe(`bad input and the log (${target.name})`, () => {
+  describeOn(target, 'bad input and the log', () => {
     let model: Server;
     let p: TestPlatform;
     let agentId: string;

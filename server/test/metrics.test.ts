@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import path from 'node:path';
 import { BOTS, startSandbox, type Sandbox } from '@agentport/sandbox';
 import { readConfig } from '../src/config.js';
-import { databaseTargets, readChatStream, readUntil, startTestPlatform, type TestPlatform } from './support.js';
+import { databaseTargets, describeOn, readChatStream, readUntil, startTestPlatform, type TestPlatform } from './support.js';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 
@@ -41,7 +41,7 @@ describe('metrics settings', () => {
 });
 
 for (const target of databaseTargets()) {
-  describe(`GET /metrics (${target.name})`, () => {
+  describeOn(target, 'GET /metrics', () => {
     let sandbox: Sandbox;
     let p: TestPlatform;
     let user: { token: string; id: string };
@@ -164,7 +164,7 @@ for (const target of databaseTargets()) {
     });
   });
 
-  describe(`GET /metrics when METRICS is off (${target.name})`, () => {
+  describeOn(target, 'GET /metrics when METRICS is off', () => {
     let p: TestPlatform;
     let webDir: string;
     before(async () => {

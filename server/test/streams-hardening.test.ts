@@ -12,7 +12,7 @@ import { readConfig } from '../src/config.js';
 import { CozeClient } from '../src/coze/client.js';
 import { CozeApiError, CozeTransportCode } from '../src/coze/errors.js';
 import { collect, rejectsWith, startLocalServer, testConfig } from './coze-client-support.js';
-import { databaseTargets, eventually, readChatStream, startTestPlatform, type TestPlatform } from './support.js';
+import { databaseTargets, describeOn, eventually, readChatStream, startTestPlatform, type TestPlatform } from './support.js';
 
 const MB = 1024 * 1024;
 
@@ -118,7 +118,7 @@ const stored = async (p: TestPlatform, conversationId: string) => {
 };
 
 for (const target of databaseTargets()) {
-  describe(`a client that stops reading but keeps its socket open (${target.name})`, () => {
+  describeOn(target, 'a client that stops reading but keeps its socket open', () => {
     let sandbox: Sandbox;
     let p: TestPlatform;
     let agentId: string;

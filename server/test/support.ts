@@ -1,10 +1,12 @@
-// Test support: a real platform on a real port, on the embedded database and (when TEST_DATABASE_URL
-// is set) on a fresh PostgreSQL database of its own, so files can run in parallel.
+// Test support: a real platform on a real port, on the embedded database and on a fresh PostgreSQL
+// database of its own (so files can run in parallel) on TEST_DATABASE_URL's server; without that
+// variable the PostgreSQL suites are reported as skipped, with the reason.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import pg from 'pg';
 import type { App, AppOptions } from '../src/app.js';
 import { CompletionEvent } from '../src/chat/schemas.js';
@@ -15,14 +17,46 @@ import { startPlatform } from '../src/start.js';
 
 export const ADMIN = { email: 'admin@example.com', password: 'admin-password-1' };
 
-export interface DatabaseTarget { name: 'embedded' | 'postgres'; url: () => Promise<{ databaseUrl: string | null; drop(): Promise<void> }> }
+const postgresUrl = process.env.TEST_DATABASE_URL;
+/** Why the PostgreSQL suites are skipped, or undefined when they run. */
+const POSTGRES_SKIPPED = postgresUrl
+  ? undefined
+  : 'TEST_DATABASE_URL is not set: this needs a PostgreSQL server (npm test uses postgres://postgres@127.0.0.1:5432/test)';
 
-/** The databases every integration suite runs on. */
+export interface DatabaseTarget {
+  name: 'embedded' | 'postgres';
+  url: () => Promise<{ databaseUrl: string | null; drop(): Promise<void> }>;
+  /** Why this target cannot run here (it is reported as skipped, with this reason). */
+  skip?: string | undefined;
+}
+
+/** The databases every integration suite runs on: the embedded one first, then PostgreSQL. */
 export function databaseTargets(): DatabaseTarget[] {
-  const targets: DatabaseTarget[] = [{ name: 'embedded', url: async () => ({ databaseUrl: null, drop: async () => {} }) }];
-  const base = process.env.TEST_DATABASE_URL;
-  if (base) targets.push({ name: 'postgres', url: () => freshPostgresDatabase(base) });
-  return targets;
+  return [
+    { name: 'embedded', url: async () => ({ databaseUrl: null, drop: async () => {} }) },
+    postgresUrl
+      ? { name: 'postgres', url: () => freshPostgresDatabase(postgresUrl) }
+      : { name: 'postgres', url: () => Promise.reject(new Error(POSTGRES_SKIPPED)), skip: POSTGRES_SKIPPED },
+  ];
+}
+
+/**
+ * `describe`, or when `skip` says why the suite cannot run here, one skipped test of the suite's name
+ * with that reason: node:test (Node 20) prints a skipped suite but leaves it out of the summary's count.
+ */
+function describeUnlessSkipped(title: string, skip: string | undefined, suite: () => void): void {
+  if (skip) test(title, { skip }, () => {});
+  else describe(title, suite);
+}
+
+/** A suite on one database target, titled "<title> (<target>)". */
+export function describeOn(target: DatabaseTarget, title: string, suite: () => void): void {
+  describeUnlessSkipped(`${title} (${target.name})`, target.skip, suite);
+}
+
+/** A suite that needs PostgreSQL itself (several processes on one database); `suite` gets TEST_DATABASE_URL. */
+export function describeOnPostgres(title: string, suite: (baseUrl: string) => void): void {
+  describeUnlessSkipped(title, POSTGRES_SKIPPED, () => suite(postgresUrl!));
 }
 
 export async function freshPostgresDatabase(baseUrl: string) {
