@@ -5,8 +5,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
-import { CozeClient } from '../src/coze/client.js';
-import { CozeApiError, CozeTransportCode, isAbortError } from '../src/coze/errors.js';
+import { CozeClient } from '../src/coze/openapi/client.js';
+import { CozeApiError, CozeTransportCode, isAbortError } from '../src/coze/openapi/errors.js';
 import { MAX_REDIRECTS, OutboundError } from '../src/http/outbound.js';
 import { poolWithSpare } from '../src/http/spare-connection.js';
 import {

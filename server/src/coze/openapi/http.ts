@@ -5,7 +5,7 @@
 // relayed event crosses fewer layers; a platform holds one such stream per user answering.
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { wasOpenedAhead } from '../http/spare-connection.js';
+import { wasOpenedAhead } from '../../http/spare-connection.js';
 import type { CozeConfig } from './config.js';
 import { CozeApiError, CozeErrorCode, CozeTransportCode } from './errors.js';
 import type { CozeTokenSource } from './oauth.js';
