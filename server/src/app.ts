@@ -14,7 +14,7 @@ import type { ChatProvider } from './chat/providers/types.js';
 import { chatRoutes } from './chat/routes.js';
 import { StopSignals } from './chat/stop-signals.js';
 import type { Config } from './config.js';
-import { CozeClient } from './coze/client.js';
+import { CozeClient } from './coze/openapi/client.js';
 import { cozeRoutes } from './coze/routes.js';
 import type { Database } from './db/index.js';
 import { installErrorHandler, noRouteBody } from './http/errors.js';

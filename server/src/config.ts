@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readCozeConfig, type CozeConfig } from './coze/config.js';
+import { readCozeConfig, type CozeConfig } from './coze/openapi/config.js';
 import { int } from './env.js';
 
 export type RegistrationMode = 'open' | 'invite' | 'closed';

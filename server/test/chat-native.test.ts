@@ -119,12 +119,12 @@ for (const target of databaseTargets()) {
     test('one chat at a time per conversation: a second message while answering gets 409', async () => {
       const slow = await chat('Take your time [slow]');
       const conversationId = slow.headers.get('x-conversation-id')!;
-      const { reader } = await readUntil(slow, (c) => Boolean(c.choices?.[0]?.delta?.content));
+      const answering = await readUntil(slow, (c) => Boolean(c.choices?.[0]?.delta?.content));
       const second = await chat('Me too', { conversationId });
       assert.equal(second.status, 409);
       assert.match((await second.json()).message, /still answering/);
       await p.api('POST', `/api/ai-agent/conversations/${conversationId}/stop`, { token: user.token });
-      while (!(await reader.read()).done) { /* drain */ }
+      await answering.rest();
     });
 
     test('a client that disconnects stops the upstream; the partial answer is stored as canceled', async () => {
@@ -165,15 +165,13 @@ for (const target of databaseTargets()) {
     test('Stop ends the stream with a final chunk and [DONE]; the answer is canceled with its partial text', async () => {
       const res = await chat('Stop me [slow]');
       const conversationId = res.headers.get('x-conversation-id')!;
-      const { reader, buffer } = await readUntil(res, (c) => Boolean(c.choices?.[0]?.delta?.content));
+      const answering = await readUntil(res, (c) => Boolean(c.choices?.[0]?.delta?.content));
       const stop = await p.api('POST', `/api/ai-agent/conversations/${conversationId}/stop`, { token: user.token });
       assert.equal(stop.status, 202);
       assert.deepEqual(await stop.json(), { stopped: true });
-      let rest = buffer;
-      const decoder = new TextDecoder();
-      for (let r = await reader.read(); !r.done; r = await reader.read()) rest += decoder.decode(r.value, { stream: true });
-      assert.match(rest, /"status":"canceled"/);
-      assert.ok(rest.endsWith('data: [DONE]\n\n'));
+      const { raw } = await answering.rest();
+      assert.match(raw, /"status":"canceled"/);
+      assert.ok(raw.endsWith('data: [DONE]\n\n'));
       const [, answer] = await messagesOf(conversationId);
       assert.equal(answer.status, 'canceled');
       assert.ok(answer.content.length > 0);
@@ -300,14 +298,12 @@ for (const target of databaseTargets()) {
       const agent = await (await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'N', model: 'm' } })).json();
       const res = await p.api('POST', '/api/ai-agent/chat/completions', { token: p.adminToken, body: { agentId: agent.id, messages: [{ role: 'user', content: 'Long [slow]' }], stream: true } });
       const conversationId = res.headers.get('x-conversation-id')!;
-      const { reader, buffer } = await readUntil(res, (c) => Boolean(c.choices?.[0]?.delta?.content));
+      const answering = await readUntil(res, (c) => Boolean(c.choices?.[0]?.delta?.content));
       const closing = p.app.close();
-      let rest = buffer;
-      const decoder = new TextDecoder();
-      for (let r = await reader.read(); !r.done; r = await reader.read()) rest += decoder.decode(r.value, { stream: true });
+      const { raw } = await answering.rest();
       await closing;
-      assert.match(rest, /"code":"shutdown"/);
-      assert.ok(rest.endsWith('data: [DONE]\n\n'));
+      assert.match(raw, /"code":"shutdown"/);
+      assert.ok(raw.endsWith('data: [DONE]\n\n'));
       // The platform closed its database on the way out; open the same data again to read what it saved.
       const reopened = await openDatabase(p.config);
       try {

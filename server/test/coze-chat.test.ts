@@ -203,13 +203,13 @@ for (const target of databaseTargets()) {
     test('a second message while Coze is answering gets 409 and never reaches Coze', async () => {
       const res = await chat('slow', 'First');
       const conversationId = res.headers.get('x-conversation-id')!;
-      const { reader } = await readUntil(res, (c) => Boolean(c.choices?.[0]?.delta?.content));
+      const answering = await readUntil(res, (c) => Boolean(c.choices?.[0]?.delta?.content));
       const before = chatRequests().length;
       const second = await chat('slow', 'Second', { conversationId });
       assert.equal(second.status, 409);
       assert.equal(chatRequests().length, before);
       await p.api('POST', `/api/ai-agent/conversations/${conversationId}/stop`, { token: user.token });
-      while (!(await reader.read()).done) { /* drain */ }
+      await answering.rest();
     });
 
     test('the agent\'s custom variables are sent with each chat', async () => {

@@ -5,8 +5,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
-import { CozeClient } from '../src/coze/client.js';
-import { CozeApiError, CozeTransportCode, isAbortError } from '../src/coze/errors.js';
+import { CozeClient } from '../src/coze/openapi/client.js';
+import { CozeApiError, CozeTransportCode, isAbortError } from '../src/coze/openapi/errors.js';
 import { MAX_REDIRECTS, OutboundError } from '../src/http/outbound.js';
 import { poolWithSpare } from '../src/http/spare-connection.js';
 import {
@@ -98,6 +98,27 @@ describe('Coze client: errors and transport', () => {
         assert.equal(e.logId, 'L1');
         assert.equal(e.retryable, true);
       });
+    } finally {
+      await server.close();
+    }
+  });
+
+  // The wait before a retry is at least 4 s (half its 8 s cap): a call that ends within the test's
+  // 3 s was ended by the abort, not by the wait running out.
+  test("an abort while a call waits to retry ends it at once, with the caller's reason", { timeout: 3_000 }, async () => {
+    const server = await startLocalServer((req, res) => sendJson(res, 503, { code: 5000, msg: 'busy' }));
+    try {
+      // The retry is logged just before its wait begins.
+      let retrying!: () => void;
+      const waiting = new Promise<void>((resolve) => { retrying = resolve; });
+      const client = new CozeClient(testConfig(server.url), { retryBaseDelayMs: 60_000, logger: { warn: () => retrying() } });
+      const controller = new AbortController();
+      const call = client.getBot('b1', { signal: controller.signal });
+      await waiting;
+      const why = new Error('the admin left the page');
+      controller.abort(why);
+      await rejectsWith(call, (e) => assert.equal(e, why));
+      assert.equal(server.requests.length, 1);
     } finally {
       await server.close();
     }
@@ -465,7 +486,7 @@ describe('Coze client: OAuth JWT', () => {
   let exchanges = 0;
   let issued: string[] = [];
   let nowSec = 1_900_000_000;
-  let oauthAnswer: 'ok' | 'refuse' = 'ok';
+  let oauthAnswer: 'ok' | 'refuse' | 'silent' = 'ok';
   const revoked = new Set<string>();
 
   before(async () => {
@@ -475,6 +496,7 @@ describe('Coze client: OAuth JWT', () => {
       if (req.url === '/api/permission/oauth2/token') {
         exchanges += 1;
         if (oauthAnswer === 'refuse') return sendJson(res, 401, { error_code: 'invalid_client', error_message: `bad JWT ${bearer}` });
+        if (oauthAnswer === 'silent') return; // never answers
         const header = decodeProtectedHeader(bearer);
         assert.deepEqual(header, { alg: 'RS256', typ: 'JWT', kid: 'key-1' });
         const { payload } = await jwtVerify(bearer, key, { issuer: 'app-1', audience: 'api.coze.cn', currentDate: new Date(nowSec * 1000) });
@@ -547,6 +569,19 @@ describe('Coze client: OAuth JWT', () => {
       assert.equal(e.code, CozeTransportCode.OAuthFailed);
       assert.ok(!e.message.includes('bm90IGEga2V5'));
     });
+  });
+
+  test('an exchange not answered within the connect time-out is a Timeout CozeApiError', { timeout: 10_000 }, async () => {
+    oauthAnswer = 'silent';
+    try {
+      const client = new CozeClient(testConfig(server.url, { connectTimeoutMs: 100, auth: { kind: 'oauth-jwt', appId: 'app-1', keyId: 'key-1', privateKeyPem } }), { now: () => nowSec * 1000 });
+      await rejectsWith<CozeApiError>(client.createConversation({ botId: 'b' }), (e) => {
+        assert.equal(e.code, CozeTransportCode.Timeout);
+        assert.match(e.cozeMsg, /OAuth token exchange timed out/);
+      });
+    } finally {
+      oauthAnswer = 'ok';
+    }
   });
 
   test('an OAuth refusal ({error_code, error_message}) is a CozeApiError without the JWT', async () => {

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { REALISTIC_STREAM } from '@agentport/sandbox';
-import { CozeClient } from '../src/coze/client.js';
-import type { CozeChatEvent } from '../src/coze/stream.js';
+import { CozeClient } from '../src/coze/openapi/client.js';
+import type { CozeChatEvent } from '../src/coze/openapi/stream.js';
 import { collect, startLocalServer, testConfig, writeByteByByte } from './coze-client-support.js';
 
 async function replay(mode: 'one-write' | 'byte-by-byte'): Promise<CozeChatEvent[]> {

@@ -3,8 +3,8 @@ import { createServer, type Agent, type IncomingMessage, type ServerResponse } f
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import type { CozeConfig } from '../src/coze/config.js';
-import type { CozeChatEvent } from '../src/coze/stream.js';
+import type { CozeConfig } from '../src/coze/openapi/config.js';
+import type { CozeChatEvent } from '../src/coze/openapi/stream.js';
 
 export const SECRET_TOKEN = 'pat_TopSecretTokenValue1234567890';
 

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
-import { oauthAudienceFor, readCozeConfig } from '../src/coze/config.js';
-import { CozeApiError, CozeTransportCode, isAbortError } from '../src/coze/errors.js';
+import { oauthAudienceFor, readCozeConfig } from '../src/coze/openapi/config.js';
+import { CozeApiError, CozeTransportCode, isAbortError } from '../src/coze/openapi/errors.js';
 import { redactSecrets } from '../src/http/redact.js';
-import { readCozeChatStream, type CozeChatEvent } from '../src/coze/stream.js';
+import { readCozeChatStream, type CozeChatEvent } from '../src/coze/openapi/stream.js';
 import { answerText, chunkedStream, collect, openBody, rejectsWith, splitEvery } from './coze-client-support.js';
 
 const PEM = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CARD_NOTE, CozeTranslator } from '../src/chat/providers/coze.js';
 import type { ProviderEvent } from '../src/chat/providers/types.js';
-import type { CozeChatEvent, CozeMessage } from '../src/coze/stream.js';
+import type { CozeChatEvent, CozeMessage } from '../src/coze/openapi/stream.js';
 
 const chat = { id: '1', conversation_id: '2', bot_id: '3', status: 'in_progress' };
 const message = (id: string, type: string, content: string, extra: Partial<CozeMessage> = {}): CozeMessage =>

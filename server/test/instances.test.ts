@@ -115,16 +115,14 @@ describeOnPostgres('several instances on one PostgreSQL', (baseUrl) => {
   async function streamOnAStopThroughB() {
     const res = await chat(a, 'Stream on A');
     const conversationId = res.headers.get('x-conversation-id')!;
-    const { reader, buffer } = await readUntil(res, (c) => Boolean(c.choices?.[0]?.delta?.content));
+    const answering = await readUntil(res, (c) => Boolean(c.choices?.[0]?.delta?.content));
     const busy = await chat(b, 'Through B', conversationId);
     assert.equal(busy.status, 409);
 
     sandbox.clearRequests();
     const stop = await call(b, 'POST', `/api/ai-agent/conversations/${conversationId}/stop`);
     assert.deepEqual(await stop.json(), { stopped: true });
-    let rest = buffer;
-    const decoder = new TextDecoder();
-    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += decoder.decode(r.value, { stream: true });
+    const { raw: rest } = await answering.rest();
     const messages = await eventually(async () => {
       const { items } = await (await call(b, 'GET', `/api/ai-agent/conversations/${conversationId}/messages`)).json();
       return items[1].status !== 'streaming' && items;
@@ -164,14 +162,14 @@ describeOnPostgres('several instances on one PostgreSQL', (baseUrl) => {
   test('while A streams, B shows the answer so far: A saves it every third of the lease, not per delta', async () => {
     const res = await chat(a, 'Show progress');
     const conversationId = res.headers.get('x-conversation-id')!;
-    const { reader } = await readUntil(res, (c) => Boolean(c.choices?.[0]?.delta?.content));
+    const answering = await readUntil(res, (c) => Boolean(c.choices?.[0]?.delta?.content));
     const inProgress = await eventually(async () => {
       const { items } = await (await call(b, 'GET', `/api/ai-agent/conversations/${conversationId}/messages`)).json();
       return items[1].status === 'streaming' && items[1].content.length > 0 && items[1];
     }, LEASE_SECONDS * 3000);
     assert.match(inProgress.content, /^\S/, 'the answer\'s beginning');
     assert.deepEqual(await (await call(b, 'POST', `/api/ai-agent/conversations/${conversationId}/stop`)).json(), { stopped: true });
-    await reader.cancel();
+    await answering.cancel();
   });
 
   test('an instance keeps its database connections through a quiet spell (no new connection per chat)', async () => {

@@ -156,10 +156,10 @@ for (const target of databaseTargets()) {
     test('a stream being answered is open until it ends', async () => {
       const res = await chat('native', 'Take your time [slow]');
       const conversationId = res.headers.get('x-conversation-id')!;
-      const { reader } = await readUntil(res, (c) => Boolean(c.choices?.[0]?.delta?.content));
+      const answering = await readUntil(res, (c) => Boolean(c.choices?.[0]?.delta?.content));
       assert.equal(sample(await scrape(), 'agentport_chat_streams_open'), 1);
       await p.api('POST', `/api/ai-agent/conversations/${conversationId}/stop`, { token: user.token });
-      while (!(await reader.read()).done) { /* drain to the end of the answer */ }
+      await answering.rest(); // to the end of the answer
       assert.equal(sample(await scrape(), 'agentport_chat_streams_open'), 0);
     });
   });

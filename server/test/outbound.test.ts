@@ -64,8 +64,11 @@ describe('outbound: fetching', () => {
   let server: LocalServer;
   let port: string;
   const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+  /** Told when a request for /silent, which is never answered, arrives. */
+  let heardSilent: () => void = () => {};
   before(async () => {
     server = await startLocalServer((req, res) => {
+      if (req.url === '/silent') return heardSilent();
       if (req.url === '/to-metadata-name') {
         res.writeHead(302, { location: 'https://metadata.test/latest/meta-data/' });
         return res.end();
@@ -159,5 +162,23 @@ describe('outbound: fetching', () => {
       reason('network')(e);
       assert.match(e.message, /ECONNREFUSED/);
     });
+  });
+
+  test('a download not over within its time-out fails as a timeout', { timeout: 10_000 }, async () => {
+    const { resolve } = resolver({ 'icons.test': ['127.0.0.1'] });
+    const rules = { trustedOrigins: [`http://icons.test:${port}`], resolve };
+    await rejectsWith(fetchOutbound(`http://icons.test:${port}/silent`, { ...request(rules), timeoutMs: 100 }), reason('timeout'));
+  });
+
+  test("the caller's abort ends a download at once, with the caller's reason", { timeout: 10_000 }, async () => {
+    const { resolve } = resolver({ 'icons.test': ['127.0.0.1'] });
+    const rules = { trustedOrigins: [`http://icons.test:${port}`], resolve };
+    const heard = new Promise<void>((resolveHeard) => { heardSilent = resolveHeard; });
+    const controller = new AbortController();
+    const download = fetchOutbound(`http://icons.test:${port}/silent`, { ...request(rules), timeoutMs: 60_000, signal: controller.signal });
+    await heard;
+    const why = new Error('the import was cancelled');
+    controller.abort(why);
+    await rejectsWith(download, (e) => assert.equal(e, why));
   });
 });

@@ -9,8 +9,8 @@ import { BOTS, HUGE_DELTA, startSandbox, type Sandbox } from '@agentport/sandbox
 import { openDatabase } from '../src/db/index.js';
 import { messages } from '../src/db/schema.js';
 import { readConfig } from '../src/config.js';
-import { CozeClient } from '../src/coze/client.js';
-import { CozeApiError, CozeTransportCode } from '../src/coze/errors.js';
+import { CozeClient } from '../src/coze/openapi/client.js';
+import { CozeApiError, CozeTransportCode } from '../src/coze/openapi/errors.js';
 import { collect, rejectsWith, startLocalServer, testConfig } from './coze-client-support.js';
 import { databaseTargets, describeOn, eventually, readChatStream, startTestPlatform, type TestPlatform } from './support.js';
 

@@ -14,6 +14,7 @@ import { closedSchemaChecker } from '../src/http/response-check.js';
 import { readConfig, type Config } from '../src/config.js';
 import type { Database } from '../src/db/index.js';
 import { startPlatform } from '../src/start.js';
+import { readEvents } from './sse.js';
 
 export const ADMIN = { email: 'admin@example.com', password: 'admin-password-1' };
 
@@ -148,29 +149,45 @@ export function assertMatches(schema: object, value: unknown, name = 'body'): vo
   assert.equal(problems, null, `${problems}: ${JSON.stringify(value)}`);
 }
 
+/** The end of a chat stream, and everything in it: parsed chunks, joined text and reasoning, the raw body. */
+export interface ChatStreamRead { raw: string; chunks: any[]; text: string; reasoning: string; final: any; error: any; done: boolean }
+
 /**
- * Reads a standard chat stream to the end: the parsed chunks, the joined text and the raw body.
- * Every event is held to the stream's schema, the one the web app reads it by.
+ * A standard chat stream, read chunk by chunk as it arrives. Every chunk is held to the stream's
+ * schema, the one the web app reads it by.
  */
-export async function readChatStream(res: Response) {
-  const raw = await res.text();
+export function chatStream(res: Response) {
+  const events = readEvents(res.body!);
   const chunks: any[] = [];
   let done = false;
-  for (const block of raw.split('\n\n')) {
-    const line = block.trim();
-    if (!line.startsWith('data: ')) continue;
-    const data = line.slice('data: '.length);
-    if (data === '[DONE]') { done = true; continue; }
-    const chunk: unknown = JSON.parse(data);
-    assertMatches(CompletionEvent, chunk, 'event');
-    chunks.push(chunk);
-  }
-  const text = chunks.map((c) => c.choices?.[0]?.delta?.content ?? '').join('');
-  const reasoning = chunks.map((c) => c.choices?.[0]?.delta?.reasoning_content ?? '').join('');
-  const final = chunks.find((c) => c.choices?.[0]?.finish_reason);
-  const error = chunks.find((c) => c.error)?.error;
-  return { raw, chunks, text, reasoning, final, error, done };
+  return {
+    /** The next chunk; null once the body has ended (`[DONE]` is not a chunk: it sets `done`). */
+    async next(): Promise<any | null> {
+      for (let event = await events.next(); event; event = await events.next()) {
+        if (event.data === '[DONE]') { done = true; continue; }
+        const chunk: unknown = JSON.parse(event.data);
+        assertMatches(CompletionEvent, chunk, 'event');
+        chunks.push(chunk);
+        return chunk;
+      }
+      return null;
+    },
+    /** Reads to the end: what the whole stream held, the chunks read before this call included. */
+    async rest(): Promise<ChatStreamRead> {
+      while (await this.next()) { /* every chunk is kept */ }
+      const text = chunks.map((c) => c.choices?.[0]?.delta?.content ?? '').join('');
+      const reasoning = chunks.map((c) => c.choices?.[0]?.delta?.reasoning_content ?? '').join('');
+      const final = chunks.find((c) => c.choices?.[0]?.finish_reason);
+      const error = chunks.find((c) => c.error)?.error;
+      return { raw: events.text, chunks, text, reasoning, final, error, done };
+    },
+    /** Stops reading; the platform sees its client go. */
+    cancel: () => events.cancel(),
+  };
 }
+
+/** Reads a standard chat stream to its end. */
+export const readChatStream = (res: Response): Promise<ChatStreamRead> => chatStream(res).rest();
 
 /** Re-checks a condition until it holds (a state the system reaches on its own), failing after `timeoutMs`. */
 export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
@@ -183,18 +200,11 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
   }
 }
 
-/** Reads a stream response until a chunk matches, leaving the rest of the stream open. */
+/** Reads a chat stream until a chunk matches, leaving the rest of it to read (or cancel). */
 export async function readUntil(res: Response, match: (chunk: any) => boolean) {
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`stream ended before the expected chunk: ${buffer}`);
-    buffer += decoder.decode(value, { stream: true });
-    for (const block of buffer.split('\n\n').slice(0, -1)) {
-      const data = block.startsWith('data: ') ? block.slice(6) : '';
-      if (data && data !== '[DONE]' && match(JSON.parse(data))) return { reader, buffer };
-    }
+  const stream = chatStream(res);
+  for (let chunk = await stream.next(); chunk; chunk = await stream.next()) {
+    if (match(chunk)) return stream;
   }
+  throw new Error(`stream ended before the expected chunk: ${(await stream.rest()).raw}`);
 }

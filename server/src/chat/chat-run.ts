@@ -1,20 +1,20 @@
 // One answer, from the user's new message to the persisted assistant message. The route only moves
-// the steps it is handed onto the wire; everything else about the answer happens here.
+// the steps it is handed onto the wire; everything else about the answer happens here. Its SQL
+// statements are in statements.ts.
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, lt, sql } from 'drizzle-orm';
-import type { WithSubqueryWithSelection } from 'drizzle-orm/pg-core';
 import type { FastifyBaseLogger } from 'fastify';
 import { chatableAgent } from '../agents/agents.js';
 import { unauthorized } from '../auth/guard.js';
-import { tokenHash, tokenHolder, userForToken } from '../auth/tokens.js';
-import { preparedFor, type Db } from '../db/index.js';
+import { tokenHash, userForToken } from '../auth/tokens.js';
+import type { Db } from '../db/index.js';
 import {
   agents, conversations, messages, type Agent, type Message, type MessageError, type MessageStatus, type Usage,
 } from '../db/schema.js';
 import { HttpError, notFound } from '../http/errors.js';
 import type { ChatMetrics } from '../metrics/chat-metrics.js';
-import { claimConversation, failInterruptedAnswers, leaseUntil, releaseLease, renewLease } from './lease.js';
 import type { ChatConversation, ChatProvider, ChatUser, ProviderEvent } from './providers/types.js';
+import { saveAnswer, saveCheckpoint, startFirstTurn, startNextTurn, type TurnStart } from './statements.js';
 import type { AbortReason, StopSignals } from './stop-signals.js';
 
 export interface ChatDeps {
@@ -78,69 +78,6 @@ export async function openChat(deps: ChatDeps, request: ChatRequest): Promise<Ch
   if (!started?.answerId || started.questionSeq === null) return whyRefused(db, request);
   return new ChatRun(deps, started.agent, conversation, started.user, request.content, started.questionSeq, started.answerId, runId);
 }
-
-// A chat starts with one statement (prepared): it checks the caller's token and that they may chat
-// with the agent, creates or claims the conversation, stores the turn's two messages and reads the
-// agent. When the chat may not start it stores nothing, and the turn's ids come back empty (or no
-// row at all, for a bad token or agent).
-const param = sql.placeholder;
-
-interface TurnStart { agent: Agent; user: ChatUser; questionSeq: number | null; answerId: string | null; providerConversationId?: string | null }
-
-/** The caller, from the token: no row when the token is unknown or expired. */
-const callerOf = (db: Db) => db.$with('caller').as(tokenHolder(db, param('tokenHash')));
-type Caller = ReturnType<typeof callerOf>;
-const mayChat = (caller: Caller) => chatableAgent(param('agentId'), sql`(${caller.role} = 'admin')`);
-
-/** The user's message and the answer to come, stored in the conversation `into` holds (when it holds one). */
-function turnMessages(db: Db, into: WithSubqueryWithSelection<{ id: typeof conversations.id }, string>) {
-  return db.$with('turn', { id: messages.id, seq: messages.seq, role: messages.role }).as(sql`
-    insert into ${messages} (conversation_id, role, content, status, run_id)
-    select ${into.id}, turn.role, turn.content, turn.status, turn.run_id from ${into},
-      (values ('user', ${param('content')}::text, 'completed', null::uuid),
-              ('assistant', '', 'streaming', ${param('runId')}::uuid)) as turn (role, content, status, run_id)
-    returning id, seq, role`);
-}
-
-/** The chat's agent and caller with the ids the turn got. */
-function startedTurn(caller: Caller, turn: ReturnType<typeof turnMessages>) {
-  return {
-    agent: agents,
-    user: { id: caller.id, role: caller.role },
-    questionSeq: sql<number | null>`(select ${turn.seq} from ${turn} where ${turn.role} = 'user')`,
-    answerId: sql<string | null>`(select ${turn.id} from ${turn} where ${turn.role} = 'assistant')`,
-  };
-}
-
-/** A new conversation, born claimed by the run (nothing to wait for, repair or read), and the turn. */
-const startFirstTurn = preparedFor((db) => {
-  const caller = callerOf(db);
-  const created = db.$with('created', { id: conversations.id }).as(sql`
-    insert into ${conversations} (id, user_id, agent_id, title, lease_run_id, lease_expires_at)
-    select ${param('conversationId')}::uuid, ${caller.id}, ${agents.id}, ${param('title')}::text,
-      ${param('runId')}::uuid, ${leaseUntil(param('leaseSeconds'))}
-    from ${caller}, ${agents} where ${mayChat(caller)}
-    returning id`);
-  const turn = turnMessages(db, created);
-  return db.with(caller, created, turn).select(startedTurn(caller, turn))
-    .from(caller).innerJoin(agents, eq(agents.id, param('agentId'))).prepare('start_first_turn');
-});
-
-/** The turn in an existing conversation the run claims: any other answer still `streaming` was left by an instance that died. */
-const startNextTurn = preparedFor((db) => {
-  const caller = callerOf(db);
-  const claimed = db.$with('claimed').as(claimConversation(db, and(
-    eq(conversations.id, param('conversationId')),
-    eq(conversations.userId, sql`(select ${caller.id} from ${caller})`),
-    eq(conversations.agentId, param('agentId')),
-    sql`exists (select 1 from ${caller}, ${agents} where ${mayChat(caller)})`,
-  )!, param('runId'), param('leaseSeconds')));
-  const repaired = db.$with('repaired').as(failInterruptedAnswers(db, sql`(select ${claimed.id} from ${claimed})`));
-  const turn = turnMessages(db, claimed);
-  return db.with(caller, claimed, repaired, turn).select({ ...startedTurn(caller, turn), providerConversationId: claimed.providerConversationId })
-    .from(caller).innerJoin(agents, eq(agents.id, param('agentId'))).leftJoin(claimed, sql`true`)
-    .prepare('start_next_turn');
-});
 
 /** The chat was refused: says why, as the client should hear it. */
 async function whyRefused(db: Db, request: ChatRequest): Promise<never> {
@@ -336,7 +273,7 @@ export class ChatRun {
     });
   }
 
-  /** What the statements below need to find this run's rows. */
+  /** What the statements (statements.ts) need to find this run's rows. */
   private ids() {
     return {
       conversationId: this.conversation.id,
@@ -346,31 +283,3 @@ export class ChatRun {
     };
   }
 }
-
-// A running answer's writes, prepared like the chat's first statement: every stream runs them.
-const text = (name: string) => sql`${param(name)}::text`;
-const json = (name: string) => sql`${param(name)}::jsonb`;
-
-/** Renews the claim and saves the partial answer (while it still streams) and the upstream conversation id. */
-const saveCheckpoint = preparedFor((db) => {
-  const renewed = db.$with('renewed').as(renewLease(db, param('conversationId'), param('runId'), param('leaseSeconds'), param('providerConversationId')));
-  return db.with(renewed).update(messages)
-    .set({ content: text('content'), reasoningContent: text('reasoning'), updatedAt: sql`now()` })
-    .where(and(eq(messages.id, param('messageId')), eq(messages.status, 'streaming')))
-    .prepare('save_checkpoint');
-});
-
-/** Stores the finished answer (however it ended) and frees the conversation. */
-const saveAnswer = preparedFor((db) => {
-  const released = db.$with('released').as(releaseLease(db, param('conversationId'), param('runId'), param('providerConversationId')));
-  return db.with(released).update(messages).set({
-    content: text('content'),
-    reasoningContent: text('reasoning'),
-    status: text('status'),
-    error: json('error'),
-    usage: json('usage'),
-    suggestions: json('suggestions'),
-    providerMetadata: json('metadata'),
-    updatedAt: sql`now()`,
-  }).where(eq(messages.id, param('messageId'))).prepare('save_answer');
-});

@@ -13,7 +13,7 @@ import { badRequest, errorBody, notFound } from '../http/errors.js';
 import { NoContent, errorResponses } from '../http/schemas.js';
 import { openChat, type ChatDeps } from './chat-run.js';
 import { CompletionStream } from './completion-stream.js';
-import { failInterruptedAnswers, isLeaseLive } from './lease.js';
+import { failInterruptedAnswers, isLeaseLive } from './statements.js';
 import { ChatCompletion, ConversationList, Message as MessageView, MessageList, StopResult } from './schemas.js';
 
 // The request is OpenAI's chat-completion request, so that OpenAI clients and chat apps work as they

@@ -2,8 +2,8 @@
 // small, and an admin pages and searches the same list. A per-instance cache is fine here (a stale
 // minute does no harm); its key includes the space, base URL and credential so it never crosses them.
 import { createHash } from 'node:crypto';
-import type { CozeClient, CozeBotSummary } from './client.js';
-import type { CozeConfig } from './config.js';
+import type { CozeClient, CozeBotSummary } from './openapi/client.js';
+import type { CozeConfig } from './openapi/config.js';
 
 const PAGE_SIZE = 50;
 const MAX_BOTS = 2000;

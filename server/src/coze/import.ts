@@ -8,8 +8,8 @@ import { HttpError, conflict } from '../http/errors.js';
 import { OutboundError } from '../http/outbound.js';
 import { removeStoredUrl, saveImage, type FileStorage } from '../storage/storage.js';
 import type { BotCatalog } from './catalog.js';
-import type { CozeBotDetail, CozeClient } from './client.js';
-import { CozeApiError, CozeErrorCode } from './errors.js';
+import type { CozeBotDetail, CozeClient } from './openapi/client.js';
+import { CozeApiError, CozeErrorCode } from './openapi/errors.js';
 
 export const COZE_MODEL = 'coze-proxy';
 const AVATAR_MAX_BYTES = 2 * 1024 * 1024;

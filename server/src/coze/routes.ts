@@ -8,8 +8,8 @@ import { HttpError, notFound } from '../http/errors.js';
 import { errorResponses } from '../http/schemas.js';
 import type { FileStorage } from '../storage/storage.js';
 import { BotCatalog } from './catalog.js';
-import type { CozeClient } from './client.js';
-import type { CozeConfig } from './config.js';
+import type { CozeClient } from './openapi/client.js';
+import type { CozeConfig } from './openapi/config.js';
 import { cozeHttpError, findImported, importBot, syncAgent, type CozeImporterDeps, type ImportResult } from './import.js';
 import { CozeBotPage, ImportResult as ImportView } from './schemas.js';
 

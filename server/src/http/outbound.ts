@@ -98,22 +98,18 @@ export function urlForLog(url: string): string {
 /** GETs `url` under the rules: the body's bytes and its declared Content-Type (lower case, no parameters). */
 export async function fetchOutbound(url: string, request: OutboundRequest): Promise<{ bytes: Buffer; contentType: string }> {
   const { rules, maxBytes, timeoutMs, signal } = request;
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new DOMException('outbound fetch timed out', 'TimeoutError'));
-  }, timeoutMs);
-  const onAbort = () => controller.abort(signal?.reason);
-  if (signal?.aborted) onAbort();
-  else signal?.addEventListener('abort', onAbort, { once: true });
+  const deadline = AbortSignal.timeout(timeoutMs);
+  // Aborted once the download is over: ends whatever is still open (a body we stopped reading, a
+  // connection being made).
+  const over = new AbortController();
+  const stop = AbortSignal.any(signal ? [signal, deadline, over.signal] : [deadline, over.signal]);
   const pools: Agent[] = [];
 
   const failure = (err: unknown): unknown => {
     if (signal?.aborted) return signal.reason;
     const refusal = outboundCause(err);
     if (refusal) return refusal;
-    if (timedOut) return new OutboundError('timeout', `no complete answer within ${timeoutMs} ms`);
+    if (deadline.aborted) return new OutboundError('timeout', `no complete answer within ${timeoutMs} ms`);
     return new OutboundError('network', `could not fetch (${errorCode(err)})`);
   };
 
@@ -129,7 +125,7 @@ export async function fetchOutbound(url: string, request: OutboundRequest): Prom
         res = await fetch(target, {
           headers: request.accept ? { accept: request.accept } : {},
           redirect: 'manual',
-          signal: controller.signal,
+          signal: stop,
           dispatcher: pool,
         });
       } catch (err) {
@@ -152,10 +148,7 @@ export async function fetchOutbound(url: string, request: OutboundRequest): Prom
       return { bytes: await readAtMost(res, maxBytes).catch((err) => { throw failure(err); }), contentType };
     }
   } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
-    // Ends whatever is still open (a body we stopped reading, a connection being made).
-    controller.abort(new DOMException('outbound fetch finished', 'AbortError'));
+    over.abort(new DOMException('outbound fetch finished', 'AbortError'));
     for (const pool of pools) pool.destroy().catch(() => {});
   }
 }

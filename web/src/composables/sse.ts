@@ -1,32 +1,13 @@
-// Reads a `text/event-stream` body of `data: <payload>` lines, robust to chunk boundaries.
-// Only the plain `data:` field is used by the server; other fields and comments are ignored.
+// Reads a `text/event-stream` body event by event. eventsource-parser frames it (the parser the
+// server reads Coze's stream with), so chunk boundaries, line endings and comments are its concern.
+import { EventSourceParserStream } from 'eventsource-parser/stream';
 
-export async function readDataLines(
-  body: ReadableStream<Uint8Array>,
-  onData: (payload: string) => void,
-): Promise<void> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  const flushLines = () => {
-    let newline: number;
-    while ((newline = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, newline).replace(/\r$/, '');
-      buffer = buffer.slice(newline + 1);
-      if (line.startsWith('data:')) onData(line.slice(5).replace(/^ /, ''));
-    }
-  };
+/** Hands each event's data to `onData`, in order; resolves at the end of the body. */
+export async function readEventData(body: ReadableStream<Uint8Array<ArrayBuffer>>, onData: (data: string) => void): Promise<void> {
+  const events = body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader();
   try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      flushLines();
-    }
-    buffer += decoder.decode();
-    if (buffer) buffer += '\n';
-    flushLines();
+    for (let next = await events.read(); !next.done; next = await events.read()) onData(next.value.data);
   } finally {
-    reader.releaseLock();
+    events.releaseLock();
   }
 }

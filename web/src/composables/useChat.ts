@@ -5,7 +5,7 @@ import { api, apiFetch, errorMessage } from '../api';
 import type {
   CompletionEvent, Conversation, ConversationList, Message, MessageList, PublicAgent,
 } from '@agentport/server/contract';
-import { readDataLines } from './sse';
+import { readEventData } from './sse';
 
 /** A message as the page shows it; `key` stays stable while the server id arrives mid-stream. */
 export interface ChatMessage extends Message {
@@ -179,13 +179,13 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
       // The server has stored the new conversation: list it now, not only once the answer ends.
       if (wasNew) void loadConversations();
       if (!response.body) throw new Error('The server sent no answer stream.');
-      await readDataLines(response.body, (payload) => {
+      await readEventData(response.body, (payload) => {
         if (payload === '[DONE]') return;
         let chunk: CompletionEvent;
         try {
           chunk = JSON.parse(payload) as CompletionEvent;
         } catch {
-          return; // A malformed line is skipped rather than ending the answer.
+          return; // A malformed event is skipped rather than ending the answer.
         }
         applyChunk(answer, chunk);
       });

@@ -1,8 +1,8 @@
 // Coze agents: the new message goes to Coze's /v3/chat in the Coze conversation that belongs to this
 // platform conversation; Coze's events become neutral events. The bot's logic and memory stay in Coze.
-import type { CozeClient } from '../../coze/client.js';
-import { CozeApiError, CozeErrorCode, CozeTransportCode, isAbortError, userMessageFor } from '../../coze/errors.js';
-import { CozeChatEventType, type CozeChatEvent, type CozeLastError, type CozeMessage } from '../../coze/stream.js';
+import type { CozeClient } from '../../coze/openapi/client.js';
+import { CozeApiError, CozeErrorCode, CozeTransportCode, isAbortError, userMessageFor } from '../../coze/openapi/errors.js';
+import { CozeChatEventType, type CozeChatEvent, type CozeLastError, type CozeMessage } from '../../coze/openapi/stream.js';
 import type { ChatInput, ChatProvider, Emit, ProviderError, ProviderEvent } from './types.js';
 
 /** What separates two answer messages of one chat, as a reader would expect between paragraphs. */

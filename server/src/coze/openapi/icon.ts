@@ -4,8 +4,8 @@
 // credentials, and keeps only a PNG, JPEG, GIF or WebP image recognised by its bytes (these files are
 // served back from our own origin). A failure is logged with its reason and the URL without its
 // query (a signature), then thrown as the OutboundError; callers show a generic message.
-import { fetchImage, OutboundError, urlForLog, type OutboundRules } from '../http/outbound.js';
-import type { ImageType } from '../http/image-type.js';
+import { fetchImage, OutboundError, urlForLog, type OutboundRules } from '../../http/outbound.js';
+import type { ImageType } from '../../http/image-type.js';
 import type { CozeLogger } from './http.js';
 
 export interface IconDownloadOptions {

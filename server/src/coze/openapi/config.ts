@@ -1,6 +1,6 @@
 // Coze connection settings, read once from the environment.
 import { readFileSync } from 'node:fs';
-import { int } from '../env.js';
+import { int } from '../../env.js';
 
 export type CozeAuth =
   | { kind: 'token'; token: string }

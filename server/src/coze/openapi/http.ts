@@ -5,7 +5,8 @@
 // relayed event crosses fewer layers; a platform holds one such stream per user answering.
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { wasOpenedAhead } from '../http/spare-connection.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { wasOpenedAhead } from '../../http/spare-connection.js';
 import type { CozeConfig } from './config.js';
 import { CozeApiError, CozeErrorCode, CozeTransportCode } from './errors.js';
 import type { CozeTokenSource } from './oauth.js';
@@ -46,6 +47,9 @@ export interface TransportDeps {
 /**
  * An AbortController for one call, tied to the caller's signal, with a re-armable timer: the
  * connect time-out until headers arrive, then the idle time-out while the body is read.
+ * Not AbortSignal.timeout and AbortSignal.any: the request outlives each phase (a chat's stream
+ * outlives the call), so a phase's time-out must stop when the phase ends, and the caller's signal
+ * must let go of a chat's body left to drain for reuse; neither of those can be undone.
  */
 export class CallControl {
   readonly #controller = new AbortController();
@@ -167,7 +171,7 @@ export class CozeTransport {
           { coze: { path: req.path, code: err.code, httpStatus: err.httpStatus, logId: err.logId, attempt, delayMs } },
           'Coze call failed; retrying',
         );
-        await sleep(delayMs, req.signal);
+        await waitBeforeRetry(delayMs, req.signal);
       }
     }
   }
@@ -315,17 +319,9 @@ function backoffMs(baseMs: number, attempt: number): number {
   return Math.round(exponential * (0.5 + Math.random()));
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
+/** Waits `ms`; an abort ends the wait with the caller's own reason, as it ends a request. */
+function waitBeforeRetry(ms: number, signal?: AbortSignal): Promise<void> {
+  return delay(ms, undefined, { signal }).catch((err: unknown) => {
+    throw signal?.aborted ? signal.reason : err;
   });
 }

@@ -1,10 +1,10 @@
 // CozeClient: the typed Coze OpenAPI calls this project makes — list and read bots, create a
 // conversation, stream a chat, cancel it, download a bot's avatar. Wire facts: docs/coze-openapi.md.
 import type { Agent, IncomingMessage } from 'node:http';
-import { IDLE_CONNECTION_MS } from '../http/connections.js';
-import type { ImageType } from '../http/image-type.js';
-import type { OutboundRules } from '../http/outbound.js';
-import { poolWithSpare } from '../http/spare-connection.js';
+import { IDLE_CONNECTION_MS } from '../../http/connections.js';
+import type { ImageType } from '../../http/image-type.js';
+import type { OutboundRules } from '../../http/outbound.js';
+import { poolWithSpare } from '../../http/spare-connection.js';
 import type { CozeBotListApi, CozeConfig } from './config.js';
 import { CozeApiError, CozeErrorCode, CozeTransportCode } from './errors.js';
 import { CallControl, CozeTransport, isSuccess, parseEnvelope, postForStream, readText, streamHeaders, transportError, type CozeLogger } from './http.js';

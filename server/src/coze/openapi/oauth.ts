@@ -91,8 +91,7 @@ export class OAuthJwtTokenSource implements CozeTokenSource {
 
   async #exchange(): Promise<string> {
     const jwt = await this.#signJwt();
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.#options.connectTimeoutMs);
+    const deadline = AbortSignal.timeout(this.#options.connectTimeoutMs);
     let res: Response;
     let text: string;
     try {
@@ -100,18 +99,16 @@ export class OAuthJwtTokenSource implements CozeTokenSource {
         method: 'POST',
         headers: { Authorization: `Bearer ${jwt}`, 'Content-Type': 'application/json', Accept: 'application/json' },
         body: JSON.stringify({ grant_type: JWT_BEARER_GRANT, duration_seconds: this.#options.durationSeconds ?? 900 }),
-        signal: controller.signal,
+        signal: deadline,
       });
       text = await res.text();
     } catch (err) {
-      const timedOut = controller.signal.aborted;
+      const timedOut = deadline.aborted;
       throw new CozeApiError({
         code: timedOut ? CozeTransportCode.Timeout : CozeTransportCode.Network,
         cozeMsg: timedOut ? 'OAuth token exchange timed out' : 'OAuth token exchange failed to connect',
         cause: err,
       });
-    } finally {
-      clearTimeout(timer);
     }
     const logId = res.headers.get('x-tt-logid');
     let body: Record<string, unknown> | null = null;

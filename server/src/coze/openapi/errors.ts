@@ -3,7 +3,7 @@
 // message, the HTTP status, the `x-tt-logid` (what Coze support asks for) and a text safe to show a
 // user. No error built here ever contains a credential: Coze's own message is scrubbed of anything
 // that looks like a token before it is stored.
-import { redactSecrets } from '../http/redact.js';
+import { redactSecrets } from '../../http/redact.js';
 
 /** Codes for failures that never reached a Coze answer. Coze's own codes are positive. */
 export const CozeTransportCode = {

@@ -1,0 +1,191 @@
+// The chat's SQL, in one place. Every answer runs these statements, so each is one round trip and
+// is prepared once per database (preparedFor):
+// - the start of the turn (startFirstTurn, startNextTurn): checks the caller and the agent, creates
+//   or claims the conversation and stores the turn's two messages;
+// - a checkpoint now and then while the answer streams (saveCheckpoint), never per delta;
+// - the answer once it ended, however it ended (saveAnswer).
+// The lease that allows one answer at a time per conversation, across every instance, is written by
+// those same statements: its claim, renewal and release below are statement parts folded into them.
+// The run's logic, which calls them, is chat-run.ts.
+import { and, eq, isNull, lt, or, sql, type Placeholder, type SQL, type SQLWrapper } from 'drizzle-orm';
+import type { WithSubqueryWithSelection } from 'drizzle-orm/pg-core';
+import { chatableAgent } from '../agents/agents.js';
+import { tokenHolder } from '../auth/tokens.js';
+import { preparedFor, type Db } from '../db/index.js';
+import { agents, conversations, messages, type Agent, type Conversation, type MessageError } from '../db/schema.js';
+import type { ChatUser } from './providers/types.js';
+
+const param = sql.placeholder;
+
+// ---- The lease ----
+// A row's lease_run_id and lease_expires_at: the run that answers in the conversation, renewed while
+// the answer streams. A lease left by a dead instance simply expires.
+
+const INTERRUPTED: MessageError = {
+  message: 'The answer was interrupted: the server handling it stopped.',
+  type: 'server_error',
+  code: 'interrupted',
+};
+
+const leaseUntil = (seconds: number | Placeholder) => sql`now() + make_interval(secs => ${seconds})`;
+
+/**
+ * Takes the conversation `which` selects for `runId`, when no other chat holds it. A statement, with
+ * the conversation's id and upstream conversation id as its rows: none when it was not taken.
+ */
+function claimConversation(db: Db, which: SQL, runId: SQLWrapper, seconds: number | Placeholder) {
+  return db.update(conversations)
+    .set({ leaseRunId: sql`${runId}`, leaseExpiresAt: leaseUntil(seconds), updatedAt: sql`now()` })
+    .where(and(which, or(isNull(conversations.leaseRunId), lt(conversations.leaseExpiresAt, sql`now()`))))
+    .returning({ id: conversations.id, providerConversationId: conversations.providerConversationId });
+}
+
+/** The upstream conversation id to keep: the one given, once known (null keeps the stored one). */
+const keptProviderConversation = (given: SQLWrapper) => sql`coalesce(${given}::text, ${conversations.providerConversationId})`;
+
+/** The conversation, while run `runId` holds it. */
+const heldBy = (conversationId: SQLWrapper, runId: SQLWrapper) =>
+  and(eq(conversations.id, conversationId), eq(conversations.leaseRunId, runId));
+
+/** Renews the claim (and saves the upstream conversation id, once known). */
+function renewLease(db: Db, conversationId: SQLWrapper, runId: SQLWrapper, seconds: number | Placeholder, providerConversationId: SQLWrapper) {
+  return db.update(conversations)
+    .set({ leaseExpiresAt: leaseUntil(seconds), providerConversationId: keptProviderConversation(providerConversationId) })
+    .where(heldBy(conversationId, runId))
+    .returning({ id: conversations.id });
+}
+
+/** Frees the conversation after an answer, saving the upstream conversation id, and marks it as just used (newest first). */
+function releaseLease(db: Db, conversationId: SQLWrapper, runId: SQLWrapper, providerConversationId: SQLWrapper) {
+  return db.update(conversations)
+    .set({ leaseRunId: null, leaseExpiresAt: null, updatedAt: sql`now()`, providerConversationId: keptProviderConversation(providerConversationId) })
+    .where(heldBy(conversationId, runId))
+    .returning({ id: conversations.id });
+}
+
+/** True while some instance is streaming an answer in the conversation (read from a row already loaded). */
+export const isLeaseLive = (conversation: Conversation) =>
+  conversation.leaseRunId !== null && conversation.leaseExpiresAt !== null && conversation.leaseExpiresAt > new Date();
+
+/**
+ * Answers still marked `streaming` whose run no longer holds the conversation were left by an instance
+ * that died: they become `failed`, keeping whatever text was flushed. Runs on claim (inside
+ * startNextTurn) and on read (the conversation's messages).
+ */
+export function failInterruptedAnswers(db: Db, conversationId: string | SQLWrapper) {
+  const liveRun = db.select({ id: conversations.leaseRunId }).from(conversations)
+    .where(and(eq(conversations.id, conversationId), sql`${conversations.leaseExpiresAt} > now()`));
+  return db.update(messages).set({ status: 'failed', error: INTERRUPTED, updatedAt: sql`now()` })
+    .where(and(
+      eq(messages.conversationId, conversationId),
+      eq(messages.status, 'streaming'),
+      or(isNull(messages.runId), sql`${messages.runId} is distinct from (${liveRun})`),
+    ))
+    .returning({ id: messages.id });
+}
+
+// ---- The start of a turn ----
+// One statement checks the caller's token and that they may chat with the agent, creates or claims
+// the conversation, stores the turn's two messages and reads the agent. When the chat may not start
+// it stores nothing, and the turn's ids come back empty (or no row at all, for a bad token or agent).
+
+export interface TurnStart { agent: Agent; user: ChatUser; questionSeq: number | null; answerId: string | null; providerConversationId?: string | null }
+
+/** The caller, from the token: no row when the token is unknown or expired. */
+const callerOf = (db: Db) => db.$with('caller').as(tokenHolder(db, param('tokenHash')));
+type Caller = ReturnType<typeof callerOf>;
+const mayChat = (caller: Caller) => chatableAgent(param('agentId'), sql`(${caller.role} = 'admin')`);
+
+/** The user's message and the answer to come, stored in the conversation `into` holds (when it holds one). */
+function turnMessages(db: Db, into: WithSubqueryWithSelection<{ id: typeof conversations.id }, string>) {
+  return db.$with('turn', { id: messages.id, seq: messages.seq, role: messages.role }).as(sql`
+    insert into ${messages} (conversation_id, role, content, status, run_id)
+    select ${into.id}, turn.role, turn.content, turn.status, turn.run_id from ${into},
+      (values ('user', ${param('content')}::text, 'completed', null::uuid),
+              ('assistant', '', 'streaming', ${param('runId')}::uuid)) as turn (role, content, status, run_id)
+    returning id, seq, role`);
+}
+
+/** The chat's agent and caller with the ids the turn got. */
+function startedTurn(caller: Caller, turn: ReturnType<typeof turnMessages>) {
+  return {
+    agent: agents,
+    user: { id: caller.id, role: caller.role },
+    questionSeq: sql<number | null>`(select ${turn.seq} from ${turn} where ${turn.role} = 'user')`,
+    answerId: sql<string | null>`(select ${turn.id} from ${turn} where ${turn.role} = 'assistant')`,
+  };
+}
+
+/**
+ * A new conversation, born claimed by the run (nothing to wait for, repair or read), and the turn.
+ * Parameters: tokenHash, agentId, conversationId, title, runId, leaseSeconds, content.
+ */
+export const startFirstTurn = preparedFor((db) => {
+  const caller = callerOf(db);
+  const created = db.$with('created', { id: conversations.id }).as(sql`
+    insert into ${conversations} (id, user_id, agent_id, title, lease_run_id, lease_expires_at)
+    select ${param('conversationId')}::uuid, ${caller.id}, ${agents.id}, ${param('title')}::text,
+      ${param('runId')}::uuid, ${leaseUntil(param('leaseSeconds'))}
+    from ${caller}, ${agents} where ${mayChat(caller)}
+    returning id`);
+  const turn = turnMessages(db, created);
+  return db.with(caller, created, turn).select(startedTurn(caller, turn))
+    .from(caller).innerJoin(agents, eq(agents.id, param('agentId'))).prepare('start_first_turn');
+});
+
+/**
+ * The turn in an existing conversation the run claims: any other answer still `streaming` was left by
+ * an instance that died. Parameters: tokenHash, agentId, conversationId, runId, leaseSeconds, content.
+ */
+export const startNextTurn = preparedFor((db) => {
+  const caller = callerOf(db);
+  const claimed = db.$with('claimed').as(claimConversation(db, and(
+    eq(conversations.id, param('conversationId')),
+    eq(conversations.userId, sql`(select ${caller.id} from ${caller})`),
+    eq(conversations.agentId, param('agentId')),
+    sql`exists (select 1 from ${caller}, ${agents} where ${mayChat(caller)})`,
+  )!, param('runId'), param('leaseSeconds')));
+  const repaired = db.$with('repaired').as(failInterruptedAnswers(db, sql`(select ${claimed.id} from ${claimed})`));
+  const turn = turnMessages(db, claimed);
+  return db.with(caller, claimed, repaired, turn).select({ ...startedTurn(caller, turn), providerConversationId: claimed.providerConversationId })
+    .from(caller).innerJoin(agents, eq(agents.id, param('agentId'))).leftJoin(claimed, sql`true`)
+    .prepare('start_next_turn');
+});
+
+// ---- A running answer's writes ----
+// Each finds the run's rows by conversationId, runId and messageId; the lease's part is a no-op once
+// the run no longer holds the conversation.
+
+const text = (name: string) => sql`${param(name)}::text`;
+const json = (name: string) => sql`${param(name)}::jsonb`;
+
+/**
+ * Renews the claim and saves the partial answer (while it still streams) and the upstream conversation id.
+ * Parameters: conversationId, runId, providerConversationId, messageId, leaseSeconds, content, reasoning.
+ */
+export const saveCheckpoint = preparedFor((db) => {
+  const renewed = db.$with('renewed').as(renewLease(db, param('conversationId'), param('runId'), param('leaseSeconds'), param('providerConversationId')));
+  return db.with(renewed).update(messages)
+    .set({ content: text('content'), reasoningContent: text('reasoning'), updatedAt: sql`now()` })
+    .where(and(eq(messages.id, param('messageId')), eq(messages.status, 'streaming')))
+    .prepare('save_checkpoint');
+});
+
+/**
+ * Stores the finished answer (however it ended) and frees the conversation. Parameters:
+ * conversationId, runId, providerConversationId, messageId, content, reasoning, status, and as JSON
+ * text (or null): error, usage, suggestions, metadata.
+ */
+export const saveAnswer = preparedFor((db) => {
+  const released = db.$with('released').as(releaseLease(db, param('conversationId'), param('runId'), param('providerConversationId')));
+  return db.with(released).update(messages).set({
+    content: text('content'),
+    reasoningContent: text('reasoning'),
+    status: text('status'),
+    error: json('error'),
+    usage: json('usage'),
+    suggestions: json('suggestions'),
+    providerMetadata: json('metadata'),
+    updatedAt: sql`now()`,
+  }).where(eq(messages.id, param('messageId'))).prepare('save_answer');
+});
