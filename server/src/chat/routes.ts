@@ -7,7 +7,6 @@ import type {
 import { isUuid } from '../agents/agents.js';
 import { bearerToken, currentUser, guards, unauthorized } from '../auth/guard.js';
 import { userForToken } from '../auth/tokens.js';
-import type { Db } from '../db/index.js';
 import { conversations, messages, type Message } from '../db/schema.js';
 import { badRequest, errorBody, notFound } from '../http/errors.js';
 import { NoContent, errorResponses } from '../http/schemas.js';
