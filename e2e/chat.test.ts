@@ -24,7 +24,9 @@ describe('chat with a native agent', () => {
         const seen: string[] = [];
         (window as unknown as { partials: string[] }).partials = seen;
         new MutationObserver(() => {
-          const answer = document.querySelector('[data-testid="message-assistant"][data-status="streaming"] [data-testid="message-content"]');
+          const answer = document.querySelector(
+            '[data-testid="message-assistant"][data-status="streaming"] [data-testid="message-content"]',
+          );
           const text = answer?.textContent ?? '';
           if (text && seen[seen.length - 1] !== text) seen.push(text);
         }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
@@ -34,12 +36,16 @@ describe('chat with a native agent', () => {
       await input.press('Enter');
 
       const answer = page.getByTestId('message-assistant').last();
-      await page.locator('[data-testid="message-assistant"][data-status="completed"]')
+      await page
+        .locator('[data-testid="message-assistant"][data-status="completed"]')
         .filter({ hasText: 'Hello from the sandbox model. You said: "Hi there". This is turn 1.' })
         .waitFor();
       const partials = await page.evaluate(() => (window as unknown as { partials: string[] }).partials);
       assert.ok(partials.length >= 3, `the answer rendered in steps (saw ${partials.length})`);
-      assert.ok(partials.every((p, i) => i === 0 || p.startsWith(partials[i - 1]!.slice(0, -1))), 'each step extends the last');
+      assert.ok(
+        partials.every((p, i) => i === 0 || p.startsWith(partials[i - 1]!.slice(0, -1))),
+        'each step extends the last',
+      );
       await page.getByTestId('chat-send').waitFor();
       await page.waitForURL(/\/chat\/[0-9a-f-]{36}\/[0-9a-f-]{36}$/);
       const conversationId = new URL(page.url()).pathname.split('/').pop()!;
@@ -51,14 +57,15 @@ describe('chat with a native agent', () => {
       // A second turn in the same conversation.
       await input.fill('And again');
       await input.press('Enter');
-      await page.locator('[data-testid="message-assistant"][data-status="completed"]')
-        .filter({ hasText: 'This is turn 2.' })
-        .waitFor();
+      await page.locator('[data-testid="message-assistant"][data-status="completed"]').filter({ hasText: 'This is turn 2.' }).waitFor();
 
       await page.reload();
       await page.locator('[data-testid="message-assistant"]').nth(1).waitFor();
       const users = await page.getByTestId('message-user').allTextContents();
-      assert.deepEqual(users.map((t) => t.trim()), ['Hi there', 'And again']);
+      assert.deepEqual(
+        users.map((t) => t.trim()),
+        ['Hi there', 'And again'],
+      );
       const answers = await page.getByTestId('message-assistant').allTextContents();
       assert.match(answers[0]!, /You said: "Hi there"\. This is turn 1\./);
       assert.match(answers[1]!, /You said: "And again"\. This is turn 2\./);
@@ -66,7 +73,9 @@ describe('chat with a native agent', () => {
       // Deleting the conversation (after confirming) removes it and opens a new chat.
       const item = page.locator(`[data-testid="conversation-item"][data-conversation-id="${conversationId}"]`);
       await item.getByTestId('delete-conversation').click();
-      const deleted = page.waitForResponse((r) => r.url().endsWith(`/conversations/${conversationId}`) && r.request().method() === 'DELETE');
+      const deleted = page.waitForResponse(
+        (r) => r.url().endsWith(`/conversations/${conversationId}`) && r.request().method() === 'DELETE',
+      );
       await page.getByTestId('confirm-dialog').getByTestId('confirm-ok').click();
       assert.equal((await deleted).status(), 204);
       await item.waitFor({ state: 'detached' });
@@ -103,7 +112,10 @@ describe('chat with a native agent', () => {
       await page.getByTestId('chat-send').waitFor(); // the composer is usable again
       assert.equal(await input.isDisabled(), false);
       await page.waitForURL(/\/chat\/[0-9a-f-]{36}\/[0-9a-f-]{36}$/);
-      await page.locator('[data-testid="conversation-item"][data-answering="false"]').filter({ hasText: 'Take your time [slow]' }).waitFor();
+      await page
+        .locator('[data-testid="conversation-item"][data-answering="false"]')
+        .filter({ hasText: 'Take your time [slow]' })
+        .waitFor();
       await snapshot(page, 'chat-stopped');
 
       await page.reload();
@@ -125,14 +137,17 @@ describe('chat with a native agent', () => {
       await first.getByTestId('chat-input').fill('Answer slowly [slow]');
       await first.getByTestId('chat-input').press('Enter');
       const conversationId = (await started).headers()['x-conversation-id'];
-      await first.locator('[data-testid="message-assistant"][data-status="streaming"]')
-        .getByTestId('message-content').filter({ hasText: 'Hello' }).waitFor();
+      await first
+        .locator('[data-testid="message-assistant"][data-status="streaming"]')
+        .getByTestId('message-content')
+        .filter({ hasText: 'Hello' })
+        .waitFor();
 
       // The same user, in another tab, opens the conversation while it answers and presses Stop.
       const second = await first.context().newPage();
       await second.goto(`${agentPath}/${conversationId}`);
-      const listedIn = (page: typeof first, answering: boolean) => page
-        .locator(`[data-testid="conversation-item"][data-conversation-id="${conversationId}"][data-answering="${answering}"]`);
+      const listedIn = (page: typeof first, answering: boolean) =>
+        page.locator(`[data-testid="conversation-item"][data-conversation-id="${conversationId}"][data-answering="${answering}"]`);
       await listedIn(second, true).waitFor(); // it knows the first tab is answering
       await second.getByTestId('chat-stop').click();
 

@@ -60,7 +60,8 @@ describe('console', () => {
       await page.getByTestId('agent-card').filter({ hasText: name }).click();
       await page.getByTestId('opening-statement').filter({ hasText: 'What is in your fridge today?' }).waitFor();
       await page.getByTestId('opening-question').filter({ hasText: 'A quick pasta' }).click();
-      await page.locator('[data-testid="message-assistant"][data-status="completed"]')
+      await page
+        .locator('[data-testid="message-assistant"][data-status="completed"]')
         .filter({ hasText: 'You said: "A quick pasta"' })
         .waitFor();
       assert.equal(await page.getByTestId('opening-question').count(), 0, 'opening questions belong to a new conversation');

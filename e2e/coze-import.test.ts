@@ -33,13 +33,10 @@ describe('Coze import', () => {
       // The space holds more bots than one page: paging moves to the next ones.
       const firstPageIds = await bots.evaluateAll((els) => els.map((el) => el.getAttribute('data-bot-id')));
       await dialog.getByTestId('coze-next').click();
-      await page.waitForFunction(
-        (ids) => {
-          const now = [...document.querySelectorAll('[data-testid="coze-bot"]')].map((el) => el.getAttribute('data-bot-id'));
-          return now.length > 0 && !now.some((id) => ids.includes(id));
-        },
-        firstPageIds,
-      );
+      await page.waitForFunction((ids) => {
+        const now = [...document.querySelectorAll('[data-testid="coze-bot"]')].map((el) => el.getAttribute('data-bot-id'));
+        return now.length > 0 && !now.some((id) => ids.includes(id));
+      }, firstPageIds);
 
       // Search (debounced, server-side keyword) and select two bots across searches.
       const search = dialog.getByTestId('coze-search');
@@ -145,7 +142,7 @@ describe('Coze import', () => {
       await signIn(page, admin);
       await cardNamed(page, BOTS.newsDigest.name).click();
       const input = page.getByTestId('chat-input');
-      await input.fill('Today\'s tech digest, please');
+      await input.fill("Today's tech digest, please");
       await input.press('Enter');
       // The bot searches the news (a plugin call of about a second) before it writes.
       const working = page.locator('[data-testid="message-assistant"][data-status="streaming"] [data-testid="message-working"]');

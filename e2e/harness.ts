@@ -74,10 +74,18 @@ export async function startPlatform(extraEnv: Record<string, string> = {}): Prom
 /** `extraArgs`: more Chromium switches, e.g. `--host-resolver-rules` to reach the platform by another name. */
 export async function launchBrowser(extraArgs: readonly string[] = []): Promise<Browser> {
   const executablePath = findChromium();
-  if (!executablePath) throw new Error('No Chromium found: install Debian\'s (apt-get install -y chromium) or set CHROMIUM_PATH');
+  if (!executablePath) throw new Error("No Chromium found: install Debian's (apt-get install -y chromium) or set CHROMIUM_PATH");
   return chromium.launch({
     executablePath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', ...extraArgs],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      ...extraArgs,
+    ],
   });
 }
 

@@ -14,7 +14,10 @@ const LAN_HOST = 'agentport.lan';
 /** Counts every connection made to it: a plain HTTP request and a TLS handshake alike. */
 async function startLeakServer(): Promise<{ host: string; connections: () => number; close: () => Promise<void> }> {
   let connections = 0;
-  const server = net.createServer((socket) => { connections += 1; socket.destroy(); });
+  const server = net.createServer((socket) => {
+    connections += 1;
+    socket.destroy();
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
   return {
@@ -27,13 +30,17 @@ async function startLeakServer(): Promise<{ host: string; connections: () => num
 describe('the page with untrusted answers', () => {
   const { platform, withPage } = useBrowserSuite({ browserArgs: [`--host-resolver-rules=MAP ${LAN_HOST} 127.0.0.1`] });
   let leak: Awaited<ReturnType<typeof startLeakServer>>;
-  before(async () => { leak = await startLeakServer(); });
+  before(async () => {
+    leak = await startLeakServer();
+  });
   after(() => leak.close());
 
   test('an answer with styles, forms, frames, remote images and script links is inert', async () => {
     await withPage(async (page) => {
       const leakRequests: string[] = [];
-      page.on('request', (request) => { if (request.url().includes(leak.host)) leakRequests.push(request.url()); });
+      page.on('request', (request) => {
+        if (request.url().includes(leak.host)) leakRequests.push(request.url());
+      });
       await signIn(page, platform().admin);
       await page.getByTestId('agent-card').filter({ hasText: DEMO_AGENT }).click();
 
@@ -64,28 +71,48 @@ describe('the page with untrusted answers', () => {
       assert.equal(onTop, true, 'nothing covers the composer');
 
       const rendered = await content.evaluate((el) => ({
-        forbidden: [...el.querySelectorAll('style, script, form, input, button, textarea, select, option, iframe, object, embed, link, meta, base')]
-          .map((node) => node.tagName.toLowerCase()),
+        forbidden: [
+          ...el.querySelectorAll('style, script, form, input, button, textarea, select, option, iframe, object, embed, link, meta, base'),
+        ].map((node) => node.tagName.toLowerCase()),
         styled: el.querySelectorAll('[style], [class], [id]').length,
         images: [...el.querySelectorAll('img')].map((img) => img.getAttribute('src')),
-        links: [...el.querySelectorAll<HTMLAnchorElement>('a[href]')].map((a) => ({ href: a.getAttribute('href'), target: a.target, rel: a.rel, text: a.textContent ?? '' })),
+        links: [...el.querySelectorAll<HTMLAnchorElement>('a[href]')].map((a) => ({
+          href: a.getAttribute('href'),
+          target: a.target,
+          rel: a.rel,
+          text: a.textContent ?? '',
+        })),
       }));
       assert.deepEqual(rendered.forbidden, [], 'no style, form, control, frame or document-level element in the answer');
       assert.equal(rendered.styled, 0, 'no style, class or id attribute in the answer');
       assert.deepEqual(rendered.images, [], 'no image from another host');
       // Remote images become links the user may open; script and data links are gone.
-      assert.deepEqual(rendered.links.map((link) => link.href), [`http://${leak.host}/pixel`, `https://${leak.host}/chart.png`, 'https://example.com/docs']);
-      assert.ok(rendered.links[1]!.text.includes('chart') && rendered.links[1]!.text.includes(leak.host), 'an image link names the image and its host');
+      assert.deepEqual(
+        rendered.links.map((link) => link.href),
+        [`http://${leak.host}/pixel`, `https://${leak.host}/chart.png`, 'https://example.com/docs'],
+      );
+      assert.ok(
+        rendered.links[1]!.text.includes('chart') && rendered.links[1]!.text.includes(leak.host),
+        'an image link names the image and its host',
+      );
       for (const link of rendered.links) {
         assert.equal(link.target, '_blank');
         assert.equal(link.rel, 'noopener noreferrer');
       }
 
       // Every image the answer holds has settled (loaded or failed), so any request it made has been made.
-      await content.evaluate((el) => Promise.all([...el.querySelectorAll('img')].map((img) => img.complete || new Promise((resolve) => {
-        img.addEventListener('load', resolve);
-        img.addEventListener('error', resolve);
-      }))));
+      await content.evaluate((el) =>
+        Promise.all(
+          [...el.querySelectorAll('img')].map(
+            (img) =>
+              img.complete ||
+              new Promise((resolve) => {
+                img.addEventListener('load', resolve);
+                img.addEventListener('error', resolve);
+              }),
+          ),
+        ),
+      );
       assert.deepEqual(leakRequests, [], 'the page requested nothing from the other host');
       assert.equal(leak.connections(), 0, 'the other host received no connection');
     });
@@ -93,7 +120,7 @@ describe('the page with untrusted answers', () => {
 
   test('an avatar on another host is not loaded: the agent shows its initials', async () => {
     await withPage(async (page) => {
-      const { token } = await (await page.request.post('/api/auth/login', { data: platform().admin })).json() as { token: string };
+      const { token } = (await (await page.request.post('/api/auth/login', { data: platform().admin })).json()) as { token: string };
       const created = await page.request.post('/console/api/ai-agent', {
         headers: { authorization: `Bearer ${token}` },
         data: { name: 'Tracking Pixel', model: 'sandbox-model', avatar: `https://${leak.host}/avatar.png` },
@@ -112,7 +139,9 @@ describe('the page with untrusted answers', () => {
       const lanUrl = new URL(platform().baseUrl);
       lanUrl.hostname = LAN_HOST;
       const failed: string[] = [];
-      page.on('requestfailed', (request) => { if (new URL(request.url()).hostname === LAN_HOST) failed.push(request.url()); });
+      page.on('requestfailed', (request) => {
+        if (new URL(request.url()).hostname === LAN_HOST) failed.push(request.url());
+      });
       await page.goto(new URL('/login', lanUrl).href);
       await page.getByTestId('login-email').fill(platform().admin.email);
       await page.getByTestId('login-password').fill(platform().admin.password);

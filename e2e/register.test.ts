@@ -6,11 +6,18 @@ import { launchBrowser, newPage, startPlatform, type Platform } from './harness.
 
 describe('registration modes in the web app', () => {
   let browser: Browser;
-  before(async () => { browser = await launchBrowser(); });
-  after(async () => { await browser?.close(); });
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+  });
 
   /** Runs `fn` against a platform started with `env`, on a fresh page. */
-  async function withPlatform(env: Record<string, string>, fn: (platform: Platform, page: Awaited<ReturnType<typeof newPage>>['page']) => Promise<void>) {
+  async function withPlatform(
+    env: Record<string, string>,
+    fn: (platform: Platform, page: Awaited<ReturnType<typeof newPage>>['page']) => Promise<void>,
+  ) {
     const platform = await startPlatform(env);
     const { context, page } = await newPage(browser, platform.baseUrl);
     try {
@@ -33,11 +40,14 @@ describe('registration modes in the web app', () => {
 
   test('invite: an invite link fills in the code, and the account is created with it', async () => {
     await withPlatform({ REGISTRATION: 'invite' }, async (platform, page) => {
-      const post = async (route: string, body: unknown, token?: string) => (await fetch(platform.baseUrl + route, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: JSON.stringify(body),
-      })).json();
+      const post = async (route: string, body: unknown, token?: string) =>
+        (
+          await fetch(platform.baseUrl + route, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+            body: JSON.stringify(body),
+          })
+        ).json();
       const { token } = await post('/api/auth/login', platform.admin);
       const { code } = await post('/console/api/invites', {}, token);
 

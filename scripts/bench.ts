@@ -28,7 +28,16 @@ import { added, armFigures, quantile, StreamSchedule, TickGrid, type ArmFigures 
 import { expectedFor, runStream, type Arm, type Expected, type StreamRecord, type StreamTarget } from './bench/client.js';
 import { cpuSeconds, familySum, machineBusySeconds, openFilesLimit, processFamily, rssBytes } from './bench/procs.js';
 import {
-  isSandboxReady, killAllProcessesNow, LISTENING, listeningUrl, repoRoot, sandboxMain, serverMain, startProcess, stopAllProcesses, type RunningProcess,
+  isSandboxReady,
+  killAllProcessesNow,
+  LISTENING,
+  listeningUrl,
+  repoRoot,
+  sandboxMain,
+  serverMain,
+  startProcess,
+  stopAllProcesses,
+  type RunningProcess,
 } from './lib/processes.js';
 
 const ADMIN = { email: 'bench@agentport.test', password: 'bench-admin-password-1' } as const;
@@ -95,18 +104,23 @@ const [slowest, fastest] = ((): [number, number] => {
   return [high!, low!];
 })();
 /** Each bot's pace: spread evenly over the interval range, fastest first. */
-const paces = Array.from({ length: botCount }, (_, i) => Math.round(botCount === 1 ? fastest : fastest + ((slowest - fastest) * i) / (botCount - 1)));
+const paces = Array.from({ length: botCount }, (_, i) =>
+  Math.round(botCount === 1 ? fastest : fastest + ((slowest - fastest) * i) / (botCount - 1)),
+);
 /** An open stream's mean deltas per second, over the bots' paces. */
 const deltasPerStream = paces.reduce((sum, pace) => sum + 1000 / pace, 0) / paces.length;
 const intervalText = slowest === fastest ? `${fastest} ms` : `${fastest}–${slowest} ms (${paces.join(', ')})`;
 const holdMs = positive('hold', flags.hold, false) * 1000;
-const pacing: Pacing = PACINGS.find((known) => known === flags.pacing) ?? (() => {
-  throw new Error(`--pacing must be ${PACINGS.join(' or ')}, got "${flags.pacing}"`);
-})();
+const pacing: Pacing =
+  PACINGS.find((known) => known === flags.pacing) ??
+  (() => {
+    throw new Error(`--pacing must be ${PACINGS.join(' or ')}, got "${flags.pacing}"`);
+  })();
 // Burst pacing reads one shared tick grid off the direct arm: every bot must keep the same pace.
 if (pacing === 'burst' && slowest !== fastest) throw new Error('--pacing burst needs one --interval, not a range');
 const directShare = Number(flags['direct-share']);
-if (!(directShare > 0 && directShare < 1)) throw new Error('--direct-share must be between 0 and 1 (exclusive): the control arm is required');
+if (!(directShare > 0 && directShare < 1))
+  throw new Error('--direct-share must be between 0 and 1 (exclusive): the control arm is required');
 const databaseUrl = flags['database-url'];
 const workers = positive('workers', flags.workers);
 if (workers > 1 && !databaseUrl) throw new Error('--workers above 1 needs --database-url (the embedded database is one process only)');
@@ -143,7 +157,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 async function api<T>(base: string, method: string, urlPath: string, body?: unknown, token?: string): Promise<T> {
   const res = await fetch(`${base}${urlPath}`, {
     method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     signal: AbortSignal.timeout(30_000),
   });
@@ -173,7 +190,11 @@ interface Setup {
 }
 
 /** An imported bench bot: its agent, its Coze id and the pace it answers at. */
-interface BenchBot { agentId: string; cozeBotId: string; intervalMs: number }
+interface BenchBot {
+  agentId: string;
+  cozeBotId: string;
+  intervalMs: number;
+}
 
 async function setUp(): Promise<Setup> {
   let dbUrl: string | undefined;
@@ -207,8 +228,12 @@ async function setUp(): Promise<Setup> {
 
   const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), NODE_ENV: 'production' };
   const sandbox = await startProcess({
-    name: 'sandbox', args: ['--import', 'tsx', sandboxMain, '--port', '0', '--quiet'], env: baseEnv,
-    ready: isSandboxReady, timeoutMs: START_TIMEOUT_MS, raiseFileLimit: true,
+    name: 'sandbox',
+    args: ['--import', 'tsx', sandboxMain, '--port', '0', '--quiet'],
+    env: baseEnv,
+    ready: isSandboxReady,
+    timeoutMs: START_TIMEOUT_MS,
+    raiseFileLimit: true,
   });
   const sb = JSON.parse(sandbox.readyLine) as { url: string; openaiBaseUrl: string; cozeBaseUrl: string; token: string; spaceId: string };
 
@@ -260,19 +285,35 @@ async function setUp(): Promise<Setup> {
     userTokens.push((await api<{ token: string }>(base, 'POST', '/api/auth/register', user)).token);
   }
   return {
-    sandbox, platform, sandboxUrl, platformUrl,
-    sandboxToken: sb.token, adminToken: token, userTokens, bots, dbLabel,
+    sandbox,
+    platform,
+    sandboxUrl,
+    platformUrl,
+    sandboxToken: sb.token,
+    adminToken: token,
+    userTokens,
+    bots,
+    dbLabel,
     memoryDir: dataDir,
   };
 }
 
 // ── One level ────────────────────────────────────────────────────────────────────────────────────
-interface CpuSample { platform: number; sandbox: number; generator: number; machine: number; at: number }
+interface CpuSample {
+  platform: number;
+  sandbox: number;
+  generator: number;
+  machine: number;
+  at: number;
+}
 
 function cpuSample(s: Setup): CpuSample {
   return {
-    platform: familySum(s.platform.pid, cpuSeconds), sandbox: cpuSeconds(s.sandbox.pid), generator: cpuSeconds(process.pid),
-    machine: machineBusySeconds(), at: performance.now(),
+    platform: familySum(s.platform.pid, cpuSeconds),
+    sandbox: cpuSeconds(s.sandbox.pid),
+    generator: cpuSeconds(process.pid),
+    machine: machineBusySeconds(),
+    at: performance.now(),
   };
 }
 
@@ -308,7 +349,11 @@ let nextStreamId = 1;
 let gcSeq = 0;
 
 /** What the platform's event loop and garbage collector went through between two reports (gc-hook.mjs). */
-interface PlatformPauses { loopDelayP99Ms: number; loopDelayMaxMs: number; gc: { count: number; totalMs: number; maxMs: number } }
+interface PlatformPauses {
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+  gc: { count: number; totalMs: number; maxMs: number };
+}
 
 /**
  * Asks each platform process for a full GC (gc-hook.mjs) and returns their JS heap in use afterwards,
@@ -322,8 +367,14 @@ async function platformAfterGc(s: Setup): Promise<{ heapUsed: number; rss: numbe
   for (let waited = 0; waited < 10_000; waited += 50) {
     await sleep(50);
     try {
-      const reports = pids.map((pid) =>
-        JSON.parse(readFileSync(path.join(s.memoryDir, `${pid}.json`), 'utf8')) as { seq: number; heapUsed: number; sinceLast: PlatformPauses });
+      const reports = pids.map(
+        (pid) =>
+          JSON.parse(readFileSync(path.join(s.memoryDir, `${pid}.json`), 'utf8')) as {
+            seq: number;
+            heapUsed: number;
+            sinceLast: PlatformPauses;
+          },
+      );
       if (reports.some((report) => report.seq !== gcSeq)) continue;
       const pauses: PlatformPauses = {
         loopDelayP99Ms: Math.max(...reports.map((r) => r.sinceLast.loopDelayP99Ms)),
@@ -343,7 +394,12 @@ async function platformAfterGc(s: Setup): Promise<{ heapUsed: number; rss: numbe
 }
 
 /** What one bot answers during a level, and the chats it gets. */
-interface BotAnswer { bot: BenchBot; deltas: number; vars: Record<string, string>; expected: Expected }
+interface BotAnswer {
+  bot: BenchBot;
+  deltas: number;
+  vars: Record<string, string>;
+  expected: Expected;
+}
 
 /** Sets each bot's answer (through its agent's custom variables) to `deltasFor` deltas at its pace. */
 async function setAnswers(s: Setup, deltasFor: (bot: BenchBot) => number): Promise<BotAnswer[]> {
@@ -367,16 +423,25 @@ function targets(s: Setup, answers: BotAnswer[], agents: Record<Arm, http.Agent>
     const user = Math.floor(id / answers.length) % s.userTokens.length;
     if (arm === 'platform') {
       return {
-        agent: agents.platform, host: s.platformUrl.hostname, port: Number(s.platformUrl.port), path: '/api/ai-agent/chat/completions',
+        agent: agents.platform,
+        host: s.platformUrl.hostname,
+        port: Number(s.platformUrl.port),
+        path: '/api/ai-agent/chat/completions',
         headers: { authorization: `Bearer ${s.userTokens[user]}` },
         body: JSON.stringify({ agentId: bot.agentId, messages: [{ role: 'user', content }], stream: true }),
       };
     }
     return {
-      agent: agents.direct, host: s.sandboxUrl.hostname, port: Number(s.sandboxUrl.port), path: '/v3/chat',
+      agent: agents.direct,
+      host: s.sandboxUrl.hostname,
+      port: Number(s.sandboxUrl.port),
+      path: '/v3/chat',
       headers: { authorization: `Bearer ${s.sandboxToken}` },
       body: JSON.stringify({
-        bot_id: bot.cozeBotId, user_id: `bench-direct-${user}`, stream: true, auto_save_history: true,
+        bot_id: bot.cozeBotId,
+        user_id: `bench-direct-${user}`,
+        stream: true,
+        auto_save_history: true,
         additional_messages: [{ role: 'user', type: 'question', content, content_type: 'text' }],
         custom_variables: vars,
       }),
@@ -426,8 +491,13 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
   const idle0 = cpuSample(s);
   await sleep(IDLE_MS / 2);
   const idle1 = cpuSample(s);
-  const background = ((idle1.machine - idle0.machine) - (idle1.platform - idle0.platform) - (idle1.sandbox - idle0.sandbox)
-    - (idle1.generator - idle0.generator)) / ((idle1.at - idle0.at) / 1000);
+  const background =
+    (idle1.machine -
+      idle0.machine -
+      (idle1.platform - idle0.platform) -
+      (idle1.sandbox - idle0.sandbox) -
+      (idle1.generator - idle0.generator)) /
+    ((idle1.at - idle0.at) / 1000);
   const rssIdle = familySum(s.platform.pid, rssBytes);
   const sandboxRssIdle = rssBytes(s.sandbox.pid);
 
@@ -487,14 +557,22 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
   await sleep(IDLE_MS);
   const rssAfter = (await platformAfterGc(s)).rss;
 
-  const grid = pacing === 'burst' ? new TickGrid(records.filter((r) => r.arm === 'direct'), fastest) : null;
+  const grid =
+    pacing === 'burst'
+      ? new TickGrid(
+          records.filter((r) => r.arm === 'direct'),
+          fastest,
+        )
+      : null;
   const due = grid ?? new StreamSchedule((record) => botOf(answers, record.id).bot.intervalMs);
   const window: [number, number] = [w0.at, w1.at];
   const platform = armFigures('platform', records, due, arrivals, window);
   const direct = armFigures('direct', records, due, arrivals, window);
   const secs = windowMs / 1000;
   const used = {
-    platform: w1.platform - w0.platform, sandbox: w1.sandbox - w0.sandbox, generator: w1.generator - w0.generator,
+    platform: w1.platform - w0.platform,
+    sandbox: w1.sandbox - w0.sandbox,
+    generator: w1.generator - w0.generator,
     machine: w1.machine - w0.machine,
   };
   const median = (values: number[]): number => quantile(Float64Array.from(values).sort(), 0.5);
@@ -511,21 +589,56 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
   if (grid && !(grid.spreadP99 < fastest * 0.5)) invalid.push(`the sandbox's ticks arrive smeared over ${ms(grid.spreadP99)} (p99)`);
 
   return {
-    concurrency, directStreams, deltas: Math.max(...answers.map((a) => a.deltas)), lengthened: answers.some((a) => a.deltas > minDeltas), windowMs, openPlatform, openDirect, platform, direct,
-    rssIdle, rssPlateau: median(rss), rssAfter, heapIdle: idleHeap, heapPlateau: plateauHeap, sandboxRssIdle, sandboxRssPlateau: median(sandboxRss),
+    concurrency,
+    directStreams,
+    deltas: Math.max(...answers.map((a) => a.deltas)),
+    lengthened: answers.some((a) => a.deltas > minDeltas),
+    windowMs,
+    openPlatform,
+    openDirect,
+    platform,
+    direct,
+    rssIdle,
+    rssPlateau: median(rss),
+    rssAfter,
+    heapIdle: idleHeap,
+    heapPlateau: plateauHeap,
+    sandboxRssIdle,
+    sandboxRssPlateau: median(sandboxRss),
     cpu: {
-      platform: used.platform, sandbox: used.sandbox, generator: used.generator,
-      other: (used.machine - used.platform - used.sandbox - used.generator) / secs, background,
+      platform: used.platform,
+      sandbox: used.sandbox,
+      generator: used.generator,
+      other: (used.machine - used.platform - used.sandbox - used.generator) / secs,
+      background,
     },
-    loopDelayP99: Math.max(0, loop.percentile(99) / 1e6 - LOOP_RESOLUTION_MS), platformPauses: plateau.pauses, tickSpreadP99: grid?.spreadP99 ?? NaN, rampMs: rampEnd - t0, invalid,
+    loopDelayP99: Math.max(0, loop.percentile(99) / 1e6 - LOOP_RESOLUTION_MS),
+    platformPauses: plateau.pauses,
+    tickSpreadP99: grid?.spreadP99 ?? NaN,
+    rampMs: rampEnd - t0,
+    invalid,
   };
 }
 
 // ── Report ───────────────────────────────────────────────────────────────────────────────────────
 interface Derived {
-  ttftMedian: number; ttftP99: number; rawMedian: number; rawP99: number; upstreamMedian: number; upstreamP99: number; latencyMedian: number;
-  latencyP99: number; gapP99: number; totalMedian: number; throughput: number; rssPerStream: number; rssKeptPerStream: number; livePerStream: number;
-  platformCpuPer1k: number; sandboxCpuPer1k: number; errors: number;
+  ttftMedian: number;
+  ttftP99: number;
+  rawMedian: number;
+  rawP99: number;
+  upstreamMedian: number;
+  upstreamP99: number;
+  latencyMedian: number;
+  latencyP99: number;
+  gapP99: number;
+  totalMedian: number;
+  throughput: number;
+  rssPerStream: number;
+  rssKeptPerStream: number;
+  livePerStream: number;
+  platformCpuPer1k: number;
+  sandboxCpuPer1k: number;
+  errors: number;
 }
 
 function derive(r: LevelResult): Derived {
@@ -614,9 +727,11 @@ function printTable(results: LevelResult[], s: Setup): void {
     `| Platform RSS growth per open stream |${cells((_, x) => kb(x.rssPerStream))} < 64 KB |`,
     `| Platform RSS still held per stream once the load is gone |${cells((_, x) => kb(x.rssKeptPerStream))} ≈ 0 |`,
     `| Platform live JS heap per open stream (after a full GC) |${cells((_, x) => kb(x.livePerStream))} < 64 KB |`,
-    `| Platform event-loop delay p99 / max; longest GC pause |${cells((r) => (r.platformPauses
-      ? `${ms(r.platformPauses.loopDelayP99Ms)} / ${ms(r.platformPauses.loopDelayMaxMs)}; ${ms(r.platformPauses.gc.maxMs)}`
-      : 'n/a'))} — |`,
+    `| Platform event-loop delay p99 / max; longest GC pause |${cells((r) =>
+      r.platformPauses
+        ? `${ms(r.platformPauses.loopDelayP99Ms)} / ${ms(r.platformPauses.loopDelayMaxMs)}; ${ms(r.platformPauses.gc.maxMs)}`
+        : 'n/a',
+    )} — |`,
     `| Platform CPU s per 1,000 relayed deltas |${cells((_, x) => x.platformCpuPer1k.toFixed(3))} — |`,
     `| Sandbox CPU s per 1,000 produced deltas |${cells((_, x) => x.sandboxCpuPer1k.toFixed(3))} — |`,
     `| CPU cores used: platform / sandbox / generator / other |${cells((r) => {
@@ -638,15 +753,21 @@ async function main(): Promise<void> {
   const maxTotal = maxLevel + Math.round((maxLevel * directShare) / (1 - directShare));
   const selfLimit = openFilesLimit('self');
   if (selfLimit !== null && selfLimit < maxTotal + 256) {
-    console.warn(`[bench] WARNING: this process may open ${selfLimit} files but needs ≈ ${maxTotal + 256} sockets; raise \`ulimit -n\` before \`npm run bench\`.`);
+    console.warn(
+      `[bench] WARNING: this process may open ${selfLimit} files but needs ≈ ${maxTotal + 256} sockets; raise \`ulimit -n\` before \`npm run bench\`.`,
+    );
   }
   console.log(`[bench] starting sandbox and platform (${databaseUrl ? 'PostgreSQL' : 'embedded PGlite'})…`);
   const s = await setUp();
   const platformLimit = openFilesLimit(s.platform.pid);
   if (platformLimit !== null && platformLimit < 2 * maxLevel + 256) {
-    console.warn(`[bench] WARNING: the platform may open ${platformLimit} files; ${maxLevel} streams need ≈ ${2 * maxLevel + 256} (client + upstream socket each). Raise the hard \`ulimit -n\`.`);
+    console.warn(
+      `[bench] WARNING: the platform may open ${platformLimit} files; ${maxLevel} streams need ≈ ${2 * maxLevel + 256} (client + upstream socket each). Raise the hard \`ulimit -n\`.`,
+    );
   }
-  console.log(`[bench] platform ${s.platformUrl.origin} (pid ${s.platform.pid}, fd limit ${platformLimit ?? '?'}), sandbox ${s.sandboxUrl.origin} (pid ${s.sandbox.pid}), ${os.availableParallelism()} cores`);
+  console.log(
+    `[bench] platform ${s.platformUrl.origin} (pid ${s.platform.pid}, fd limit ${platformLimit ?? '?'}), sandbox ${s.sandboxUrl.origin} (pid ${s.sandbox.pid}), ${os.availableParallelism()} cores`,
+  );
 
   // Warm-up: JIT, connection pools, the database's first writes; not measured.
   {
@@ -663,7 +784,13 @@ async function main(): Promise<void> {
     const failed = (await Promise.all(warm)).filter((r) => !r.ok);
     agents.platform.destroy();
     agents.direct.destroy();
-    if (failed.length) throw new Error(`warm-up chats failed: ${failed.slice(0, 3).map((r) => `${r.arm}: ${r.error ?? '?'}`).join('; ')}`);
+    if (failed.length)
+      throw new Error(
+        `warm-up chats failed: ${failed
+          .slice(0, 3)
+          .map((r) => `${r.arm}: ${r.error ?? '?'}`)
+          .join('; ')}`,
+      );
   }
 
   const results: LevelResult[] = [];
@@ -681,7 +808,7 @@ try {
   await cleanup();
   process.exit(0);
 } catch (error) {
-  console.error(`[bench] failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  console.error(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   await cleanup();
   process.exit(1);
 }

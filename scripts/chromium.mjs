@@ -37,10 +37,12 @@ function ensureChromium() {
   }
   const canApt = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
   if (!canApt) {
-    console.error('[agentport] the browser tests need Chromium: install it (Debian: `apt-get install -y chromium`) or set CHROMIUM_PATH to one.');
+    console.error(
+      '[agentport] the browser tests need Chromium: install it (Debian: `apt-get install -y chromium`) or set CHROMIUM_PATH to one.',
+    );
     process.exit(1);
   }
-  console.log('[agentport] installing Debian\'s Chromium for the browser tests (apt-get install chromium)…');
+  console.log("[agentport] installing Debian's Chromium for the browser tests (apt-get install chromium)…");
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execSync('apt-get update -qq && apt-get install -y -qq chromium', { stdio: ['ignore', 'ignore', 'inherit'], env });
   if (!findChromium()) {

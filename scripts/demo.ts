@@ -1,7 +1,14 @@
 // `npm run demo`: the platform on the embedded database, with the offline sandbox playing Coze and
 // the model, so everything works on a machine with no internet and no Coze account.
 import {
-  isSandboxReady, killAllProcessesNow, LISTENING, listeningUrl, sandboxMain, serverMain, startProcess, stopAllProcesses,
+  isSandboxReady,
+  killAllProcessesNow,
+  LISTENING,
+  listeningUrl,
+  sandboxMain,
+  serverMain,
+  startProcess,
+  stopAllProcesses,
 } from './lib/processes.js';
 
 const env = process.env;
@@ -21,8 +28,14 @@ process.on('exit', killAllProcessesNow);
 async function start(name: string, args: string[], childEnv: NodeJS.ProcessEnv, ready: (line: string) => boolean): Promise<string> {
   try {
     const child = await startProcess({
-      name, args, env: childEnv, ready, stderr: 'inherit',
-      onLine: (line) => { if (!ready(line)) process.stdout.write(`${line}\n`); },
+      name,
+      args,
+      env: childEnv,
+      ready,
+      stderr: 'inherit',
+      onLine: (line) => {
+        if (!ready(line)) process.stdout.write(`${line}\n`);
+      },
     });
     void child.exited.then(({ code, signal }) => {
       if (stopping) return;
@@ -36,8 +49,9 @@ async function start(name: string, args: string[], childEnv: NodeJS.ProcessEnv, 
   }
 }
 
-const sandbox = JSON.parse(await start('sandbox', ['--import', 'tsx', sandboxMain, '--port', env.SANDBOX_PORT ?? '0'], env,
-  isSandboxReady)) as { url: string; openaiBaseUrl: string; cozeBaseUrl: string; token: string; spaceId: string };
+const sandbox = JSON.parse(
+  await start('sandbox', ['--import', 'tsx', sandboxMain, '--port', env.SANDBOX_PORT ?? '0'], env, isSandboxReady),
+) as { url: string; openaiBaseUrl: string; cozeBaseUrl: string; token: string; spaceId: string };
 
 const realCoze = Boolean(env.COZE_API_TOKEN || env.COZE_OAUTH_APP_ID);
 const serverEnv: NodeJS.ProcessEnv = {

@@ -3,7 +3,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Conversation, ChatRun } from './coze/chat-state.js';
 import type { TickerPool } from './ticker.js';
 
-export interface OAuthApp { appId: string; keyId: string; publicKeyPem: string }
+export interface OAuthApp {
+  appId: string;
+  keyId: string;
+  publicKeyPem: string;
+}
 
 export interface SandboxCore {
   url: string;

@@ -33,7 +33,10 @@ const { url, openaiBaseUrl, cozeBaseUrl, token, spaceId } = sandbox;
 process.stdout.write(`${JSON.stringify({ url, openaiBaseUrl, cozeBaseUrl, token, spaceId })}\n`);
 
 const stop = (): void => {
-  sandbox.close().then(() => process.exit(0), () => process.exit(1));
+  sandbox.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 };
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);

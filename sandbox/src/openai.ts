@@ -23,7 +23,10 @@ export function checkOpenAiAuth(ctx: RequestContext): boolean {
 }
 
 export function listModels(ctx: RequestContext): void {
-  sendJson(ctx.res, 200, { object: 'list', data: [{ id: 'sandbox-model', object: 'model', created: 1732700000, owned_by: 'agentport-sandbox' }] });
+  sendJson(ctx.res, 200, {
+    object: 'list',
+    data: [{ id: 'sandbox-model', object: 'model', created: 1732700000, owned_by: 'agentport-sandbox' }],
+  });
 }
 
 function textOf(content: unknown): string {
@@ -55,8 +58,10 @@ export async function chatCompletions(ctx: RequestContext): Promise<void> {
   const bench = benchMatch ? benchOptions({ bench_deltas: benchMatch[1] ?? String(BENCH_DEFAULTS.deltas) }) : undefined;
   // `[huge]`: the 16 MB answer of the Coze bot hugeAnswer, in its 16 KB deltas, as fast as the reader takes them.
   const huge = last.includes('[huge]');
-  const answer = bench ? benchAnswer(bench.deltas)
-    : huge ? HUGE_DELTA.repeat(HUGE_ANSWER_DELTAS)
+  const answer = bench
+    ? benchAnswer(bench.deltas)
+    : huge
+      ? HUGE_DELTA.repeat(HUGE_ANSWER_DELTAS)
       : sandboxModelAnswer(userTexts, systemMessage ? textOf(systemMessage.content) : undefined);
   const reasoning = last.includes('[reason]') ? `The user wrote "${last}". I should greet them and repeat it back.` : undefined;
   const id = `chatcmpl-${randomBytes(12).toString('hex')}`;
@@ -69,16 +74,24 @@ export async function chatCompletions(ctx: RequestContext): Promise<void> {
   if (body.stream !== true) {
     if (last.includes('[fail]')) return void ctx.res.destroy();
     const message = { role: 'assistant', content: answer, ...(reasoning ? { reasoning_content: reasoning } : {}) };
-    return sendJson(ctx.res, 200, { id, object: 'chat.completion', created, model, choices: [{ index: 0, message, finish_reason: 'stop' }], usage });
+    return sendJson(ctx.res, 200, {
+      id,
+      object: 'chat.completion',
+      created,
+      model,
+      choices: [{ index: 0, message, finish_reason: 'stop' }],
+      usage,
+    });
   }
 
   const includeUsage = isRecord(body.stream_options) && body.stream_options.include_usage === true;
   const chunk = (delta: Record<string, unknown>, finishReason: string | null = null): string =>
     `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finishReason }], ...(includeUsage ? { usage: null } : {}) })}\n\n`;
   const head = chunk({ role: 'assistant', content: '' });
-  const tail = chunk({}, 'stop')
-    + (includeUsage ? `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n` : '')
-    + 'data: [DONE]\n\n';
+  const tail =
+    chunk({}, 'stop') +
+    (includeUsage ? `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n` : '') +
+    'data: [DONE]\n\n';
 
   const abort = new AbortController();
   const out = openEventStream(ctx.res, { contentType: 'text/event-stream; charset=utf-8' });
@@ -96,7 +109,8 @@ export async function chatCompletions(ctx: RequestContext): Promise<void> {
     const contentPieces = huge ? new Array<string>(HUGE_ANSWER_DELTAS).fill(HUGE_DELTA) : slow ? evenPieces(answer, 40) : pieces(answer);
     for (const piece of contentPieces) steps.push({ delayMs: gap, bytes: chunk({ content: piece }) });
     if (last.includes('[fail]')) steps.splice(steps.length - contentPieces.length + 3, Infinity, { delayMs: gap, drop: true });
-    else if (last.includes('[huge-line]')) steps.splice(steps.length - contentPieces.length + 3, Infinity, ...unendedLine(chunk({ content: '' }), gap));
+    else if (last.includes('[huge-line]'))
+      steps.splice(steps.length - contentPieces.length + 3, Infinity, ...unendedLine(chunk({ content: '' }), gap));
     else steps.push({ delayMs: gap, bytes: tail });
     if ((await playSteps(steps, out, abort.signal)) === 'dropped') return;
   }

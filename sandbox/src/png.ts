@@ -25,10 +25,5 @@ export function solidPng(width: number, height: number, rgb: readonly [number, n
   const row = Buffer.alloc(1 + width * 3); // leading 0 = filter "none"
   for (let x = 0; x < width; x++) row.set(rgb, 1 + x * 3);
   const pixels = Buffer.concat(Array.from({ length: height }, () => row));
-  return Buffer.concat([
-    SIGNATURE,
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(pixels, { level })),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  return Buffer.concat([SIGNATURE, chunk('IHDR', header), chunk('IDAT', deflateSync(pixels, { level })), chunk('IEND', Buffer.alloc(0))]);
 }

@@ -16,8 +16,12 @@ export interface Route {
   handler: Handler;
 }
 
-const route = (methods: string | readonly string[], pattern: RegExp, auth: Auth, handler: Handler): Route =>
-  ({ methods: typeof methods === 'string' ? [methods] : methods, pattern, auth, handler });
+const route = (methods: string | readonly string[], pattern: RegExp, auth: Auth, handler: Handler): Route => ({
+  methods: typeof methods === 'string' ? [methods] : methods,
+  pattern,
+  auth,
+  handler,
+});
 
 const GET_OR_POST = ['GET', 'POST'] as const;
 

@@ -53,7 +53,11 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-interface Waiter { match: (r: RecordedRequest) => boolean; resolve: (r: RecordedRequest) => void; reject: (e: Error) => void }
+interface Waiter {
+  match: (r: RecordedRequest) => boolean;
+  resolve: (r: RecordedRequest) => void;
+  reject: (e: Error) => void;
+}
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const core: SandboxCore = {
@@ -116,8 +120,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         }, timeoutMs);
         const waiter: Waiter = {
           match,
-          resolve: (r) => { clearTimeout(timer); resolve(r); },
-          reject: (e) => { clearTimeout(timer); reject(e); },
+          resolve: (r) => {
+            clearTimeout(timer);
+            resolve(r);
+          },
+          reject: (e) => {
+            clearTimeout(timer);
+            reject(e);
+          },
         };
         waiters.add(waiter);
       });
@@ -136,8 +146,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 }
 
 async function handle(
-  core: SandboxCore, req: IncomingMessage, res: ServerResponse,
-  record: (r: RecordedRequest) => void, requests: RecordedRequest[], quiet: boolean,
+  core: SandboxCore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  record: (r: RecordedRequest) => void,
+  requests: RecordedRequest[],
+  quiet: boolean,
 ): Promise<void> {
   const started = Date.now();
   const url = new URL(req.url ?? '/', 'http://sandbox');
@@ -155,15 +169,34 @@ async function handle(
   const { body, malformed } = await readBody(req);
   const query = Object.fromEntries(url.searchParams);
   const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
-  record({ method: req.method ?? 'GET', path: url.pathname, query, headers, body, at: performance.timeOrigin + performance.now(), clientPort: req.socket.remotePort ?? 0 });
+  record({
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    query,
+    headers,
+    body,
+    at: performance.timeOrigin + performance.now(),
+    clientPort: req.socket.remotePort ?? 0,
+  });
 
   for (const route of ROUTES) {
     const match = route.pattern.exec(url.pathname);
     if (!match || !route.methods.includes(req.method ?? '')) continue;
-    const ctx: RequestContext = { req, res, path: url.pathname, query, body, malformed, logid, params: match.slice(1).map(decodeURIComponent), core };
+    const ctx: RequestContext = {
+      req,
+      res,
+      path: url.pathname,
+      query,
+      body,
+      malformed,
+      logid,
+      params: match.slice(1).map(decodeURIComponent),
+      core,
+    };
     if (!AUTH_CHECKS[route.auth](ctx)) return;
     return route.handler(ctx);
   }
-  if (url.pathname.startsWith('/openai/')) return sendJson(res, 404, { error: { message: `Unknown path ${url.pathname}`, type: 'invalid_request_error' } });
+  if (url.pathname.startsWith('/openai/'))
+    return sendJson(res, 404, { error: { message: `Unknown path ${url.pathname}`, type: 'invalid_request_error' } });
   sendJson(res, 404, { code: 4000, msg: `no such API: ${req.method} ${url.pathname}`, detail: { logid } });
 }

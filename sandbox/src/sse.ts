@@ -40,7 +40,7 @@ export function openEventStream(res: ServerResponse, options: StreamOptions = {}
   };
   const trickle = async (bytes: string, signal: AbortSignal): Promise<void> => {
     const buffer = Buffer.from(bytes, 'utf8');
-    for (let at = 0; at < buffer.length && !signal.aborted; ) {
+    for (let at = 0; at < buffer.length && !signal.aborted;) {
       const size = 1 + Math.floor(random() * 3);
       await write(buffer.subarray(at, at + size), signal).catch(() => undefined);
       at += size;

@@ -26,7 +26,10 @@ export class Ticker {
   private startedAt = 0;
   private steps = 0;
 
-  constructor(readonly intervalMs: number, pacing: Pacing) {
+  constructor(
+    readonly intervalMs: number,
+    pacing: Pacing,
+  ) {
     this.stepMs = pacing === 'spread' ? Math.min(SPREAD_STEP_MS, intervalMs) : intervalMs;
     this.slots = Array.from({ length: Math.max(1, Math.round(intervalMs / this.stepMs)) }, () => new Set<() => void>());
   }

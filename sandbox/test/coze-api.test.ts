@@ -10,21 +10,31 @@ const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
 
 let sandbox: Sandbox;
 before(async () => {
-  sandbox = await startSandbox({ quiet: true, oauthApp: { ...APP, publicKeyPem: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString() } });
+  sandbox = await startSandbox({
+    quiet: true,
+    oauthApp: { ...APP, publicKeyPem: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString() },
+  });
 });
 after(() => sandbox.close());
 
 const signJwt = (jti: string, kid = APP.keyId) =>
   new SignJWT({ session_name: 'end-user-1' })
     .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid })
-    .setIssuer(APP.appId).setAudience('api.coze.cn').setIssuedAt().setExpirationTime('10m').setJti(jti)
+    .setIssuer(APP.appId)
+    .setAudience('api.coze.cn')
+    .setIssuedAt()
+    .setExpirationTime('10m')
+    .setJti(jti)
     .sign(keys.privateKey);
 
 const exchange = (jwt: string, duration?: number) =>
   fetch(`${sandbox.cozeBaseUrl}/api/permission/oauth2/token`, {
     method: 'POST',
     headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', ...(duration ? { duration_seconds: duration } : {}) }),
+    body: JSON.stringify({
+      grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+      ...(duration ? { duration_seconds: duration } : {}),
+    }),
   });
 
 describe('Coze auth', () => {
@@ -59,12 +69,19 @@ describe('Coze auth', () => {
 
 describe('Coze bots', () => {
   test('both lists page through the API-published bots only, each in its own shape', async () => {
-    const old = (await (await cozeFetch(sandbox, `/v1/space/published_bots_list?space_id=${sandbox.spaceId}&page_index=2&page_size=5`)).json()) as {
+    const old = (await (
+      await cozeFetch(sandbox, `/v1/space/published_bots_list?space_id=${sandbox.spaceId}&page_index=2&page_size=5`)
+    ).json()) as {
       data: { space_bots: { bot_id: string; bot_name: string; publish_time: string }[]; total: number };
     };
     assert.equal(old.data.space_bots.length, 5);
     assert.equal(typeof old.data.space_bots[0]!.publish_time, 'string');
-    const all = (await (await cozeFetch(sandbox, `/v1/bots?workspace_id=${sandbox.spaceId}&publish_status=published_online&connector_id=1024&page_num=1&page_size=100`)).json()) as {
+    const all = (await (
+      await cozeFetch(
+        sandbox,
+        `/v1/bots?workspace_id=${sandbox.spaceId}&publish_status=published_online&connector_id=1024&page_num=1&page_size=100`,
+      )
+    ).json()) as {
       data: { items: { id: string; published_at: number; is_published: boolean }[]; total: number };
     };
     assert.equal(all.data.total, old.data.total);
@@ -73,7 +90,10 @@ describe('Coze bots', () => {
     const ids = all.data.items.map((b) => b.id);
     assert.ok(ids.includes(BOTS.hugeIcon.id));
     assert.ok(!ids.includes(BOTS.unpublished.id));
-    assert.deepEqual(old.data.space_bots.map((b) => b.bot_id), ids.slice(5, 10));
+    assert.deepEqual(
+      old.data.space_bots.map((b) => b.bot_id),
+      ids.slice(5, 10),
+    );
 
     const unknownSpace = (await (await cozeFetch(sandbox, '/v1/bots?workspace_id=1')).json()) as { code: number };
     assert.equal(unknownSpace.code, 4200);
@@ -86,7 +106,10 @@ describe('Coze bots', () => {
     assert.equal(res.data.bot_id, BOTS.travel.id);
     assert.ok(res.data.onboarding_info.prologue);
     assert.ok(res.data.onboarding_info.suggested_questions.length > 0);
-    assert.deepEqual(res.data.variables.map((v) => v.keyword), ['home_city', 'travel_style']);
+    assert.deepEqual(
+      res.data.variables.map((v) => v.keyword),
+      ['home_city', 'travel_style'],
+    );
     const old = (await (await cozeFetch(sandbox, `/v1/bot/get_online_info?bot_id=${BOTS.echo.id}`)).json()) as { data: { name: string } };
     assert.equal(old.data.name, BOTS.echo.name);
     const missing = (await (await cozeFetch(sandbox, '/v1/bots/7499999999999999999')).json()) as { code: number; msg: string };

@@ -5,20 +5,35 @@ import { chatJson, messageJson, NO_ERROR, ZERO_USAGE, type MessageFields } from 
 import { answerText, chat, cozeFetch, events, readUntil, userMessage } from './helpers.js';
 
 let sandbox: Sandbox;
-before(async () => { sandbox = await startSandbox({ quiet: true }); });
+before(async () => {
+  sandbox = await startSandbox({ quiet: true });
+});
 after(() => sandbox.close());
 
 describe('Coze stream wire format', () => {
-  test('the sandbox renders the wire facts\' realistic stream byte for byte', () => {
+  test("the sandbox renders the wire facts' realistic stream byte for byte", () => {
     const chatRecord = {
-      id: '7441982054331547711', conversationId: '7441951200360120346', botId: '7441780437695086628',
-      sectionId: '7441951200360120346', createdAt: 1732721480, lastError: NO_ERROR, usage: ZERO_USAGE,
+      id: '7441982054331547711',
+      conversationId: '7441951200360120346',
+      botId: '7441780437695086628',
+      sectionId: '7441951200360120346',
+      createdAt: 1732721480,
+      lastError: NO_ERROR,
+      usage: ZERO_USAGE,
     };
-    const message = (id: string, type: MessageFields['type'], content: string, createdAt?: number) => messageJson({
-      id, type, content, conversationId: chatRecord.conversationId, botId: chatRecord.botId, chatId: chatRecord.id,
-      sectionId: chatRecord.sectionId, ...(createdAt ? { createdAt } : {}),
-    });
-    const verbose = '{"msg_type":"generate_answer_finish","data":"{\\"finish_reason\\":0,\\"FinData\\":\\"\\"}","from_module":null,"from_unit":null}';
+    const message = (id: string, type: MessageFields['type'], content: string, createdAt?: number) =>
+      messageJson({
+        id,
+        type,
+        content,
+        conversationId: chatRecord.conversationId,
+        botId: chatRecord.botId,
+        chatId: chatRecord.id,
+        sectionId: chatRecord.sectionId,
+        ...(createdAt ? { createdAt } : {}),
+      });
+    const verbose =
+      '{"msg_type":"generate_answer_finish","data":"{\\"finish_reason\\":0,\\"FinData\\":\\"\\"}","from_module":null,"from_unit":null}';
     const rendered = [
       renderEvent('conversation.chat.created', chatJson({ ...chatRecord, status: 'created' })),
       renderEvent('conversation.chat.in_progress', chatJson({ ...chatRecord, status: 'in_progress' })),
@@ -27,9 +42,15 @@ describe('Coze stream wire format', () => {
       renderEvent('conversation.message.completed', message('7441982054331629631', 'answer', 'Today is Wednesday.', 1732721481)),
       renderEvent('conversation.message.completed', message('7441982078243143699', 'verbose', verbose, 1732721482)),
       renderEvent('conversation.message.completed', message('7441982078243160083', 'follow_up', 'Is Wednesday special?', 1732721482)),
-      renderEvent('conversation.chat.completed', chatJson({
-        ...chatRecord, status: 'completed', completedAt: 1732721483, usage: { token_count: 62, output_count: 3, input_count: 59 },
-      })),
+      renderEvent(
+        'conversation.chat.completed',
+        chatJson({
+          ...chatRecord,
+          status: 'completed',
+          completedAt: 1732721483,
+          usage: { token_count: 62, output_count: 3, input_count: 59 },
+        }),
+      ),
       renderEvent('done', '[DONE]'),
     ].join('');
     assert.equal(rendered, REALISTIC_STREAM);
@@ -56,7 +77,8 @@ describe('Coze stream wire format', () => {
     const section = `"section_id":"${conversationId}"`;
     const msg = (id: string | undefined, type: string, content: string) =>
       `"id":"${id}","conversation_id":"${conversationId}","bot_id":"${bot}","role":"assistant","type":"${type}","content":${JSON.stringify(content)},"content_type":"text","chat_id":"${chatId}",${section}`;
-    const verbose = '{"msg_type":"generate_answer_finish","data":"{\\"finish_reason\\":0,\\"FinData\\":\\"\\"}","from_module":null,"from_unit":null}';
+    const verbose =
+      '{"msg_type":"generate_answer_finish","data":"{\\"finish_reason\\":0,\\"FinData\\":\\"\\"}","from_module":null,"from_unit":null}';
     const expected =
       `event:conversation.chat.created\ndata:{${chatHead},${zero},"status":"created","usage":{"token_count":0,"output_count":0,"input_count":0},${section}}\n\n` +
       `event:conversation.chat.in_progress\ndata:{${chatHead},${zero},"status":"in_progress","usage":{"token_count":0,"output_count":0,"input_count":0},${section}}\n\n` +
@@ -111,13 +133,25 @@ describe('Coze conversations', () => {
   const conversationOf = (text: string): string => (JSON.parse(events(text)[0]!.data) as { conversation_id: string }).conversation_id;
 
   test('a conversation keeps its turns: turn 2 says "Turn 2" and quotes turn 1', async () => {
-    const first = await (await chat(sandbox, { bot_id: BOTS.echo.id, user_id: 'alice', additional_messages: [userMessage('first')] })).text();
+    const first = await (
+      await chat(sandbox, { bot_id: BOTS.echo.id, user_id: 'alice', additional_messages: [userMessage('first')] })
+    ).text();
     const conversationId = conversationOf(first);
-    const second = await (await chat(sandbox, { bot_id: BOTS.echo.id, user_id: 'alice', additional_messages: [userMessage('second')], custom_variables: { nickname: 'Al' } }, conversationId)).text();
+    const second = await (
+      await chat(
+        sandbox,
+        { bot_id: BOTS.echo.id, user_id: 'alice', additional_messages: [userMessage('second')], custom_variables: { nickname: 'Al' } },
+        conversationId,
+      )
+    ).text();
     assert.equal(conversationOf(second), conversationId);
     assert.equal(answerText(second), 'Turn 2: you said "second" (previous: "first") [vars: nickname=Al]');
 
-    const intruder = await chat(sandbox, { bot_id: BOTS.echo.id, user_id: 'mallory', additional_messages: [userMessage('x')] }, conversationId);
+    const intruder = await chat(
+      sandbox,
+      { bot_id: BOTS.echo.id, user_id: 'mallory', additional_messages: [userMessage('x')] },
+      conversationId,
+    );
     assert.equal(((await intruder.json()) as { code: number }).code, 4101);
   });
 
@@ -128,16 +162,28 @@ describe('Coze conversations', () => {
   });
 
   test('cancel stops a running chat, a second chat meanwhile gets 4016, and the canceled turn is not kept', async () => {
-    const created = (await (await cozeFetch(sandbox, '/v1/conversation/create', { body: { bot_id: BOTS.slow.id } })).json()) as { data: { id: string } };
+    const created = (await (await cozeFetch(sandbox, '/v1/conversation/create', { body: { bot_id: BOTS.slow.id } })).json()) as {
+      data: { id: string };
+    };
     const conversationId = created.data.id;
-    const slow = await chat(sandbox, { bot_id: BOTS.slow.id, user_id: 'bob', additional_messages: [userMessage('take your time')] }, conversationId);
+    const slow = await chat(
+      sandbox,
+      { bot_id: BOTS.slow.id, user_id: 'bob', additional_messages: [userMessage('take your time')] },
+      conversationId,
+    );
     const { text, rest } = await readUntil(slow, (t) => t.includes('conversation.message.delta'));
     const chatId = (JSON.parse(events(text)[0]!.data) as { id: string }).id;
 
-    const busy = await chat(sandbox, { bot_id: BOTS.echo.id, user_id: 'bob', additional_messages: [userMessage('me too')] }, conversationId);
+    const busy = await chat(
+      sandbox,
+      { bot_id: BOTS.echo.id, user_id: 'bob', additional_messages: [userMessage('me too')] },
+      conversationId,
+    );
     assert.equal(((await busy.json()) as { code: number }).code, 4016);
 
-    const canceled = (await (await cozeFetch(sandbox, '/v3/chat/cancel', { body: { conversation_id: conversationId, chat_id: chatId } })).json()) as { code: number; data: { status: string } };
+    const canceled = (await (
+      await cozeFetch(sandbox, '/v3/chat/cancel', { body: { conversation_id: conversationId, chat_id: chatId } })
+    ).json()) as { code: number; data: { status: string } };
     assert.equal(canceled.code, 0);
     assert.equal(canceled.data.status, 'canceled');
     await sandbox.waitForRequest((r) => r.path === '/v3/chat/cancel');
@@ -145,10 +191,14 @@ describe('Coze conversations', () => {
     assert.ok(!(text + tail).includes('conversation.chat.completed'));
     assert.ok(!(text + tail).includes('event:done'));
 
-    const again = (await (await cozeFetch(sandbox, '/v3/chat/cancel', { body: { conversation_id: conversationId, chat_id: chatId } })).json()) as { code: number };
+    const again = (await (
+      await cozeFetch(sandbox, '/v3/chat/cancel', { body: { conversation_id: conversationId, chat_id: chatId } })
+    ).json()) as { code: number };
     assert.equal(again.code, 4104);
 
-    const next = await (await chat(sandbox, { bot_id: BOTS.echo.id, user_id: 'bob', additional_messages: [userMessage('after cancel')] }, conversationId)).text();
+    const next = await (
+      await chat(sandbox, { bot_id: BOTS.echo.id, user_id: 'bob', additional_messages: [userMessage('after cancel')] }, conversationId)
+    ).text();
     assert.equal(answerText(next), 'Turn 1: you said "after cancel"');
   });
 });

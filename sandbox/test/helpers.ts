@@ -1,7 +1,11 @@
 // Test helpers: raw HTTP calls against a sandbox, and splitting Coze's SSE text into events.
 import type { Sandbox } from '../src/index.js';
 
-export function cozeFetch(sandbox: Sandbox, path: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<Response> {
+export function cozeFetch(
+  sandbox: Sandbox,
+  path: string,
+  init: { method?: string; body?: unknown; token?: string } = {},
+): Promise<Response> {
   return fetch(`${sandbox.cozeBaseUrl}${path}`, {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
     headers: { authorization: `Bearer ${init.token ?? sandbox.token}`, 'content-type': 'application/json' },
@@ -16,14 +20,20 @@ export function chat(sandbox: Sandbox, body: Record<string, unknown>, conversati
 
 export const userMessage = (content: string) => ({ role: 'user', content, content_type: 'text' });
 
-export interface RawEvent { event: string; data: string }
+export interface RawEvent {
+  event: string;
+  data: string;
+}
 
 /** Splits complete SSE text into events; asserts nothing about format (tests compare raw text for that). */
 export function events(text: string): RawEvent[] {
-  return text.split('\n\n').filter(Boolean).map((block) => {
-    const [eventLine = '', dataLine = ''] = block.split('\n');
-    return { event: eventLine.replace(/^event:/, ''), data: dataLine.replace(/^data:/, '') };
-  });
+  return text
+    .split('\n\n')
+    .filter(Boolean)
+    .map((block) => {
+      const [eventLine = '', dataLine = ''] = block.split('\n');
+      return { event: eventLine.replace(/^event:/, ''), data: dataLine.replace(/^data:/, '') };
+    });
 }
 
 export function answerText(text: string): string {

@@ -46,7 +46,10 @@ export class TickGrid implements DeltaReference {
   readonly spreadP99: number;
   readonly count: number;
 
-  constructor(direct: StreamRecord[], private readonly intervalMs: number) {
+  constructor(
+    direct: StreamRecord[],
+    private readonly intervalMs: number,
+  ) {
     let total = 0;
     for (const r of direct) total += r.count;
     const all = new Float64Array(total);
@@ -60,7 +63,7 @@ export class TickGrid implements DeltaReference {
     const starts: number[] = [];
     const refs: number[] = [];
     const spreads: number[] = [];
-    for (let i = 0; i < all.length; ) {
+    for (let i = 0; i < all.length;) {
       let j = i + 1;
       while (j < all.length && all[j]! - all[j - 1]! <= split) j++;
       starts.push(all[i]!);
@@ -118,7 +121,11 @@ export interface ArmFigures {
 }
 
 export function armFigures(
-  arm: Arm, records: StreamRecord[], due: DeltaReference, upstreamAt: Map<number, number>, window: [number, number],
+  arm: Arm,
+  records: StreamRecord[],
+  due: DeltaReference,
+  upstreamAt: Map<number, number>,
+  window: [number, number],
 ): ArmFigures {
   const mine = records.filter((r) => r.arm === arm);
   const ttftRaw: number[] = [];
@@ -159,9 +166,19 @@ export function armFigures(
     }
   }
   return {
-    arm, streams: mine.length, errors, errorSamples, windowDeltas,
-    ttftRaw: sorted(ttftRaw), ttft: sorted(ttft), toUpstream: sorted(toUpstream), firstByte: sorted(firstByte), firstLatency: sorted(firstLatency),
-    gaps: sorted(gaps), latency: sorted(latency), total: sorted(total),
+    arm,
+    streams: mine.length,
+    errors,
+    errorSamples,
+    windowDeltas,
+    ttftRaw: sorted(ttftRaw),
+    ttft: sorted(ttft),
+    toUpstream: sorted(toUpstream),
+    firstByte: sorted(firstByte),
+    firstLatency: sorted(firstLatency),
+    gaps: sorted(gaps),
+    latency: sorted(latency),
+    total: sorted(total),
   };
 }
 

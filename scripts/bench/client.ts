@@ -45,7 +45,11 @@ export function fnv1a(hash: number, bytes: Uint8Array, from = 0, to = bytes.leng
 }
 
 /** What a correct stream's content adds up to (its text as JSON string bytes, unescaped here: the bench text needs no escapes). */
-export interface Expected { deltas: number; bytes: number; hash: number }
+export interface Expected {
+  deltas: number;
+  bytes: number;
+  hash: number;
+}
 
 export function expectedFor(answer: string, deltas: number): Expected {
   const inner = JSON.stringify(answer).slice(1, -1);
@@ -84,13 +88,26 @@ export interface StreamTarget {
  * `open` is called once the request is written; `abort` (from the caller) destroys it.
  */
 export function runStream(
-  id: number, arm: Arm, target: StreamTarget, expected: Expected, signal: AbortSignal,
+  id: number,
+  arm: Arm,
+  target: StreamTarget,
+  expected: Expected,
+  signal: AbortSignal,
 ): { record: StreamRecord; done: Promise<StreamRecord> } {
   const format = FORMATS[arm];
   const start = performance.now();
   const record: StreamRecord = {
-    id, arm, start, wallStart: performance.timeOrigin + start, status: 0, firstByte: NaN,
-    times: new Float64Array(expected.deltas + 8), count: 0, end: NaN, ok: false, error: null,
+    id,
+    arm,
+    start,
+    wallStart: performance.timeOrigin + start,
+    status: 0,
+    firstByte: NaN,
+    times: new Float64Array(expected.deltas + 8),
+    count: 0,
+    end: NaN,
+    ok: false,
+    error: null,
   };
   const done = new Promise<StreamRecord>((resolve) => {
     let settled = false;
@@ -104,7 +121,11 @@ export function runStream(
       resolve(record);
     };
     const req = http.request({
-      agent: target.agent, host: target.host, port: target.port, path: target.path, method: 'POST',
+      agent: target.agent,
+      host: target.host,
+      port: target.port,
+      path: target.path,
+      method: 'POST',
       headers: { ...target.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(target.body) },
     });
     req.on('error', (err) => finish(`request error: ${err.message}`));
@@ -119,7 +140,9 @@ export function runStream(
       if (record.status !== 200) {
         let text = '';
         res.setEncoding('utf8');
-        res.on('data', (s: string) => { if (text.length < 500) text += s; });
+        res.on('data', (s: string) => {
+          if (text.length < 500) text += s;
+        });
         res.on('end', () => finish(`HTTP ${record.status}: ${text.slice(0, 200)}`));
         res.on('error', (err) => finish(`HTTP ${record.status}, then ${err.message}`));
         return;
@@ -140,12 +163,15 @@ export function runStream(
       res.on('error', (err) => finish(`stream broke: ${err.message}`));
       res.on('end', () => {
         const end = Buffer.concat(tail).toString('utf8');
-        if (arm === 'platform' && end.includes('data: {"error"')) return finish(`error chunk: ${end.slice(end.indexOf('data: {"error"'), end.indexOf('data: {"error"') + 200)}`);
-        if (arm === 'direct' && (end.includes('event:error') || end.includes('event:conversation.chat.failed'))) return finish('Coze error event');
+        if (arm === 'platform' && end.includes('data: {"error"'))
+          return finish(`error chunk: ${end.slice(end.indexOf('data: {"error"'), end.indexOf('data: {"error"') + 200)}`);
+        if (arm === 'direct' && (end.includes('event:error') || end.includes('event:conversation.chat.failed')))
+          return finish('Coze error event');
         const missing = format.goodEnd.find((needle) => !end.includes(needle));
         if (missing) return finish(`stream ended without ${missing}`);
         if (scan.deltas !== expected.deltas) return finish(`mismatch: ${scan.deltas} deltas, expected ${expected.deltas}`);
-        if (scan.bytes !== expected.bytes || scan.hash !== expected.hash) return finish(`mismatch: content differs (${scan.bytes} bytes, expected ${expected.bytes})`);
+        if (scan.bytes !== expected.bytes || scan.hash !== expected.hash)
+          return finish(`mismatch: content differs (${scan.bytes} bytes, expected ${expected.bytes})`);
         finish(null);
       });
     });

@@ -102,10 +102,15 @@ export function startProcess(options: StartOptions): Promise<RunningProcess> {
       });
     };
     let exitedWith: string | null = null;
-    proc.once('exit', (code, signal) => { exitedWith = String(signal ?? code); });
+    proc.once('exit', (code, signal) => {
+      exitedWith = String(signal ?? code);
+    });
     // 'close' rather than 'exit': by then its last lines (the reason it stopped) have been read.
     proc.once('close', () => fail(`exited (${exitedWith}) before it was ready`));
-    const timer = setTimeout(() => fail(exitedWith ? `exited (${exitedWith}) before it was ready` : `did not start within ${timeoutMs} ms`), timeoutMs);
+    const timer = setTimeout(
+      () => fail(exitedWith ? `exited (${exitedWith}) before it was ready` : `did not start within ${timeoutMs} ms`),
+      timeoutMs,
+    );
     proc.once('error', (err) => fail(`could not be started: ${err.message}`));
     createInterface({ input: proc.stdout! }).on('line', (line) => {
       remember(line);

@@ -36,8 +36,10 @@ describe('staleBuild', () => {
 
   test('a source changed since the build, however deep: names it', () => {
     write('server/src/chat/route.ts', 10);
-    assert.equal(staleBuild('server', root),
-      'server/dist is older than server/src (server/src/chat/route.ts changed since the build): run npm run build');
+    assert.equal(
+      staleBuild('server', root),
+      'server/dist is older than server/src (server/src/chat/route.ts changed since the build): run npm run build',
+    );
   });
 
   test('web: its page and its sources count', () => {

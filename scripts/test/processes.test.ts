@@ -11,8 +11,11 @@ describe('startProcess', () => {
   test('resolves on the ready line, with the lines before it, and stop() ends the process', async () => {
     const seen: string[] = [];
     const server = await startProcess({
-      name: 'stand-in', args: nodeEval(LISTENS), env: process.env,
-      ready: (line) => line.includes('listening on'), onLine: (line) => seen.push(line),
+      name: 'stand-in',
+      args: nodeEval(LISTENS),
+      env: process.env,
+      ready: (line) => line.includes('listening on'),
+      onLine: (line) => seen.push(line),
     });
     assert.equal(listeningUrl(server.readyLine), 'http://127.0.0.1:4321');
     assert.deepEqual(seen, ['starting', 'agentport listening on http://127.0.0.1:4321']);
@@ -22,7 +25,9 @@ describe('startProcess', () => {
 
   test('a process that ignores SIGTERM is killed after the grace time', async () => {
     const stubborn = await startProcess({
-      name: 'stubborn', args: nodeEval(`process.on('SIGTERM', () => {}); ${LISTENS}`), env: process.env,
+      name: 'stubborn',
+      args: nodeEval(`process.on('SIGTERM', () => {}); ${LISTENS}`),
+      env: process.env,
       ready: (line) => line.includes('listening on'),
     });
     await stubborn.stop(200);
@@ -32,7 +37,9 @@ describe('startProcess', () => {
   test('a process that exits before it is ready rejects with its last output, stderr included', async () => {
     await assert.rejects(
       startProcess({
-        name: 'broken', args: nodeEval("console.error('PORT must be 0-65535'); process.exit(3);"), env: process.env,
+        name: 'broken',
+        args: nodeEval("console.error('PORT must be 0-65535'); process.exit(3);"),
+        env: process.env,
         ready: (line) => line.includes('listening on'),
       }),
       /^Error: broken exited \(3\) before it was ready:\nPORT must be 0-65535$/,
@@ -43,8 +50,14 @@ describe('startProcess', () => {
     let pid = 0;
     await assert.rejects(
       startProcess({
-        name: 'silent', args: nodeEval("console.log(process.pid); setInterval(() => {}, 1000);"), env: process.env,
-        onLine: (line) => { pid = Number(line); }, ready: () => false, timeoutMs: 1_000,
+        name: 'silent',
+        args: nodeEval('console.log(process.pid); setInterval(() => {}, 1000);'),
+        env: process.env,
+        onLine: (line) => {
+          pid = Number(line);
+        },
+        ready: () => false,
+        timeoutMs: 1_000,
       }),
       /^Error: silent did not start within 1000 ms:/,
     );
@@ -54,8 +67,13 @@ describe('startProcess', () => {
 
   test('raiseFileLimit: the child may open as many files as the hard limit allows', async () => {
     const child = await startProcess({
-      name: 'limits', args: nodeEval("console.log(require('fs').readFileSync('/proc/self/limits', 'utf8').match(/^Max open files\\s+(\\S+)\\s+(\\S+)/m).slice(1).join(' '));"),
-      env: process.env, ready: () => true, raiseFileLimit: true,
+      name: 'limits',
+      args: nodeEval(
+        "console.log(require('fs').readFileSync('/proc/self/limits', 'utf8').match(/^Max open files\\s+(\\S+)\\s+(\\S+)/m).slice(1).join(' '));",
+      ),
+      env: process.env,
+      ready: () => true,
+      raiseFileLimit: true,
     });
     const [soft, hard] = child.readyLine.split(' ');
     assert.equal(soft, hard);

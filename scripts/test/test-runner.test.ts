@@ -14,20 +14,28 @@ function envWithout(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-test('npm test\'s runner stops with one line when no PostgreSQL answers at TEST_DATABASE_URL', () => {
+test("npm test's runner stops with one line when no PostgreSQL answers at TEST_DATABASE_URL", () => {
   const run = spawnSync(process.execPath, ['scripts/run-tests.mjs', 'server/test/config.test.ts'], {
-    cwd: repoRoot, encoding: 'utf8', timeout: 30_000,
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: 30_000,
     env: envWithout({ TEST_DATABASE_URL: 'postgres://postgres:secret@127.0.0.1:1/test' }),
   });
   assert.equal(run.status, 1);
   assert.equal(run.stdout, '', 'no test ran');
-  assert.match(run.stderr, /^\[agentport\] the tests need PostgreSQL, and none answers at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/test \(TEST_DATABASE_URL\): .*ECONNREFUSED.*\n$/);
+  assert.match(
+    run.stderr,
+    /^\[agentport\] the tests need PostgreSQL, and none answers at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/test \(TEST_DATABASE_URL\): .*ECONNREFUSED.*\n$/,
+  );
 });
 
 test('without TEST_DATABASE_URL, a PostgreSQL suite is reported as skipped with the reason', () => {
   // instances.test.ts has one test that needs no database and two suites that need PostgreSQL.
   const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', 'server/test/instances.test.ts'], {
-    cwd: repoRoot, encoding: 'utf8', timeout: 60_000, env: envWithout(),
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: envWithout(),
   });
   assert.equal(run.status, 0, run.stdout + run.stderr);
   assert.match(run.stdout, /^ok \d+ - several instances on one PostgreSQL # SKIP TEST_DATABASE_URL is not set: /m);

@@ -38,19 +38,24 @@ export interface AppOptions {
   checkResponses?: boolean;
 }
 
-export interface App { app: FastifyInstance; storage: FileStorage; stops: StopSignals; coze: CozeClient | null }
+export interface App {
+  app: FastifyInstance;
+  storage: FileStorage;
+  stops: StopSignals;
+  coze: CozeClient | null;
+}
 
 export async function buildApp({ config, database, providers = {}, logger = true, checkResponses = false }: AppOptions): Promise<App> {
   const app = Fastify({
     logger: logger
       ? {
-        level: config.logLevel,
-        // Credentials never reach a log line.
-        redact: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'],
-        // Nor do secrets, stored data or chat text that an error carries.
-        serializers: { err: errorForLog },
-        ...(logger === true ? {} : { stream: logger }),
-      }
+          level: config.logLevel,
+          // Credentials never reach a log line.
+          redact: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'],
+          // Nor do secrets, stored data or chat text that an error carries.
+          serializers: { err: errorForLog },
+          ...(logger === true ? {} : { stream: logger }),
+        }
       : false,
     bodyLimit: config.bodyLimitBytes,
     // A client has this long to send its request, headers and body, however slowly it trickles
@@ -104,7 +109,10 @@ export async function buildApp({ config, database, providers = {}, logger = true
     },
   };
 
-  app.get('/api/health', { schema: { response: { 200: Health, ...errorResponses } } }, async () => ({ status: 'ok' as const, database: database.kind }));
+  app.get('/api/health', { schema: { response: { 200: Health, ...errorResponses } } }, async () => ({
+    status: 'ok' as const,
+    database: database.kind,
+  }));
   await app.register(authRoutes, { db, config });
   await app.register(agentRoutes, { db, storage });
   await app.register(chatRoutes, { deps });

@@ -73,14 +73,21 @@ function readTrustProxy(raw = ''): Config['trustProxy'] {
   const value = raw.trim();
   if (value === '' || value === 'false') return false;
   if (value === 'true') {
-    throw new Error('TRUST_PROXY=true would believe any X-Forwarded-For a client sends, so clients could choose the '
-      + `address the sign-in limits count. Set the addresses of your proxies instead: ${PROXY_EXAMPLES}`);
+    throw new Error(
+      'TRUST_PROXY=true would believe any X-Forwarded-For a client sends, so clients could choose the ' +
+        `address the sign-in limits count. Set the addresses of your proxies instead: ${PROXY_EXAMPLES}`,
+    );
   }
   if (/^\d+$/.test(value)) {
-    throw new Error('TRUST_PROXY takes the addresses of your proxies, not a number of hops (a hop count cannot tell a '
-      + `proxy from a client that connects directly and writes X-Forwarded-For itself): ${PROXY_EXAMPLES}`);
+    throw new Error(
+      'TRUST_PROXY takes the addresses of your proxies, not a number of hops (a hop count cannot tell a ' +
+        `proxy from a client that connects directly and writes X-Forwarded-For itself): ${PROXY_EXAMPLES}`,
+    );
   }
-  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   const wrong = entries.find((entry) => !isAddressOrRange(entry));
   if (wrong !== undefined) {
     throw new Error(`TRUST_PROXY must list IP addresses, CIDR ranges, loopback, linklocal or uniquelocal, got "${wrong}"`);
@@ -94,8 +101,9 @@ const METRICS_TOKEN_MIN_CHARS = 16;
 function readMetrics(env: NodeJS.ProcessEnv): Config['metrics'] {
   if (env.METRICS !== '1' && env.METRICS !== 'true') return null;
   const token = env.METRICS_TOKEN ?? '';
-  const wanted = `at least ${METRICS_TOKEN_MIN_CHARS} characters without spaces, e.g. from \`openssl rand -hex 32\`; `
-    + 'Prometheus sends it as Authorization: Bearer <METRICS_TOKEN>';
+  const wanted =
+    `at least ${METRICS_TOKEN_MIN_CHARS} characters without spaces, e.g. from \`openssl rand -hex 32\`; ` +
+    'Prometheus sends it as Authorization: Bearer <METRICS_TOKEN>';
   // The token itself is never repeated in the message: start-up errors end up in logs.
   if (!token) throw new Error(`METRICS=1 needs METRICS_TOKEN (${wanted})`);
   if (token.length < METRICS_TOKEN_MIN_CHARS || /\s/.test(token)) {

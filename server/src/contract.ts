@@ -3,12 +3,31 @@
 // sends. Types only: the package exports this file under the `types` condition alone, so a value
 // import from the web would not resolve and no server code can reach the web bundle.
 export type {
-  AgentCreate, AgentPatch, ConsoleAgent, ConsoleAgentList, CozeIntegration, ModelList, Provider, PublicAgent, PublicAgentList,
+  AgentCreate,
+  AgentPatch,
+  ConsoleAgent,
+  ConsoleAgentList,
+  CozeIntegration,
+  ModelList,
+  Provider,
+  PublicAgent,
+  PublicAgentList,
 } from './agents/schemas.js';
 export type { AuthConfig, AuthResponse, CurrentUser, Invite, RegistrationMode, User } from './auth/schemas.js';
 export type {
-  ChatCompletion, ChunkDelta, CompletionChunk, CompletionEvent, CompletionStreamError, Conversation, ConversationList,
-  Message, MessageError, MessageList, MessageStatus, StopResult, Usage,
+  ChatCompletion,
+  ChunkDelta,
+  CompletionChunk,
+  CompletionEvent,
+  CompletionStreamError,
+  Conversation,
+  ConversationList,
+  Message,
+  MessageError,
+  MessageList,
+  MessageStatus,
+  StopResult,
+  Usage,
 } from './chat/schemas.js';
 export type { CozeBot, CozeBotPage, ImportResult } from './coze/schemas.js';
 export type { ErrorResponse, Health } from './http/schemas.js';

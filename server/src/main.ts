@@ -19,7 +19,10 @@ if (config.workers > 1 && cluster.isPrimary) {
       if (stopping) return;
       stopping = true;
       app.log.info(`${signal}: finishing open answers and shutting down`);
-      app.close().then(() => process.exit(0), () => process.exit(1));
+      app.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
     });
   }
 }

@@ -5,7 +5,10 @@ import { ensureAdmin } from './auth/users.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/index.js';
 
-export async function startPlatform(config: Config, options: Omit<AppOptions, 'config' | 'database'> = {}): Promise<App & { database: Database }> {
+export async function startPlatform(
+  config: Config,
+  options: Omit<AppOptions, 'config' | 'database'> = {},
+): Promise<App & { database: Database }> {
   const database = await openDatabase(config);
   await database.migrate(async (db) => {
     if (config.admin) await ensureAdmin(db, config.admin);

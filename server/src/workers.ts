@@ -27,7 +27,9 @@ export function superviseWorkers(count: number): void {
     const wasServing = serving.delete(worker.id);
     if (!stopping && wasServing) {
       console.error(`agentport: worker ${worker.process.pid} ended (${signal ?? `exit ${code}`}); starting another`);
-      setTimeout(() => { if (!stopping) cluster.fork(); }, RESTART_DELAY_MS);
+      setTimeout(() => {
+        if (!stopping) cluster.fork();
+      }, RESTART_DELAY_MS);
       return;
     }
     if (!stopping) {

@@ -16,15 +16,16 @@ const PASSWORD = 'user-password-1';
 
 /** Calls the platform as the client `client`, the way the trusted proxy at 127.0.0.1 reports it. */
 function asClient(url: string, client: string, forwardedFor = client) {
-  return (method: string, route: string, body?: unknown, token?: string) => fetch(url + route, {
-    method,
-    headers: {
-      'x-forwarded-for': forwardedFor,
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
+  return (method: string, route: string, body?: unknown, token?: string) =>
+    fetch(url + route, {
+      method,
+      headers: {
+        'x-forwarded-for': forwardedFor,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
 }
 
 const signIn = (url: string, client: string, email: string, password: string) =>
@@ -37,7 +38,7 @@ async function register(url: string, client: string, email: string, extra: Recor
 /** `$argon2id$v=19$m=…,t=…,p=…`: the parameters that set how long a verification takes. */
 const argon2Parameters = (hash: string) => hash.split('$').slice(1, 4).join('$');
 
-test('TRUST_PROXY takes the proxies\' addresses; true and hop counts are refused with what to set', () => {
+test("TRUST_PROXY takes the proxies' addresses; true and hop counts are refused with what to set", () => {
   assert.deepEqual(readConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,fc00::/7' }).trustProxy, ['loopback', '10.0.0.0/8', 'fc00::/7']);
   assert.equal(readConfig({}).trustProxy, false);
   assert.throws(() => readConfig({ TRUST_PROXY: 'true' }), /any X-Forwarded-For.*TRUST_PROXY=loopback/);
@@ -65,18 +66,19 @@ for (const target of databaseTargets()) {
       assert.equal((await register(p.url, '10.1.1.1', 'target@example.com')).status, 201);
       const verify = t.mock.method(passwords, 'verify');
       // From 100 addresses, as a botnet would: only the per-email limit stands in the way.
-      const statuses = await Promise.all(Array.from({ length: 100 }, async (_, i) =>
-        (await signIn(p.url, `10.1.0.${i + 1}`, 'target@example.com', `guess-${i}`)).status));
+      const statuses = await Promise.all(
+        Array.from({ length: 100 }, async (_, i) => (await signIn(p.url, `10.1.0.${i + 1}`, 'target@example.com', `guess-${i}`)).status),
+      );
       assert.equal(verify.mock.callCount(), 3, 'passwords checked');
       assert.equal(statuses.filter((s) => s === 401).length, 3);
       assert.equal(statuses.filter((s) => s === 429).length, 97);
       const locked = await signIn(p.url, '10.1.1.1', 'target@example.com', PASSWORD);
       assert.equal(locked.status, 429);
       assert.match((await locked.json()).message, /Too many failed sign-ins\. Try again in 15 minutes/);
-      assert.equal(verify.mock.callCount(), 3, 'a locked email\'s password is not checked');
+      assert.equal(verify.mock.callCount(), 3, "a locked email's password is not checked");
     });
 
-    test('behind one shared address, other accounts\' failures do not lock out a user who signed in there before', async () => {
+    test("behind one shared address, other accounts' failures do not lock out a user who signed in there before", async () => {
       const nat = '10.2.0.1';
       for (const email of ['alice@example.com', 'bob@example.com']) assert.equal((await register(p.url, '10.2.9.9', email)).status, 201);
       assert.equal((await signIn(p.url, nat, 'alice@example.com', PASSWORD)).status, 200);
@@ -124,7 +126,10 @@ for (const target of databaseTargets()) {
       assert.equal(limited.status, 429);
       assert.match((await limited.json()).message, /Too many registrations from this address\. Try again in 60 minutes/);
       assert.equal((await register(p.url, '10.5.0.2', 'r3@example.com')).status, 201, 'another address may register');
-      const counted = await p.database.db.select().from(registrationAttempts).where(sql`${registrationAttempts.ip} = '10.5.0.1'`);
+      const counted = await p.database.db
+        .select()
+        .from(registrationAttempts)
+        .where(sql`${registrationAttempts.ip} = '10.5.0.1'`);
       assert.equal(counted.length, 3);
     });
   });
@@ -145,14 +150,14 @@ for (const target of databaseTargets()) {
       }
     });
 
-    test('REGISTRATION=invite: an admin\'s invite code registers one account, once, until it expires; only its hash is stored', async () => {
+    test("REGISTRATION=invite: an admin's invite code registers one account, once, until it expires; only its hash is stored", async () => {
       const p = await startTestPlatform(target, { REGISTRATION: 'invite' });
       const registerWith = (email: string, inviteCode?: string) =>
         p.api('POST', '/api/auth/register', { body: { email, password: PASSWORD, ...(inviteCode ? { inviteCode } : {}) } });
       const newInvite = async () => {
         const res = await p.api('POST', '/console/api/invites', { token: p.adminToken, body: {} });
         assert.equal(res.status, 201);
-        return await res.json() as { code: string; expiresAt: string };
+        return (await res.json()) as { code: string; expiresAt: string };
       };
       try {
         assert.deepEqual(await (await p.api('GET', '/api/auth/config')).json(), { registration: 'invite' });
@@ -178,10 +183,15 @@ for (const target of databaseTargets()) {
         assert.equal((await registerWith('frank@example.com', invite.code)).status, 403, 'single use');
 
         const expiring = await newInvite();
-        await p.database.db.update(invites).set({ expiresAt: new Date(Date.now() - 1000) }).where(sql`${invites.usedAt} is null`);
+        await p.database.db
+          .update(invites)
+          .set({ expiresAt: new Date(Date.now() - 1000) })
+          .where(sql`${invites.usedAt} is null`);
         assert.equal((await registerWith('frank@example.com', expiring.code)).status, 403, 'expired');
 
-        const { token } = await p.api('POST', '/api/auth/login', { body: { email: 'erin@example.com', password: PASSWORD } }).then((r) => r.json());
+        const { token } = await p
+          .api('POST', '/api/auth/login', { body: { email: 'erin@example.com', password: PASSWORD } })
+          .then((r) => r.json());
         assert.equal((await p.api('POST', '/console/api/invites', { token, body: {} })).status, 403, 'admins only');
         assert.equal((await p.api('POST', '/console/api/invites', { token: p.adminToken, body: { expiresInDays: 0 } })).status, 400);
       } finally {
@@ -209,7 +219,8 @@ for (const target of databaseTargets()) {
       running = await startPlatform(config, { logger: false });
       return running.app.listen({ host: '127.0.0.1', port: 0 });
     }
-    const me = async (url: string, token: string) => (await fetch(`${url}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } })).status;
+    const me = async (url: string, token: string) =>
+      (await fetch(`${url}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } })).status;
 
     test('an account registered with ADMIN_EMAIL before the bootstrap gets nothing: its tokens stop working', async () => {
       const owner = { email: 'boss@example.com', password: 'the-real-admin-password' };
@@ -218,8 +229,8 @@ for (const target of databaseTargets()) {
 
       const config = { ...p.config, admin: owner };
       let url = await restart(config);
-      assert.equal(await me(url, squatter.token), 401, 'the squatter\'s token is revoked');
-      assert.equal((await signIn(url, '10.6.0.1', owner.email, PASSWORD)).status, 401, 'the squatter\'s password is gone');
+      assert.equal(await me(url, squatter.token), 401, "the squatter's token is revoked");
+      assert.equal((await signIn(url, '10.6.0.1', owner.email, PASSWORD)).status, 401, "the squatter's password is gone");
       const signedIn = await (await signIn(url, '10.6.0.2', owner.email, owner.password)).json();
       assert.equal(signedIn.user.role, 'admin');
 
@@ -232,7 +243,11 @@ for (const target of databaseTargets()) {
 
     test('expired tokens and invites and stale limit records are pruned at start-up; live ones stay', async () => {
       const { db } = running.database;
-      const [admin] = await db.select().from(users).where(sql`${users.role} = 'admin'`).limit(1);
+      const [admin] = await db
+        .select()
+        .from(users)
+        .where(sql`${users.role} = 'admin'`)
+        .limit(1);
       const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000);
       const ahead = new Date(Date.now() + 60 * 60_000);
       await db.insert(authTokens).values([
@@ -243,8 +258,14 @@ for (const target of databaseTargets()) {
         { codeHash: 'expired', createdBy: admin!.id, expiresAt: ago(1) },
         { codeHash: 'live', createdBy: admin!.id, expiresAt: ahead },
       ]);
-      await db.insert(loginFailures).values([{ email: 'old@x', ip: 'old', at: ago(16) }, { email: 'new@x', ip: 'new', at: ago(1) }]);
-      await db.insert(registrationAttempts).values([{ ip: 'old', at: ago(61) }, { ip: 'new', at: ago(1) }]);
+      await db.insert(loginFailures).values([
+        { email: 'old@x', ip: 'old', at: ago(16) },
+        { email: 'new@x', ip: 'new', at: ago(1) },
+      ]);
+      await db.insert(registrationAttempts).values([
+        { ip: 'old', at: ago(61) },
+        { ip: 'new', at: ago(1) },
+      ]);
       await db.insert(signInAddresses).values([
         { userId: admin!.id, ip: 'old', lastAt: ago(31 * 24 * 60) },
         { userId: admin!.id, ip: 'new', lastAt: ago(1) },
@@ -254,7 +275,10 @@ for (const target of databaseTargets()) {
       const { db: after } = running.database;
       // What is left of the rows this test made (earlier tests made others).
       const left = async (rows: Promise<Array<Record<string, unknown>>>, key: string) =>
-        (await rows).map((row) => row[key]).filter((value) => ['old', 'new', 'expired', 'live'].includes(value as string)).sort();
+        (await rows)
+          .map((row) => row[key])
+          .filter((value) => ['old', 'new', 'expired', 'live'].includes(value as string))
+          .sort();
       assert.deepEqual(await left(after.select().from(authTokens), 'tokenHash'), ['live']);
       assert.deepEqual(await left(after.select().from(invites), 'codeHash'), ['live']);
       assert.deepEqual(await left(after.select().from(loginFailures), 'ip'), ['new']);

@@ -5,7 +5,9 @@ import { databaseTargets, describeOn, startTestPlatform, type TestPlatform } fro
 for (const target of databaseTargets()) {
   describeOn(target, 'agents', () => {
     let p: TestPlatform;
-    before(async () => { p = await startTestPlatform(target); });
+    before(async () => {
+      p = await startTestPlatform(target);
+    });
     after(() => p.close());
 
     const create = (body: unknown) => p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body });
@@ -18,7 +20,10 @@ for (const target of databaseTargets()) {
       assert.equal(agent.thirdPartyIntegration, null);
       assert.deepEqual(agent.openingQuestions, ['Hi?']);
 
-      const patched = await p.api('PATCH', `/console/api/ai-agent/${agent.id}`, { token: p.adminToken, body: { description: 'Kind helper' } });
+      const patched = await p.api('PATCH', `/console/api/ai-agent/${agent.id}`, {
+        token: p.adminToken,
+        body: { description: 'Kind helper' },
+      });
       assert.equal((await patched.json()).description, 'Kind helper');
       assert.equal((await p.api('GET', `/console/api/ai-agent/${agent.id}`, { token: p.adminToken })).status, 200);
       assert.equal((await p.api('DELETE', `/console/api/ai-agent/${agent.id}`, { token: p.adminToken })).status, 204);
@@ -30,7 +35,10 @@ for (const target of databaseTargets()) {
       await create({ name: 'Hidden', model: 'm', published: false });
       const { token } = await p.newUser();
       const { items } = await (await p.api('GET', '/api/ai-agent', { token })).json();
-      assert.deepEqual(items.map((a: { name: string }) => a.name).filter((n: string) => n === 'Shown' || n === 'Hidden'), ['Shown']);
+      assert.deepEqual(
+        items.map((a: { name: string }) => a.name).filter((n: string) => n === 'Shown' || n === 'Hidden'),
+        ['Shown'],
+      );
       const one = items.find((a: { id: string }) => a.id === shown.id);
       assert.equal(one.prompt, undefined);
       assert.equal(one.provider, undefined);

@@ -5,7 +5,9 @@ import { ADMIN, databaseTargets, describeOn, startTestPlatform, type TestPlatfor
 for (const target of databaseTargets()) {
   describeOn(target, 'auth', () => {
     let p: TestPlatform;
-    before(async () => { p = await startTestPlatform(target, { LOGIN_MAX_FAILURES: '3' }); });
+    before(async () => {
+      p = await startTestPlatform(target, { LOGIN_MAX_FAILURES: '3' });
+    });
     after(() => p.close());
 
     test('the configured admin exists at start-up and can sign in', async () => {
@@ -18,7 +20,9 @@ for (const target of databaseTargets()) {
     });
 
     test('register creates a user who can sign in; the email is case-insensitive', async () => {
-      const res = await p.api('POST', '/api/auth/register', { body: { email: 'Alice@Example.com', password: 'correct-horse', name: 'Alice' } });
+      const res = await p.api('POST', '/api/auth/register', {
+        body: { email: 'Alice@Example.com', password: 'correct-horse', name: 'Alice' },
+      });
       assert.equal(res.status, 201);
       assert.equal((await res.json()).user.role, 'user');
       const login = await p.api('POST', '/api/auth/login', { body: { email: 'alice@example.com', password: 'correct-horse' } });

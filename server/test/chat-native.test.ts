@@ -19,11 +19,17 @@ for (const target of databaseTargets()) {
     before(async () => {
       sandbox = await startSandbox({ quiet: true });
       p = await startTestPlatform(target, { OPENAI_BASE_URL: sandbox.openaiBaseUrl, OPENAI_API_KEY: 'sk-sandbox' });
-      const res = await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'Native', model: 'sandbox-chat', prompt: 'You are terse.' } });
+      const res = await p.api('POST', '/console/api/ai-agent', {
+        token: p.adminToken,
+        body: { name: 'Native', model: 'sandbox-chat', prompt: 'You are terse.' },
+      });
       agentId = (await res.json()).id;
       user = await p.newUser();
     });
-    after(async () => { await p.close(); await sandbox.close(); });
+    after(async () => {
+      await p.close();
+      await sandbox.close();
+    });
 
     const chat = (content: string, { signal, ...extra }: Record<string, unknown> = {}, token = user.token) =>
       fetch(`${p.url}/api/ai-agent/chat/completions`, {
@@ -50,7 +56,13 @@ for (const target of databaseTargets()) {
       assert.ok(s.done, 'ends with data: [DONE]');
 
       const stored = await messagesOf(conversationId);
-      assert.deepEqual(stored.map((m: any) => [m.role, m.status]), [['user', 'completed'], ['assistant', 'completed']]);
+      assert.deepEqual(
+        stored.map((m: any) => [m.role, m.status]),
+        [
+          ['user', 'completed'],
+          ['assistant', 'completed'],
+        ],
+      );
       assert.equal(stored[1].content, s.text);
       assert.deepEqual(stored[1].usage, s.final.usage);
     });
@@ -62,7 +74,10 @@ for (const target of databaseTargets()) {
       const second = await readChatStream(await chat('Second question', { conversationId }));
       assert.match(second.text, /You said: "Second question"\. This is turn 2\./);
       const sent = sandbox.requests.filter((r) => r.path === '/openai/v1/chat/completions').at(-1)!.body as any;
-      assert.deepEqual(sent.messages.map((m: any) => m.role), ['system', 'user', 'assistant', 'user']);
+      assert.deepEqual(
+        sent.messages.map((m: any) => m.role),
+        ['system', 'user', 'assistant', 'user'],
+      );
       assert.equal(sent.model, 'sandbox-chat');
     });
 
@@ -105,15 +120,25 @@ for (const target of databaseTargets()) {
 
     test('the official openai package lists agents as models and streams from one (model = agent id, token = API key)', async () => {
       const client = new OpenAI({ baseURL: `${p.url}/api/ai-agent`, apiKey: user.token });
-      const stream = await client.chat.completions.create({ model: agentId, messages: [{ role: 'user', content: 'From the SDK' }], stream: true });
+      const stream = await client.chat.completions.create({
+        model: agentId,
+        messages: [{ role: 'user', content: 'From the SDK' }],
+        stream: true,
+      });
       let text = '';
       for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
       assert.match(text, /You said: "From the SDK"/);
       const models = [];
       for await (const model of client.models.list()) models.push(model);
-      assert.ok(models.some((m) => m.id === agentId && (m as unknown as { name: string }).name === 'Native'), 'agents are listed as models');
+      assert.ok(
+        models.some((m) => m.id === agentId && (m as unknown as { name: string }).name === 'Native'),
+        'agents are listed as models',
+      );
       const bad = new OpenAI({ baseURL: `${p.url}/api/ai-agent`, apiKey: 'ap_wrong', maxRetries: 0 });
-      await assert.rejects(bad.chat.completions.create({ model: agentId, messages: [{ role: 'user', content: 'x' }] }), (e: any) => e.status === 401);
+      await assert.rejects(
+        bad.chat.completions.create({ model: agentId, messages: [{ role: 'user', content: 'x' }] }),
+        (e: any) => e.status === 401,
+      );
     });
 
     test('one chat at a time per conversation: a second message while answering gets 409', async () => {
@@ -177,7 +202,7 @@ for (const target of databaseTargets()) {
       assert.ok(answer.content.length > 0);
     });
 
-    test('a connection to the model endpoint idle for longer than fetch\'s default 4 s serves the next chat (no new TCP or TLS handshake)', async () => {
+    test("a connection to the model endpoint idle for longer than fetch's default 4 s serves the next chat (no new TCP or TLS handshake)", async () => {
       const modelRequests = () => sandbox.requests.filter((r) => r.path === '/openai/v1/chat/completions');
       await readChatStream(await chat('Before the pause'));
       const portsBefore = new Set(modelRequests().map((r) => r.clientPort));
@@ -232,26 +257,38 @@ for (const target of databaseTargets()) {
       assert.deepEqual(await statusesWith(null), allUnauthorized);
       assert.deepEqual(await statusesWith('ap_forged'), allUnauthorized);
       assert.deepEqual(await statusesWith(revoked), allUnauthorized, 'a revoked token chats no more');
-      assert.deepEqual(await statusesWith((await p.newUser()).token),
-        { fine: 200, unreadable: 400, invalid: 400, 'unknown agent': 404, "another user's conversation": 404 });
+      assert.deepEqual(await statusesWith((await p.newUser()).token), {
+        fine: 200,
+        unreadable: 400,
+        invalid: 400,
+        'unknown agent': 404,
+        "another user's conversation": 404,
+      });
     });
 
-    test('a refused chat stores nothing: another agent\'s conversation is 400, an unpublished agent 404 for users (an admin may try it)', async () => {
+    test("a refused chat stores nothing: another agent's conversation is 400, an unpublished agent 404 for users (an admin may try it)", async () => {
       const first = await chat('Before unpublishing');
       const conversationId = first.headers.get('x-conversation-id')!;
       await readChatStream(first);
-      const conversationCount = async () => (await (await p.api('GET', '/api/ai-agent/conversations', { token: user.token })).json()).items.length;
+      const conversationCount = async () =>
+        (await (await p.api('GET', '/api/ai-agent/conversations', { token: user.token })).json()).items.length;
       const conversationsBefore = await conversationCount();
 
-      const other = await (await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'Other', model: 'sandbox-chat' } })).json();
+      const other = await (
+        await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'Other', model: 'sandbox-chat' } })
+      ).json();
       const mismatch = await chat('To the wrong agent', { conversationId, agentId: other.id });
       assert.equal(mismatch.status, 400);
       assert.equal((await mismatch.json()).code, 'agent_mismatch');
 
-      const setPublished = (published: boolean) => p.api('PATCH', `/console/api/ai-agent/${agentId}`, { token: p.adminToken, body: { published } });
+      const setPublished = (published: boolean) =>
+        p.api('PATCH', `/console/api/ai-agent/${agentId}`, { token: p.adminToken, body: { published } });
       assert.equal((await setPublished(false)).status, 200);
       try {
-        for (const [name, res] of [['next turn', await chat('After unpublishing', { conversationId })], ['new conversation', await chat('New, after unpublishing')]] as const) {
+        for (const [name, res] of [
+          ['next turn', await chat('After unpublishing', { conversationId })],
+          ['new conversation', await chat('New, after unpublishing')],
+        ] as const) {
           assert.equal(res.status, 404, name);
           assert.match((await res.json()).message, /No agent/, name);
         }
@@ -266,19 +303,30 @@ for (const target of databaseTargets()) {
     });
 
     test('bad requests get clear 4xx answers, never a 500', async () => {
-      const post = (body: unknown, raw?: string) => fetch(`${p.url}/api/ai-agent/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
-        body: raw ?? JSON.stringify(body),
-      });
+      const post = (body: unknown, raw?: string) =>
+        fetch(`${p.url}/api/ai-agent/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
+          body: raw ?? JSON.stringify(body),
+        });
       const cases: Array<[string, Response, number, RegExp]> = [
         ['no agent', await post({ messages: [{ role: 'user', content: 'x' }] }), 400, /agentId/],
-        ['unknown agent', await post({ agentId: '00000000-0000-4000-8000-000000000000', messages: [{ role: 'user', content: 'x' }] }), 404, /No agent/],
+        [
+          'unknown agent',
+          await post({ agentId: '00000000-0000-4000-8000-000000000000', messages: [{ role: 'user', content: 'x' }] }),
+          404,
+          /No agent/,
+        ],
         ['agent name not id', await post({ model: 'gpt-4', messages: [{ role: 'user', content: 'x' }] }), 404, /No agent/],
         ['no messages', await post({ agentId, messages: [] }), 400, /messages/],
         ['assistant last', await post({ agentId, messages: [{ role: 'assistant', content: 'x' }] }), 400, /role "user"/],
         ['empty message', await post({ agentId, messages: [{ role: 'user', content: '   ' }] }), 400, /empty/],
-        ['unknown conversation', await post({ agentId, conversationId: '00000000-0000-4000-8000-000000000000', messages: [{ role: 'user', content: 'x' }] }), 404, /conversation/],
+        [
+          'unknown conversation',
+          await post({ agentId, conversationId: '00000000-0000-4000-8000-000000000000', messages: [{ role: 'user', content: 'x' }] }),
+          404,
+          /conversation/,
+        ],
         ['malformed JSON', await post(null, '{"agentId":'), 400, /JSON/],
         ['oversized body', await post({ agentId, messages: [{ role: 'user', content: 'x'.repeat(1_100_000) }] }), 413, /too large/i],
       ];
@@ -296,7 +344,10 @@ for (const target of databaseTargets()) {
       const sandbox = await startSandbox({ quiet: true });
       const p = await startTestPlatform(target, { OPENAI_BASE_URL: sandbox.openaiBaseUrl, OPENAI_API_KEY: 'sk-sandbox' });
       const agent = await (await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'N', model: 'm' } })).json();
-      const res = await p.api('POST', '/api/ai-agent/chat/completions', { token: p.adminToken, body: { agentId: agent.id, messages: [{ role: 'user', content: 'Long [slow]' }], stream: true } });
+      const res = await p.api('POST', '/api/ai-agent/chat/completions', {
+        token: p.adminToken,
+        body: { agentId: agent.id, messages: [{ role: 'user', content: 'Long [slow]' }], stream: true },
+      });
       const conversationId = res.headers.get('x-conversation-id')!;
       const answering = await readUntil(res, (c) => Boolean(c.choices?.[0]?.delta?.content));
       const closing = p.app.close();
@@ -307,7 +358,9 @@ for (const target of databaseTargets()) {
       // The platform closed its database on the way out; open the same data again to read what it saved.
       const reopened = await openDatabase(p.config);
       try {
-        const [answer] = await reopened.db.select().from(messages)
+        const [answer] = await reopened.db
+          .select()
+          .from(messages)
           .where(and(eq(messages.conversationId, conversationId), eq(messages.role, 'assistant')));
         assert.equal(answer!.status, 'failed');
         assert.equal(answer!.error?.code, 'shutdown');
@@ -329,20 +382,33 @@ for (const target of databaseTargets()) {
       const upstream = createServer((_req, res) => {
         open.add(res);
         res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.write(`data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [{ index: 0, delta: { role: 'assistant', content: 'Partial' }, finish_reason: null }] })}\n\n`);
+        res.write(
+          `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [{ index: 0, delta: { role: 'assistant', content: 'Partial' }, finish_reason: null }] })}\n\n`,
+        );
       });
       await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
       const { port } = upstream.address() as import('node:net').AddressInfo;
-      const p = await startTestPlatform(target, { OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`, OPENAI_API_KEY: 'k', OPENAI_IDLE_TIMEOUT_MS: '300' });
+      const p = await startTestPlatform(target, {
+        OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`,
+        OPENAI_API_KEY: 'k',
+        OPENAI_IDLE_TIMEOUT_MS: '300',
+      });
       try {
-        const agent = await (await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'Silent', model: 'm' } })).json();
-        const res = await p.api('POST', '/api/ai-agent/chat/completions', { token: p.adminToken, body: { agentId: agent.id, messages: [{ role: 'user', content: 'Hi' }], stream: true } });
+        const agent = await (
+          await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'Silent', model: 'm' } })
+        ).json();
+        const res = await p.api('POST', '/api/ai-agent/chat/completions', {
+          token: p.adminToken,
+          body: { agentId: agent.id, messages: [{ role: 'user', content: 'Hi' }], stream: true },
+        });
         const s = await readChatStream(res);
         assert.equal(s.text, 'Partial');
         assert.equal(s.error.code, 'upstream_timeout');
         assert.match(s.error.message, /stopped sending/);
         assert.ok(s.done);
-        const { items } = await (await p.api('GET', `/api/ai-agent/conversations/${res.headers.get('x-conversation-id')}/messages`, { token: p.adminToken })).json();
+        const { items } = await (
+          await p.api('GET', `/api/ai-agent/conversations/${res.headers.get('x-conversation-id')}/messages`, { token: p.adminToken })
+        ).json();
         assert.equal(items[1].status, 'failed');
         assert.equal(items[1].content, 'Partial');
       } finally {

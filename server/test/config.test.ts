@@ -38,11 +38,16 @@ describe('readConfig', () => {
   test('a value out of its range stops the start with a message naming the setting and the range', () => {
     for (const [name, values] of OUT_OF_RANGE) {
       for (const value of values) {
-        assert.throws(() => readConfig({ ...COZE, [name]: value }), (error: Error) =>
-          error.message.startsWith(`${name} must be a whole number `) && error.message.includes(`got "${value}"`), `${name}=${value}`);
+        assert.throws(
+          () => readConfig({ ...COZE, [name]: value }),
+          (error: Error) => error.message.startsWith(`${name} must be a whole number `) && error.message.includes(`got "${value}"`),
+          `${name}=${value}`,
+        );
       }
     }
-    assert.throws(() => readConfig({ CHAT_LEASE_SECONDS: '0' }), { message: 'CHAT_LEASE_SECONDS must be a whole number from 1 to 3600, got "0"' });
+    assert.throws(() => readConfig({ CHAT_LEASE_SECONDS: '0' }), {
+      message: 'CHAT_LEASE_SECONDS must be a whole number from 1 to 3600, got "0"',
+    });
   });
 
   test('anything but a whole number is refused', () => {
@@ -52,14 +57,28 @@ describe('readConfig', () => {
   });
 
   test('values at the edges of their ranges are taken', () => {
-    const low = readConfig({ ...COZE, PORT: '0', CHAT_LEASE_SECONDS: '1', OPENAI_IDLE_TIMEOUT_MS: '100', MAX_BODY_BYTES: '65536', COZE_MAX_RETRIES: '0', LOGIN_MAX_FAILURES: ' 1 ' });
+    const low = readConfig({
+      ...COZE,
+      PORT: '0',
+      CHAT_LEASE_SECONDS: '1',
+      OPENAI_IDLE_TIMEOUT_MS: '100',
+      MAX_BODY_BYTES: '65536',
+      COZE_MAX_RETRIES: '0',
+      LOGIN_MAX_FAILURES: ' 1 ',
+    });
     assert.equal(low.port, 0);
     assert.equal(low.chatLeaseSeconds, 1);
     assert.equal(low.openai.idleTimeoutMs, 100);
     assert.equal(low.bodyLimitBytes, 65_536);
     assert.equal(low.coze?.maxRetries, 0);
     assert.equal(low.login.maxFailuresPerEmail, 1);
-    const high = readConfig({ ...COZE, PORT: '65535', CHAT_LEASE_SECONDS: '3600', COZE_IDLE_TIMEOUT_MS: '3600000', AUTH_TOKEN_TTL_DAYS: '3650' });
+    const high = readConfig({
+      ...COZE,
+      PORT: '65535',
+      CHAT_LEASE_SECONDS: '3600',
+      COZE_IDLE_TIMEOUT_MS: '3600000',
+      AUTH_TOKEN_TTL_DAYS: '3650',
+    });
     assert.equal(high.port, 65_535);
     assert.equal(high.chatLeaseSeconds, 3600);
     assert.equal(high.coze?.idleTimeoutMs, 3_600_000);

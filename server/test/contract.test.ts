@@ -56,7 +56,10 @@ describe('a response schema and its check', () => {
     const res = await app.inject({ method: 'GET', url: '/api/pair' });
     assert.equal(res.statusCode, 500);
     assert.equal(res.json().code, 'response_not_declared');
-    assert.match(res.json().message, /GET \/api\/pair sent a 200 that is not what its schema declares: body must NOT have additional properties/);
+    assert.match(
+      res.json().message,
+      /GET \/api\/pair sent a 200 that is not what its schema declares: body must NOT have additional properties/,
+    );
     const fine = await appSending({ kept: 'yes' }, true);
     assert.equal((await fine.inject({ method: 'GET', url: '/api/pair' })).statusCode, 200);
     await Promise.all([app.close(), fine.close()]);
@@ -91,25 +94,41 @@ for (const target of databaseTargets()) {
       agentId = (await created.json()).id;
       user = await p.newUser();
     });
-    after(async () => { await p.close(); });
+    after(async () => {
+      await p.close();
+    });
 
     const chat = (content: string, extra: Record<string, unknown> = {}) =>
-      p.api('POST', '/api/ai-agent/chat/completions', { token: user.token, body: { agentId, messages: [{ role: 'user', content }], ...extra } });
+      p.api('POST', '/api/ai-agent/chat/completions', {
+        token: user.token,
+        body: { agentId, messages: [{ role: 'user', content }], ...extra },
+      });
     const json = async (res: Response, status: number) => {
       assert.equal(res.status, status, await res.clone().text());
       return res.json();
     };
 
     test('what the web reads arrives whole: every field its schema declares, through nested unions and maps', async () => {
-      const login = await json(await p.api('POST', '/api/auth/login', { body: { email: 'admin@example.com', password: 'admin-password-1' } }), 200);
+      const login = await json(
+        await p.api('POST', '/api/auth/login', { body: { email: 'admin@example.com', password: 'admin-password-1' } }),
+        200,
+      );
       assertMatches(AuthResponse, login);
       assert.equal(login.user.role, 'admin');
 
       const list = await json(await p.api('GET', '/api/ai-agent', { token: user.token }), 200);
       assertMatches(PublicAgentList, list);
-      assert.deepEqual(list.items.find((a: { id: string }) => a.id === agentId), {
-        id: agentId, name: 'Scripted', description: '', avatar: null, openingStatement: 'Hi.', openingQuestions: ['What now?'],
-      });
+      assert.deepEqual(
+        list.items.find((a: { id: string }) => a.id === agentId),
+        {
+          id: agentId,
+          name: 'Scripted',
+          description: '',
+          avatar: null,
+          openingStatement: 'Hi.',
+          openingQuestions: ['What now?'],
+        },
+      );
 
       const streamed = await readChatStream(await chat('Hello [stream]', { stream: true }));
       assert.equal(streamed.text, 'Hello, you.');
@@ -123,7 +142,11 @@ for (const target of databaseTargets()) {
 
       const completion = await json(await chat('Hello [plain]', { stream: false }), 200);
       assertMatches(ChatCompletion, completion);
-      assert.deepEqual(completion.choices[0].message, { role: 'assistant', content: 'Hello, you.', reasoning_content: 'Thinking it over.' });
+      assert.deepEqual(completion.choices[0].message, {
+        role: 'assistant',
+        content: 'Hello, you.',
+        reasoning_content: 'Thinking it over.',
+      });
       assert.deepEqual(completion.suggestions, ['And then?']);
 
       const conversations = await json(await p.api('GET', `/api/ai-agent/conversations?agentId=${agentId}`, { token: user.token }), 200);
@@ -131,19 +154,44 @@ for (const target of databaseTargets()) {
       const conversation = conversations.items.find((c: { id: string }) => c.id === completion.conversation_id);
       assert.deepEqual({ title: conversation.title, answering: conversation.answering }, { title: 'Hello [plain]', answering: false });
 
-      const stored = await json(await p.api('GET', `/api/ai-agent/conversations/${completion.conversation_id}/messages`, { token: user.token }), 200);
+      const stored = await json(
+        await p.api('GET', `/api/ai-agent/conversations/${completion.conversation_id}/messages`, { token: user.token }),
+        200,
+      );
       assertMatches(MessageList, stored);
       const [question, answer] = stored.items;
       assert.deepEqual([question.role, question.content], ['user', 'Hello [plain]']);
       assert.deepEqual(
-        { id: answer.id, content: answer.content, reasoningContent: answer.reasoningContent, usage: answer.usage, suggestions: answer.suggestions, error: answer.error },
-        { id: completion.message_id, content: 'Hello, you.', reasoningContent: 'Thinking it over.', usage: completion.usage, suggestions: ['And then?'], error: null },
+        {
+          id: answer.id,
+          content: answer.content,
+          reasoningContent: answer.reasoningContent,
+          usage: answer.usage,
+          suggestions: answer.suggestions,
+          error: answer.error,
+        },
+        {
+          id: completion.message_id,
+          content: 'Hello, you.',
+          reasoningContent: 'Thinking it over.',
+          usage: completion.usage,
+          suggestions: ['And then?'],
+          error: null,
+        },
       );
 
-      const edited = await json(await p.api('PATCH', `/console/api/ai-agent/${agentId}`, { token: p.adminToken, body: { description: 'Says hello.' } }), 200);
+      const edited = await json(
+        await p.api('PATCH', `/console/api/ai-agent/${agentId}`, { token: p.adminToken, body: { description: 'Says hello.' } }),
+        200,
+      );
       assertMatches(ConsoleAgent, edited);
       assert.deepEqual(
-        { provider: edited.provider, model: edited.model, published: edited.published, thirdPartyIntegration: edited.thirdPartyIntegration },
+        {
+          provider: edited.provider,
+          model: edited.model,
+          published: edited.published,
+          thirdPartyIntegration: edited.thirdPartyIntegration,
+        },
         { provider: 'native', model: 'scripted', published: true, thirdPartyIntegration: null },
       );
     });
@@ -166,7 +214,12 @@ for (const target of databaseTargets()) {
       const answer = stored.items.at(-1);
       assert.deepEqual(
         { id: answer.id, status: answer.status, content: answer.content, error: answer.error },
-        { id: body.messageId, status: 'failed', content: 'Half an ans', error: { message: body.message, type: 'upstream_error', code: 'upstream_error' } },
+        {
+          id: body.messageId,
+          status: 'failed',
+          content: 'Half an ans',
+          error: { message: body.message, type: 'upstream_error', code: 'upstream_error' },
+        },
       );
 
       const streamed = await readChatStream(await chat('Try again [fail]', { stream: true }));
@@ -184,9 +237,18 @@ for (const target of databaseTargets()) {
     test('every other error path answers the same shape, with its status repeated and named', async () => {
       const responses: Array<[string, Response]> = [
         ['validation', await p.api('POST', '/api/auth/login', { body: { email: 'admin@example.com' } })],
-        ['unknown field', await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'X', model: 'm', provider: 'coze' } })],
-        ['malformed JSON', await fetch(`${p.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":' })],
-        ['wrong media type', await fetch(`${p.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<hi/>' })],
+        [
+          'unknown field',
+          await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'X', model: 'm', provider: 'coze' } }),
+        ],
+        [
+          'malformed JSON',
+          await fetch(`${p.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":' }),
+        ],
+        [
+          'wrong media type',
+          await fetch(`${p.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<hi/>' }),
+        ],
         ['too large', await p.api('POST', '/api/auth/login', { body: { email: 'a@example.com', password: 'x'.repeat(2 * 1024 * 1024) } })],
         ['wrong password', await p.api('POST', '/api/auth/login', { body: { email: 'admin@example.com', password: 'wrong-password' } })],
         ['no token', await p.api('GET', '/api/ai-agent')],
@@ -195,7 +257,13 @@ for (const target of databaseTargets()) {
         ['unknown route', await p.api('GET', '/api/nothing-here', { token: user.token })],
         ['taken email', await p.api('POST', '/api/auth/register', { body: { email: 'admin@example.com', password: 'long-enough-1' } })],
         ['coze not configured', await p.api('GET', '/console/api/ai-agent/coze/list', { token: p.adminToken })],
-        ['chat: no agent', await p.api('POST', '/api/ai-agent/chat/completions', { token: user.token, body: { messages: [{ role: 'user', content: 'Hi' }] } })],
+        [
+          'chat: no agent',
+          await p.api('POST', '/api/ai-agent/chat/completions', {
+            token: user.token,
+            body: { messages: [{ role: 'user', content: 'Hi' }] },
+          }),
+        ],
       ];
       const statuses = [];
       for (const [what, res] of responses) {
@@ -208,7 +276,13 @@ for (const target of databaseTargets()) {
       }
       assert.deepEqual(statuses, [400, 400, 400, 415, 413, 401, 401, 403, 404, 404, 409, 503, 400]);
       // The one shape, built in one place.
-      assert.deepEqual(errorBody(409, 'Taken', 'conflict', { agentId: 'a' }), { statusCode: 409, error: 'Conflict', message: 'Taken', code: 'conflict', agentId: 'a' });
+      assert.deepEqual(errorBody(409, 'Taken', 'conflict', { agentId: 'a' }), {
+        statusCode: 409,
+        error: 'Conflict',
+        message: 'Taken',
+        code: 'conflict',
+        agentId: 'a',
+      });
     });
   });
 }

@@ -17,22 +17,48 @@ for (const target of databaseTargets()) {
 
     before(async () => {
       sandbox = await startSandbox({ quiet: true });
-      p = await startTestPlatform(target, { COZE_API_BASE: sandbox.cozeBaseUrl, COZE_API_TOKEN: sandbox.token, COZE_SPACE_ID: sandbox.spaceId });
-      for (const key of ['echo', 'multiAnswer', 'internals', 'reasoning', 'slow', 'failMidStream', 'errorEvent', 'dropConnection', 'unpublished', 'splitBytes', 'card'] as const) {
+      p = await startTestPlatform(target, {
+        COZE_API_BASE: sandbox.cozeBaseUrl,
+        COZE_API_TOKEN: sandbox.token,
+        COZE_SPACE_ID: sandbox.spaceId,
+      });
+      for (const key of [
+        'echo',
+        'multiAnswer',
+        'internals',
+        'reasoning',
+        'slow',
+        'failMidStream',
+        'errorEvent',
+        'dropConnection',
+        'unpublished',
+        'splitBytes',
+        'card',
+      ] as const) {
         const bot = BOTS[key];
         // An unpublished bot can't be imported through the API; it is made an agent directly.
         const res = await p.api('POST', '/console/api/ai-agent/import/coze', { token: p.adminToken, body: { cozeBotId: bot.id } });
         if (res.status === 201) agentOf[key] = (await res.json()).agent.id;
       }
       if (!agentOf.unpublished) {
-        const created = await (await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'Unpublished', model: 'coze-proxy' } })).json();
-        await p.database.db.update(agents).set({ provider: 'coze', thirdPartyIntegration: { coze: { botId: BOTS.unpublished.id, spaceId: sandbox.spaceId, syncedAt: new Date().toISOString() } } })
+        const created = await (
+          await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'Unpublished', model: 'coze-proxy' } })
+        ).json();
+        await p.database.db
+          .update(agents)
+          .set({
+            provider: 'coze',
+            thirdPartyIntegration: { coze: { botId: BOTS.unpublished.id, spaceId: sandbox.spaceId, syncedAt: new Date().toISOString() } },
+          })
           .where(eq(agents.id, created.id));
         agentOf.unpublished = created.id;
       }
       user = await p.newUser();
     });
-    after(async () => { await p.close(); await sandbox.close(); });
+    after(async () => {
+      await p.close();
+      await sandbox.close();
+    });
 
     const chat = (bot: string, content: string, { signal, ...extra }: Record<string, unknown> = {}, token = user.token) =>
       fetch(`${p.url}/api/ai-agent/chat/completions`, {
@@ -63,7 +89,10 @@ for (const target of databaseTargets()) {
       assert.equal(body.bot_id, BOTS.echo.id);
       assert.equal(body.user_id, user.id, 'Coze user_id is the platform user id');
       assert.equal(body.stream, true);
-      assert.deepEqual(body.additional_messages.map((m: any) => [m.role, m.content]), [['user', 'Hello Coze']]);
+      assert.deepEqual(
+        body.additional_messages.map((m: any) => [m.role, m.content]),
+        [['user', 'Hello Coze']],
+      );
       assert.equal(sent.query.conversation_id, undefined, 'the first turn lets Coze issue the conversation');
 
       const [, answer] = await messagesOf(conversationId);
@@ -110,7 +139,10 @@ for (const target of databaseTargets()) {
       const first = await chat('echo', 'Before');
       const conversationId = first.headers.get('x-conversation-id')!;
       await readChatStream(first);
-      await p.database.db.update(conversations).set({ providerConversationId: '7999999999999999999' }).where(eq(conversations.id, conversationId));
+      await p.database.db
+        .update(conversations)
+        .set({ providerConversationId: '7999999999999999999' })
+        .where(eq(conversations.id, conversationId));
       const s = await readChatStream(await chat('echo', 'After', { conversationId }));
       assert.match(s.text, /you said "After"/);
       const [forgotten, fresh] = chatRequests().slice(-2);
@@ -133,15 +165,19 @@ for (const target of databaseTargets()) {
       assert.ok(s.text.length > 0);
       assert.ok(!s.raw.includes('INTERNAL'), 'nothing internal in the stream');
       // The answer says "Let me check the weather tool. ", runs the tool, goes on, then recalls knowledge.
-      const kinds = s.chunks.filter((c) => c.activity === 'working' || c.choices?.[0]?.delta?.content)
+      const kinds = s.chunks
+        .filter((c) => c.activity === 'working' || c.choices?.[0]?.delta?.content)
         .map((c) => (c.activity === 'working' ? 'working' : 'text'));
-      assert.deepEqual(kinds.filter((k, i) => k !== kinds[i - 1]), ['text', 'working', 'text', 'working', 'text']);
+      assert.deepEqual(
+        kinds.filter((k, i) => k !== kinds[i - 1]),
+        ['text', 'working', 'text', 'working', 'text'],
+      );
       assert.ok(s.chunks.filter((c) => c.activity === 'working').every((c) => JSON.stringify(c.choices[0].delta) === '{}'));
       const [, answer] = await messagesOf(res.headers.get('x-conversation-id')!);
       assert.ok(!answer.content.includes('INTERNAL'));
     });
 
-    test('an answer Coze sends as a card reads as a short note, never as the card\'s JSON', async () => {
+    test("an answer Coze sends as a card reads as a short note, never as the card's JSON", async () => {
       const res = await chat('card', 'Weather card, please');
       const s = await readChatStream(res);
       assert.equal(s.text, `Here is the forecast:\n\n${CARD_NOTE}`);
@@ -156,7 +192,11 @@ for (const target of databaseTargets()) {
       assert.ok(s.text.length > 0);
     });
 
-    for (const [bot, why] of [['failMidStream', 'chat.failed'], ['errorEvent', 'an error event'], ['dropConnection', 'a dropped connection']] as const) {
+    for (const [bot, why] of [
+      ['failMidStream', 'chat.failed'],
+      ['errorEvent', 'an error event'],
+      ['dropConnection', 'a dropped connection'],
+    ] as const) {
       test(`${why} after some text: the text is kept and a clear error ends the stream`, async () => {
         const res = await chat(bot, 'Go');
         const s = await readChatStream(res);
@@ -212,7 +252,7 @@ for (const target of databaseTargets()) {
       await answering.rest();
     });
 
-    test('the agent\'s custom variables are sent with each chat', async () => {
+    test("the agent's custom variables are sent with each chat", async () => {
       await p.api('PATCH', `/console/api/ai-agent/${agentOf.echo}`, { token: p.adminToken, body: { customVariables: { city: 'Paris' } } });
       const s = await readChatStream(await chat('echo', 'Where?'));
       assert.deepEqual((chatRequests().at(-1)!.body as any).custom_variables, { city: 'Paris' });
@@ -221,7 +261,11 @@ for (const target of databaseTargets()) {
 
     test('the official openai package streams from a Coze agent', async () => {
       const client = new OpenAI({ baseURL: `${p.url}/api/ai-agent`, apiKey: user.token });
-      const stream = await client.chat.completions.create({ model: agentOf.echo!, messages: [{ role: 'user', content: 'via SDK' }], stream: true });
+      const stream = await client.chat.completions.create({
+        model: agentOf.echo!,
+        messages: [{ role: 'user', content: 'via SDK' }],
+        stream: true,
+      });
       let text = '';
       for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
       assert.match(text, /you said "via SDK"/);
@@ -246,15 +290,25 @@ describe('a client that reads slowly', () => {
       res.end(sse('conversation.chat.completed', { id: 'chat1', ...ids, status: 'completed' }) + 'event:done\ndata:"[DONE]"\n\n');
     });
     const p = await startTestPlatform(databaseTargets()[0]!, {
-      COZE_API_BASE: coze.url, COZE_API_TOKEN: 'pat_test', COZE_SPACE_ID: 'space-1', MAX_ANSWER_BYTES: String(64 * 1024 * 1024),
+      COZE_API_BASE: coze.url,
+      COZE_API_TOKEN: 'pat_test',
+      COZE_SPACE_ID: 'space-1',
+      MAX_ANSWER_BYTES: String(64 * 1024 * 1024),
     });
     let res: Response | undefined;
     try {
-      const created = await (await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'Flood', model: 'coze-proxy' } })).json();
-      await p.database.db.update(agents).set({ provider: 'coze', thirdPartyIntegration: { coze: { botId: 'b1', spaceId: 'space-1', syncedAt: new Date().toISOString() } } })
+      const created = await (
+        await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'Flood', model: 'coze-proxy' } })
+      ).json();
+      await p.database.db
+        .update(agents)
+        .set({ provider: 'coze', thirdPartyIntegration: { coze: { botId: 'b1', spaceId: 'space-1', syncedAt: new Date().toISOString() } } })
         .where(eq(agents.id, created.id));
       const user = await p.newUser();
-      res = await p.api('POST', '/api/ai-agent/chat/completions', { token: user.token, body: { agentId: created.id, messages: [{ role: 'user', content: 'Flood me' }], stream: true } });
+      res = await p.api('POST', '/api/ai-agent/chat/completions', {
+        token: user.token,
+        body: { agentId: created.id, messages: [{ role: 'user', content: 'Flood me' }], stream: true },
+      });
       assert.equal(res.status, 200);
       // The client reads nothing: once the sockets on the way are full, the platform stops reading Coze.
       const upstream = () => Object.values(p.coze!.agent.sockets).flat()[0];

@@ -37,7 +37,12 @@ function recordingLogger() {
 describe('Coze client: errors and transport', () => {
   test('a JSON body on /v3/chat (even HTTP 200) throws its code, msg and header logid; the token never shows', async () => {
     const server = await startLocalServer((req, res) =>
-      sendJson(res, 200, { code: 4100, msg: `authentication is invalid: ${SECRET_TOKEN}`, detail: { logid: 'BODY-LOG' } }, { 'x-tt-logid': 'HDR-LOG' }),
+      sendJson(
+        res,
+        200,
+        { code: 4100, msg: `authentication is invalid: ${SECRET_TOKEN}`, detail: { logid: 'BODY-LOG' } },
+        { 'x-tt-logid': 'HDR-LOG' },
+      ),
     );
     try {
       const client = new CozeClient(testConfig(server.url));
@@ -110,7 +115,9 @@ describe('Coze client: errors and transport', () => {
     try {
       // The retry is logged just before its wait begins.
       let retrying!: () => void;
-      const waiting = new Promise<void>((resolve) => { retrying = resolve; });
+      const waiting = new Promise<void>((resolve) => {
+        retrying = resolve;
+      });
       const client = new CozeClient(testConfig(server.url), { retryBaseDelayMs: 60_000, logger: { warn: () => retrying() } });
       const controller = new AbortController();
       const call = client.getBot('b1', { signal: controller.signal });
@@ -143,14 +150,16 @@ describe('Coze client: errors and transport', () => {
       await rejectsWith<CozeApiError>(client.createConversation({ botId: 'b1' }), (e) => assert.equal(e.code, 5000));
       assert.equal(calls, 3, 'no retry on 5000 for a POST');
       calls = 0;
-      await rejectsWith<CozeApiError>(collect(client.streamChat({ botId: 'b1', userId: 'u', message: 'x' })), (e) => assert.equal(e.httpStatus, 503));
+      await rejectsWith<CozeApiError>(collect(client.streamChat({ botId: 'b1', userId: 'u', message: 'x' })), (e) =>
+        assert.equal(e.httpStatus, 503),
+      );
       assert.equal(calls, 1);
     } finally {
       await server.close();
     }
   });
 
-  test('a Stop\'s cancel is retried on 5xx like a GET (a lost cancel would keep the Coze conversation busy)', async () => {
+  test("a Stop's cancel is retried on 5xx like a GET (a lost cancel would keep the Coze conversation busy)", async () => {
     let calls = 0;
     const server = await startLocalServer((req, res) => {
       calls += 1;
@@ -164,10 +173,13 @@ describe('Coze client: errors and transport', () => {
       const client = new CozeClient(testConfig(server.url), { retryBaseDelayMs: 1 });
       await client.cancelChat({ conversationId: '7001', chatId: 'c1' });
       assert.equal(calls, 2);
-      assert.deepEqual(server.requests.map((r) => [r.url, JSON.parse(r.body)]), [
-        ['/v3/chat/cancel', { conversation_id: '7001', chat_id: 'c1' }],
-        ['/v3/chat/cancel', { conversation_id: '7001', chat_id: 'c1' }],
-      ]);
+      assert.deepEqual(
+        server.requests.map((r) => [r.url, JSON.parse(r.body)]),
+        [
+          ['/v3/chat/cancel', { conversation_id: '7001', chat_id: 'c1' }],
+          ['/v3/chat/cancel', { conversation_id: '7001', chat_id: 'c1' }],
+        ],
+      );
     } finally {
       await server.close();
     }
@@ -180,7 +192,9 @@ describe('Coze client: errors and transport', () => {
     });
     try {
       const client = new CozeClient(testConfig(server.url));
-      await collect(client.streamChat({ botId: 'b1', userId: 'u1', conversationId: '7001', message: 'hello', customVariables: { name: 'Ann' } }));
+      await collect(
+        client.streamChat({ botId: 'b1', userId: 'u1', conversationId: '7001', message: 'hello', customVariables: { name: 'Ann' } }),
+      );
       await collect(client.streamChat({ botId: 'b1', userId: 'u1', message: 'again' }));
       const [first, second] = server.requests;
       assert.equal(first?.method, 'POST');
@@ -229,20 +243,23 @@ describe('Coze client: errors and transport', () => {
     }
   });
 
-  test('a connection idle for longer than Node\'s default 5 s still serves the next chat (no new TCP or TLS handshake)', async () => {
+  test("a connection idle for longer than Node's default 5 s still serves the next chat (no new TCP or TLS handshake)", async () => {
     const ports: number[] = [];
-    const server = await startLocalServer((req, res) => {
-      ports.push(req.socket.remotePort!);
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.end(CHAT_COMPLETED);
-    }, { keepAliveTimeoutMs: 60_000 }); // a server that keeps idle connections longer than Node's own default (5 s)
+    const server = await startLocalServer(
+      (req, res) => {
+        ports.push(req.socket.remotePort!);
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(CHAT_COMPLETED);
+      },
+      { keepAliveTimeoutMs: 60_000 },
+    ); // a server that keeps idle connections longer than Node's own default (5 s)
     const client = new CozeClient(testConfig(server.url));
     try {
       await collect(client.streamChat({ botId: 'b1', userId: 'u1', message: 'before' }));
       await new Promise((resolve) => setTimeout(resolve, 5_500)); // the idle time this test is about
       await collect(client.streamChat({ botId: 'b1', userId: 'u1', message: 'after' }));
       assert.equal(ports.length, 2);
-      assert.equal(ports[1], ports[0], 'the second chat went out on the first chat\'s connection');
+      assert.equal(ports[1], ports[0], "the second chat went out on the first chat's connection");
     } finally {
       await server.close();
     }
@@ -258,8 +275,7 @@ describe('Coze client: errors and transport', () => {
       if (served.has(req.socket) || closeEveryConnection) return void req.socket.destroy();
       served.add(req.socket);
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.end(sse('conversation.message.delta', { id: 'm1', type: 'answer', content: `answer ${ports.length}` })
-        + CHAT_COMPLETED);
+      res.end(sse('conversation.message.delta', { id: 'm1', type: 'answer', content: `answer ${ports.length}` }) + CHAT_COMPLETED);
     });
     const answer = async (message: string) => {
       const texts: string[] = [];
@@ -287,11 +303,15 @@ describe('Coze client: errors and transport', () => {
   });
 
   test('over HTTPS, as against api.coze.com: chats stream, and share one TLS connection', async () => {
-    const server = await startLocalServer((req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.end(sse('conversation.message.delta', { id: 'm1', type: 'answer', content: `hello ${server.requests.length}` })
-        + CHAT_COMPLETED);
-    }, { tls: TLS });
+    const server = await startLocalServer(
+      (req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(
+          sse('conversation.message.delta', { id: 'm1', type: 'answer', content: `hello ${server.requests.length}` }) + CHAT_COMPLETED,
+        );
+      },
+      { tls: TLS },
+    );
     const agent = poolWithSpare('https:', { keepAlive: true, ca: TLS.cert });
     try {
       const client = new CozeClient(testConfig(server.url), { agent });
@@ -315,16 +335,21 @@ describe('Coze client: errors and transport', () => {
   for (const protocol of ['http', 'https'] as const) {
     test(`a chat that finds every pooled connection busy takes one opened ahead of it, and one that was closed meanwhile is replaced (${protocol})`, async () => {
       let endChats!: () => void;
-      const chatsEnd = new Promise<void>((resolve) => { endChats = resolve; });
+      const chatsEnd = new Promise<void>((resolve) => {
+        endChats = resolve;
+      });
       let closing: number | undefined;
-      const server = await startLocalServer(async (req, res) => {
-        // What a server's idle time-out does to a waiting connection, at the moment a chat arrives on it.
-        if (req.socket.remotePort === closing) return void req.socket.destroy();
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.write(sse('conversation.chat.created', chatData('created')));
-        await chatsEnd; // every chat streams until the test is over
-        res.end(CHAT_COMPLETED);
-      }, protocol === 'https' ? { tls: TLS } : {});
+      const server = await startLocalServer(
+        async (req, res) => {
+          // What a server's idle time-out does to a waiting connection, at the moment a chat arrives on it.
+          if (req.socket.remotePort === closing) return void req.socket.destroy();
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          res.write(sse('conversation.chat.created', chatData('created')));
+          await chatsEnd; // every chat streams until the test is over
+          res.end(CHAT_COMPLETED);
+        },
+        protocol === 'https' ? { tls: TLS } : {},
+      );
       // Over HTTP the client's own pool; over HTTPS the same kind of pool, trusting the test certificate.
       const agent = protocol === 'https' ? poolWithSpare('https:', { keepAlive: true, ca: TLS.cert }) : undefined;
       const client = new CozeClient(testConfig(server.url), { agent });
@@ -361,10 +386,13 @@ describe('Coze client: errors and transport', () => {
     });
     try {
       const client = new CozeClient(testConfig(server.url, { connectTimeoutMs: 100, idleTimeoutMs: 150 }));
-      await rejectsWith<CozeApiError>(collect(client.streamChat({ botId: 'b1', userId: 'u', conversationId: 'silent', message: 'x' })), (e) => {
-        assert.equal(e.code, CozeTransportCode.Timeout);
-        assert.equal(e.retryable, false);
-      });
+      await rejectsWith<CozeApiError>(
+        collect(client.streamChat({ botId: 'b1', userId: 'u', conversationId: 'silent', message: 'x' })),
+        (e) => {
+          assert.equal(e.code, CozeTransportCode.Timeout);
+          assert.equal(e.retryable, false);
+        },
+      );
       const seen: string[] = [];
       await rejectsWith<CozeApiError>(
         (async () => {
@@ -444,7 +472,10 @@ describe('Coze client: errors and transport', () => {
         openingQuestions: ['One?', 'Two?'],
         variables: [{ keyword: 'city', defaultValue: 'Paris', description: 'where', enabled: false }],
       });
-      assert.deepEqual(server.requests.map((r) => r.url), ['/v1/bots/42?is_published=true', '/v1/bot/get_online_info?bot_id=42']);
+      assert.deepEqual(
+        server.requests.map((r) => r.url),
+        ['/v1/bots/42?is_published=true', '/v1/bot/get_online_info?bot_id=42'],
+      );
     } finally {
       await server.close();
     }
@@ -459,19 +490,28 @@ describe('Coze client: errors and transport', () => {
       sendJson(res, 200, {
         code: 0,
         msg: '',
-        data: { space_bots: [{ bot_id: '7', bot_name: 'Seven', description: '', icon_url: 'https://x/7.png', publish_time: '1718212388' }], total: '1' },
+        data: {
+          space_bots: [{ bot_id: '7', bot_name: 'Seven', description: '', icon_url: 'https://x/7.png', publish_time: '1718212388' }],
+          total: '1',
+        },
       });
     });
     try {
       const client = new CozeClient(testConfig(server.url), { retryBaseDelayMs: 1 });
-      const expected = { items: [{ botId: '7', name: 'Seven', description: '', iconUrl: 'https://x/7.png', publishedAt: '2024-06-12T17:13:08.000Z' }], total: 1 };
+      const expected = {
+        items: [{ botId: '7', name: 'Seven', description: '', iconUrl: 'https://x/7.png', publishedAt: '2024-06-12T17:13:08.000Z' }],
+        total: 1,
+      };
       assert.deepEqual(await client.listPublishedBots({ page: 1, pageSize: 5 }), expected);
       assert.deepEqual(await client.listPublishedBots({ page: 2, pageSize: 5 }), expected);
-      assert.deepEqual(server.requests.map((r) => r.url), [
-        '/v1/bots?workspace_id=space-1&publish_status=published_online&connector_id=1024&page_num=1&page_size=5',
-        '/v1/space/published_bots_list?space_id=space-1&page_index=1&page_size=5',
-        '/v1/space/published_bots_list?space_id=space-1&page_index=2&page_size=5',
-      ]);
+      assert.deepEqual(
+        server.requests.map((r) => r.url),
+        [
+          '/v1/bots?workspace_id=space-1&publish_status=published_online&connector_id=1024&page_num=1&page_size=5',
+          '/v1/space/published_bots_list?space_id=space-1&page_index=1&page_size=5',
+          '/v1/space/published_bots_list?space_id=space-1&page_index=2&page_size=5',
+        ],
+      );
     } finally {
       await server.close();
     }
@@ -499,7 +539,11 @@ describe('Coze client: OAuth JWT', () => {
         if (oauthAnswer === 'silent') return; // never answers
         const header = decodeProtectedHeader(bearer);
         assert.deepEqual(header, { alg: 'RS256', typ: 'JWT', kid: 'key-1' });
-        const { payload } = await jwtVerify(bearer, key, { issuer: 'app-1', audience: 'api.coze.cn', currentDate: new Date(nowSec * 1000) });
+        const { payload } = await jwtVerify(bearer, key, {
+          issuer: 'app-1',
+          audience: 'api.coze.cn',
+          currentDate: new Date(nowSec * 1000),
+        });
         assert.equal(typeof payload.jti, 'string');
         assert.ok(payload.exp! > payload.iat!);
         assert.deepEqual(JSON.parse(body), { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', duration_seconds: 900 });
@@ -516,16 +560,24 @@ describe('Coze client: OAuth JWT', () => {
   after(() => server.close());
 
   const oauthClient = () =>
-    new CozeClient(testConfig(server.url, { auth: { kind: 'oauth-jwt', appId: 'app-1', keyId: 'key-1', privateKeyPem } }), { now: () => nowSec * 1000 });
+    new CozeClient(testConfig(server.url, { auth: { kind: 'oauth-jwt', appId: 'app-1', keyId: 'key-1', privateKeyPem } }), {
+      now: () => nowSec * 1000,
+    });
 
   test('one exchange serves many calls, concurrent ones included', async () => {
     exchanges = 0;
     issued = [];
     const client = oauthClient();
-    await Promise.all([client.createConversation({ botId: 'b' }), client.createConversation({ botId: 'b' }), client.createConversation({ botId: 'b' })]);
+    await Promise.all([
+      client.createConversation({ botId: 'b' }),
+      client.createConversation({ botId: 'b' }),
+      client.createConversation({ botId: 'b' }),
+    ]);
     await client.createConversation({ botId: 'b' });
     assert.equal(exchanges, 1);
-    const apiCalls = server.requests.filter((r) => r.url === '/v1/conversation/create' && r.headers.authorization === 'Bearer czs_access_1');
+    const apiCalls = server.requests.filter(
+      (r) => r.url === '/v1/conversation/create' && r.headers.authorization === 'Bearer czs_access_1',
+    );
     assert.ok(apiCalls.length >= 4);
   });
 
@@ -564,7 +616,9 @@ describe('Coze client: OAuth JWT', () => {
 
   test('an unreadable private key is an OAuth CozeApiError, not a crash', async () => {
     const badKey = '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n';
-    const client = new CozeClient(testConfig(server.url, { auth: { kind: 'oauth-jwt', appId: 'app-1', keyId: 'key-1', privateKeyPem: badKey } }));
+    const client = new CozeClient(
+      testConfig(server.url, { auth: { kind: 'oauth-jwt', appId: 'app-1', keyId: 'key-1', privateKeyPem: badKey } }),
+    );
     await rejectsWith<CozeApiError>(client.getBot('b'), (e) => {
       assert.equal(e.code, CozeTransportCode.OAuthFailed);
       assert.ok(!e.message.includes('bm90IGEga2V5'));
@@ -574,7 +628,10 @@ describe('Coze client: OAuth JWT', () => {
   test('an exchange not answered within the connect time-out is a Timeout CozeApiError', { timeout: 10_000 }, async () => {
     oauthAnswer = 'silent';
     try {
-      const client = new CozeClient(testConfig(server.url, { connectTimeoutMs: 100, auth: { kind: 'oauth-jwt', appId: 'app-1', keyId: 'key-1', privateKeyPem } }), { now: () => nowSec * 1000 });
+      const client = new CozeClient(
+        testConfig(server.url, { connectTimeoutMs: 100, auth: { kind: 'oauth-jwt', appId: 'app-1', keyId: 'key-1', privateKeyPem } }),
+        { now: () => nowSec * 1000 },
+      );
       await rejectsWith<CozeApiError>(client.createConversation({ botId: 'b' }), (e) => {
         assert.equal(e.code, CozeTransportCode.Timeout);
         assert.match(e.cozeMsg, /OAuth token exchange timed out/);
@@ -697,7 +754,10 @@ describe('Coze client: icon download', () => {
     // The default https base: an http icon, or one on a loopback address, is refused before any request.
     await rejectsWith(client('https://api.coze.cn').downloadIcon(`${server.url}/ok.png`, opts), reason('insecure-url'));
     await rejectsWith(client('https://api.coze.cn').downloadIcon(`https://127.0.0.1:${port}/ok.png`, opts), reason('private-address'));
-    await rejectsWith(client('https://api.coze.cn').downloadIcon(`https://[::ffff:127.0.0.1]:${port}/ok.png`, opts), reason('private-address'));
+    await rejectsWith(
+      client('https://api.coze.cn').downloadIcon(`https://[::ffff:127.0.0.1]:${port}/ok.png`, opts),
+      reason('private-address'),
+    );
     // Another port of the same host is another origin.
     await rejectsWith(client('http://127.0.0.1:9').downloadIcon(`${server.url}/ok.png`, opts), reason('insecure-url'));
     assert.equal(requestsFor('/ok.png'), before, 'nothing reached the server');
@@ -715,12 +775,21 @@ describe('Coze client: icon download', () => {
 
   test('the log says why, with the URL but not its signed query', async () => {
     const logger = recordingLogger();
-    await rejectsWith(client('https://api.coze.cn', logger).downloadIcon(`${server.url}/ok.png?x-expires=1&x-signature=SECRETSIG`, opts), reason('insecure-url'));
-    await rejectsWith(client(server.url, logger).downloadIcon(`${server.url}/missing.png?x-signature=SECRETSIG`, opts), reason('http-status'));
-    assert.deepEqual(logger.lines.map((line) => (line.obj as { icon: unknown }).icon), [
-      { url: `${server.url}/ok.png`, reason: 'insecure-url', httpStatus: null },
-      { url: `${server.url}/missing.png`, reason: 'http-status', httpStatus: 500 },
-    ]);
+    await rejectsWith(
+      client('https://api.coze.cn', logger).downloadIcon(`${server.url}/ok.png?x-expires=1&x-signature=SECRETSIG`, opts),
+      reason('insecure-url'),
+    );
+    await rejectsWith(
+      client(server.url, logger).downloadIcon(`${server.url}/missing.png?x-signature=SECRETSIG`, opts),
+      reason('http-status'),
+    );
+    assert.deepEqual(
+      logger.lines.map((line) => (line.obj as { icon: unknown }).icon),
+      [
+        { url: `${server.url}/ok.png`, reason: 'insecure-url', httpStatus: null },
+        { url: `${server.url}/missing.png`, reason: 'http-status', httpStatus: 500 },
+      ],
+    );
     assert.match(logger.lines[0]!.msg!, /plain http/);
     assert.doesNotMatch(JSON.stringify(logger.lines), /SECRETSIG/);
   });

@@ -18,7 +18,9 @@ async function replay(mode: 'one-write' | 'byte-by-byte'): Promise<CozeChatEvent
   });
   try {
     const client = new CozeClient(testConfig(server.url));
-    return await collect(client.streamChat({ botId: '7441780437695086628', userId: 'u1', conversationId: '7441951200360120346', message: 'What day is it?' }));
+    return await collect(
+      client.streamChat({ botId: '7441780437695086628', userId: 'u1', conversationId: '7441951200360120346', message: 'What day is it?' }),
+    );
   } finally {
     await server.close();
   }

@@ -14,11 +14,17 @@ import { eventually } from './support.js';
 type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
 
 const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const OAUTH_APP = { appId: 'sandbox-app', keyId: 'sandbox-key', publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+const OAUTH_APP = {
+  appId: 'sandbox-app',
+  keyId: 'sandbox-key',
+  publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+};
 const PRIVATE_KEY_PEM = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
 const names = (events: CozeChatEvent[]) =>
-  events.map((e) => (e.event === 'conversation.message.completed' || e.event === 'conversation.message.delta' ? `${e.event}:${e.data.type}` : e.event));
+  events.map((e) =>
+    e.event === 'conversation.message.completed' || e.event === 'conversation.message.delta' ? `${e.event}:${e.data.type}` : e.event,
+  );
 
 /** Reads a chat's state straight from the sandbox (the client has no retrieve call). */
 async function chatStatus(sb: Sandbox, conversationId: string, chatId: string): Promise<string> {
@@ -57,16 +63,21 @@ describe('Coze client against the sandbox', () => {
   });
   after(() => sb.close());
 
-  const chat = (botId: string, message: string, extra: { conversationId?: string; customVariables?: Record<string, string>; signal?: AbortSignal } = {}) =>
-    client.streamChat({ botId, userId: 'user-1', message, ...extra });
+  const chat = (
+    botId: string,
+    message: string,
+    extra: { conversationId?: string; customVariables?: Record<string, string>; signal?: AbortSignal } = {},
+  ) => client.streamChat({ botId, userId: 'user-1', message, ...extra });
 
   describe('bots', () => {
     test('both list endpoints page through the same published bots, normalised alike', async () => {
       const current = new CozeClient({ ...config, botListApi: 'bots' });
       const legacy = new CozeClient({ ...config, botListApi: 'published_bots_list' });
       // Icon URLs are signed with an expiry counted from now: two listings a second apart differ there only.
-      const unsigned = (page: Awaited<ReturnType<typeof current.listPublishedBots>>) =>
-        ({ ...page, items: page.items.map((b) => ({ ...b, iconUrl: b.iconUrl?.split('?')[0] })) });
+      const unsigned = (page: Awaited<ReturnType<typeof current.listPublishedBots>>) => ({
+        ...page,
+        items: page.items.map((b) => ({ ...b, iconUrl: b.iconUrl?.split('?')[0] })),
+      });
       const all = await current.listPublishedBots({ page: 1, pageSize: 100 });
       assert.deepEqual(unsigned(await legacy.listPublishedBots({ page: 1, pageSize: 100 })), unsigned(all));
       assert.ok(all.total >= 10);
@@ -92,7 +103,10 @@ describe('Coze client against the sandbox', () => {
     test('the default (auto) listing uses /v1/bots', async () => {
       sb.clearRequests();
       await client.listPublishedBots({ page: 1, pageSize: 5 });
-      assert.deepEqual(sb.requests.map((r) => r.path), ['/v1/bots']);
+      assert.deepEqual(
+        sb.requests.map((r) => r.path),
+        ['/v1/bots'],
+      );
       assert.equal(sb.requests[0]?.query.publish_status, 'published_online');
       assert.equal(sb.requests[0]?.query.connector_id, '1024');
     });
@@ -105,7 +119,12 @@ describe('Coze client against the sandbox', () => {
       assert.deepEqual(bot.openingQuestions, [...BOTS.travel.suggestedQuestions]);
       assert.deepEqual(
         bot.variables,
-        BOTS.travel.variables.map((v) => ({ keyword: v.keyword, defaultValue: v.default_value, description: v.description, enabled: v.enable })),
+        BOTS.travel.variables.map((v) => ({
+          keyword: v.keyword,
+          defaultValue: v.default_value,
+          description: v.description,
+          enabled: v.enable,
+        })),
       );
     });
 
@@ -157,7 +176,10 @@ describe('Coze client against the sandbox', () => {
       const answers = events.flatMap((e) => (e.event === 'conversation.message.completed' && e.data.type === 'answer' ? [e.data] : []));
       assert.equal(answers.length, 2);
       assert.notEqual(answers[0]?.id, answers[1]?.id);
-      assert.deepEqual(answers.map((a) => a.content), ['First answer: here is part one.', 'Second answer: and here is part two.']);
+      assert.deepEqual(
+        answers.map((a) => a.content),
+        ['First answer: here is part one.', 'Second answer: and here is part two.'],
+      );
     });
 
     test('internals arrive typed, so a consumer can keep them from users', async () => {
@@ -171,7 +193,10 @@ describe('Coze client against the sandbox', () => {
     test('reasoning: reasoning_content deltas with empty content come before the answer', async () => {
       const events = await collect(chat(BOTS.reasoning.id, 'why'));
       const deltas = events.flatMap((e) => (e.event === 'conversation.message.delta' ? [e.data] : []));
-      const reasoning = deltas.filter((d) => d.reasoning_content).map((d) => d.reasoning_content).join('');
+      const reasoning = deltas
+        .filter((d) => d.reasoning_content)
+        .map((d) => d.reasoning_content)
+        .join('');
       assert.equal(reasoning, 'Let me think. The user said "why". A short, direct answer is best.');
       assert.ok(deltas.filter((d) => d.reasoning_content).every((d) => d.content === ''));
       assert.equal(answerText(events), 'After thinking: you said "why".');
@@ -220,7 +245,9 @@ describe('Coze client against the sandbox', () => {
     });
 
     test('an unknown conversation id is 4200; a busy conversation is 4016', async () => {
-      await rejectsWith<CozeApiError>(collect(chat(BOTS.echo.id, 'x', { conversationId: '7488888888888888888' })), (e) => assert.equal(e.code, 4200));
+      await rejectsWith<CozeApiError>(collect(chat(BOTS.echo.id, 'x', { conversationId: '7488888888888888888' })), (e) =>
+        assert.equal(e.code, 4200),
+      );
       const { id: conversationId } = await client.createConversation({ botId: BOTS.slow.id });
       const controller = new AbortController();
       const running = chat(BOTS.slow.id, 'long', { conversationId, signal: controller.signal })[Symbol.asyncIterator]();
@@ -233,13 +260,17 @@ describe('Coze client against the sandbox', () => {
     test('a bad token is 4100 with a region hint, and the token appears nowhere in the error', async () => {
       const badToken = 'pat_WRONG_region_token_0123456789';
       const bad = new CozeClient({ ...config, auth: { kind: 'token', token: badToken } });
-      for (const call of [() => bad.listPublishedBots({ page: 1, pageSize: 5 }), () => collect(bad.streamChat({ botId: BOTS.echo.id, userId: 'u', message: 'x' }))]) {
+      for (const call of [
+        () => bad.listPublishedBots({ page: 1, pageSize: 5 }),
+        () => collect(bad.streamChat({ botId: BOTS.echo.id, userId: 'u', message: 'x' })),
+      ]) {
         const err = await rejectsWith<CozeApiError>(call(), (e) => {
           assert.equal(e.code, 4100);
           assert.match(e.userMessage, /COZE_API_TOKEN/);
           assert.match(e.userMessage, /COZE_API_BASE/);
         });
-        for (const text of [err.message, err.userMessage, err.cozeMsg, JSON.stringify(err), String(err.stack)]) assert.ok(!text.includes(badToken));
+        for (const text of [err.message, err.userMessage, err.cozeMsg, JSON.stringify(err), String(err.stack)])
+          assert.ok(!text.includes(badToken));
       }
     });
 
@@ -297,7 +328,8 @@ describe('Coze client against the sandbox', () => {
       const events = await collect(oauth.streamChat({ botId: BOTS.echo.id, userId: 'u', message: 'via oauth' }));
       assert.equal(answerText(events), 'Turn 1: you said "via oauth"');
       assert.equal(exchanges(), 1);
-      const apiAuth = () => sb.requests.filter((r) => r.path !== '/api/permission/oauth2/token').map((r) => String(r.headers.authorization));
+      const apiAuth = () =>
+        sb.requests.filter((r) => r.path !== '/api/permission/oauth2/token').map((r) => String(r.headers.authorization));
       assert.ok(apiAuth().every((h) => /^Bearer czs_/.test(h)));
 
       const first = apiAuth().at(-1);

@@ -26,7 +26,8 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, body: string) 
  * `tls`: serve HTTPS with this key and certificate.
  */
 export async function startLocalServer(
-  handler: Handler, options: { keepAliveTimeoutMs?: number; tls?: { key: Buffer; cert: Buffer } } = {},
+  handler: Handler,
+  options: { keepAliveTimeoutMs?: number; tls?: { key: Buffer; cert: Buffer } } = {},
 ): Promise<LocalServer> {
   const requests: LocalServer['requests'] = [];
   const connections: number[] = [];
@@ -98,9 +99,7 @@ export async function collect(events: AsyncIterable<CozeChatEvent>): Promise<Coz
 
 /** The text of the assistant's `answer` deltas, concatenated. */
 export function answerText(events: CozeChatEvent[]): string {
-  return events
-    .map((e) => (e.event === 'conversation.message.delta' && e.data.type === 'answer' ? e.data.content : ''))
-    .join('');
+  return events.map((e) => (e.event === 'conversation.message.delta' && e.data.type === 'answer' ? e.data.content : '')).join('');
 }
 
 /** A body that hands out the given chunks, one per read. */

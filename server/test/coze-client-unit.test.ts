@@ -59,26 +59,46 @@ describe('readCozeConfig', () => {
   });
 
   test('malformed values throw naming the variable, without echoing secrets', () => {
-    assert.throws(() => readCozeConfig({ COZE_API_TOKEN: 'pat_x', COZE_SPACE_ID: '1', COZE_IDLE_TIMEOUT_MS: 'soon' }), /COZE_IDLE_TIMEOUT_MS/);
+    assert.throws(
+      () => readCozeConfig({ COZE_API_TOKEN: 'pat_x', COZE_SPACE_ID: '1', COZE_IDLE_TIMEOUT_MS: 'soon' }),
+      /COZE_IDLE_TIMEOUT_MS/,
+    );
     assert.throws(() => readCozeConfig({ COZE_API_TOKEN: 'pat_x', COZE_SPACE_ID: '1', COZE_API_BASE: 'ftp://x' }), /COZE_API_BASE/);
     assert.throws(() => readCozeConfig({ COZE_API_TOKEN: 'pat_x', COZE_SPACE_ID: '1', COZE_BOT_LIST_API: 'v2' }), /COZE_BOT_LIST_API/);
     assert.throws(() => readCozeConfig({ COZE_API_TOKEN: 'pat_x', COZE_SPACE_ID: '1', COZE_OAUTH_APP_ID: 'a' }), /not both/);
     assert.throws(
-      () => readCozeConfig({ COZE_SPACE_ID: '1', COZE_OAUTH_APP_ID: 'a', COZE_OAUTH_KEY_ID: 'k', COZE_OAUTH_PRIVATE_KEY: 'secret-not-a-pem' }),
+      () =>
+        readCozeConfig({ COZE_SPACE_ID: '1', COZE_OAUTH_APP_ID: 'a', COZE_OAUTH_KEY_ID: 'k', COZE_OAUTH_PRIVATE_KEY: 'secret-not-a-pem' }),
       (err: Error) => /PEM/.test(err.message) && !err.message.includes('secret-not-a-pem'),
     );
   });
 
   test('OAuth JWT settings: inline key with \\n escapes, or a key file', () => {
-    const inline = readCozeConfig({ COZE_SPACE_ID: '1', COZE_OAUTH_APP_ID: 'app', COZE_OAUTH_KEY_ID: 'kid', COZE_OAUTH_PRIVATE_KEY: PEM.replace(/\n/g, '\\n') });
+    const inline = readCozeConfig({
+      COZE_SPACE_ID: '1',
+      COZE_OAUTH_APP_ID: 'app',
+      COZE_OAUTH_KEY_ID: 'kid',
+      COZE_OAUTH_PRIVATE_KEY: PEM.replace(/\n/g, '\\n'),
+    });
     assert.deepEqual(inline?.auth, { kind: 'oauth-jwt', appId: 'app', keyId: 'kid', privateKeyPem: PEM });
     const dir = mkdtempSync(path.join(tmpdir(), 'coze-config-'));
     const file = path.join(dir, 'private_key.pem');
     writeFileSync(file, PEM);
-    const fromFile = readCozeConfig({ COZE_SPACE_ID: '1', COZE_OAUTH_APP_ID: 'app', COZE_OAUTH_KEY_ID: 'kid', COZE_OAUTH_PRIVATE_KEY_FILE: file });
+    const fromFile = readCozeConfig({
+      COZE_SPACE_ID: '1',
+      COZE_OAUTH_APP_ID: 'app',
+      COZE_OAUTH_KEY_ID: 'kid',
+      COZE_OAUTH_PRIVATE_KEY_FILE: file,
+    });
     assert.equal(fromFile?.auth.kind === 'oauth-jwt' && fromFile.auth.privateKeyPem, PEM);
     assert.throws(
-      () => readCozeConfig({ COZE_SPACE_ID: '1', COZE_OAUTH_APP_ID: 'app', COZE_OAUTH_KEY_ID: 'kid', COZE_OAUTH_PRIVATE_KEY_FILE: path.join(dir, 'missing.pem') }),
+      () =>
+        readCozeConfig({
+          COZE_SPACE_ID: '1',
+          COZE_OAUTH_APP_ID: 'app',
+          COZE_OAUTH_KEY_ID: 'kid',
+          COZE_OAUTH_PRIVATE_KEY_FILE: path.join(dir, 'missing.pem'),
+        }),
       /COZE_OAUTH_PRIVATE_KEY_FILE/,
     );
   });
@@ -126,7 +146,17 @@ describe('CozeApiError', () => {
 const enc = new TextEncoder();
 const sse = (event: string, data: unknown) => `event:${event}\ndata:${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
 const chat = (status: string, extra: object = {}) => ({ id: 'c1', conversation_id: 'v1', bot_id: 'b1', status, ...extra });
-const delta = (content: string, extra: object = {}) => ({ id: 'm1', conversation_id: 'v1', bot_id: 'b1', chat_id: 'c1', role: 'assistant', type: 'answer', content, content_type: 'text', ...extra });
+const delta = (content: string, extra: object = {}) => ({
+  id: 'm1',
+  conversation_id: 'v1',
+  bot_id: 'b1',
+  chat_id: 'c1',
+  role: 'assistant',
+  type: 'answer',
+  content,
+  content_type: 'text',
+  ...extra,
+});
 
 const names = (events: CozeChatEvent[]) => events.map((e) => (e.event === 'unknown' ? `unknown:${e.name}` : e.event));
 
@@ -142,7 +172,13 @@ describe('readCozeChatStream', () => {
   test('gives the same events whether bytes come whole, one by one, or in odd splits (mid UTF-8)', async () => {
     const bytes = enc.encode(full);
     const whole = await collect(readCozeChatStream(chunkedStream([bytes])));
-    assert.deepEqual(names(whole), ['conversation.chat.created', 'conversation.message.delta', 'conversation.message.delta', 'conversation.chat.completed', 'done']);
+    assert.deepEqual(names(whole), [
+      'conversation.chat.created',
+      'conversation.message.delta',
+      'conversation.message.delta',
+      'conversation.chat.completed',
+      'done',
+    ]);
     assert.equal(answerText(whole), text);
     for (const size of [1, 2, 3, 5, 7, 64]) {
       assert.deepEqual(await collect(readCozeChatStream(chunkedStream(splitEvery(bytes, size)))), whole, `chunks of ${size}`);
@@ -150,13 +186,33 @@ describe('readCozeChatStream', () => {
   });
 
   test('a bare [DONE] ends the stream too, and nothing after done is read', async () => {
-    const events = await collect(readCozeChatStream(chunkedStream([enc.encode(sse('conversation.chat.completed', chat('completed')) + 'event:done\ndata:[DONE]\n\n' + sse('conversation.message.delta', delta('late')))])));
+    const events = await collect(
+      readCozeChatStream(
+        chunkedStream([
+          enc.encode(
+            sse('conversation.chat.completed', chat('completed')) +
+              'event:done\ndata:[DONE]\n\n' +
+              sse('conversation.message.delta', delta('late')),
+          ),
+        ]),
+      ),
+    );
     assert.deepEqual(names(events), ['conversation.chat.completed', 'done']);
   });
 
   test('chat.failed is yielded (not thrown) and is terminal', async () => {
     const failed = chat('failed', { last_error: { code: 5000, msg: 'event interval error' } });
-    const events = await collect(readCozeChatStream(chunkedStream([enc.encode(sse('conversation.message.delta', delta('a')) + sse('conversation.chat.failed', failed) + sse('conversation.message.delta', delta('after')))])));
+    const events = await collect(
+      readCozeChatStream(
+        chunkedStream([
+          enc.encode(
+            sse('conversation.message.delta', delta('a')) +
+              sse('conversation.chat.failed', failed) +
+              sse('conversation.message.delta', delta('after')),
+          ),
+        ]),
+      ),
+    );
     assert.deepEqual(names(events), ['conversation.message.delta', 'conversation.chat.failed']);
     const last = events.at(-1)!;
     assert.ok(last.event === 'conversation.chat.failed');
@@ -169,25 +225,51 @@ describe('readCozeChatStream', () => {
   });
 
   test('an end without a terminal event throws StreamEndedEarly with the logid', async () => {
-    await rejectsWith<CozeApiError>(collect(readCozeChatStream(chunkedStream([enc.encode(sse('conversation.message.delta', delta('a')))]), { logId: 'LOG-1' })), (err) => {
-      assert.ok(err instanceof CozeApiError);
-      assert.equal(err.code, CozeTransportCode.StreamEndedEarly);
-      assert.equal(err.logId, 'LOG-1');
-      assert.equal(err.retryable, false);
-    });
+    await rejectsWith<CozeApiError>(
+      collect(readCozeChatStream(chunkedStream([enc.encode(sse('conversation.message.delta', delta('a')))]), { logId: 'LOG-1' })),
+      (err) => {
+        assert.ok(err instanceof CozeApiError);
+        assert.equal(err.code, CozeTransportCode.StreamEndedEarly);
+        assert.equal(err.logId, 'LOG-1');
+        assert.equal(err.retryable, false);
+      },
+    );
   });
 
   test('an end right after chat.completed (no done) is a normal end; a last event without its blank line still counts', async () => {
-    assert.deepEqual(names(await collect(readCozeChatStream(chunkedStream([enc.encode(sse('conversation.chat.completed', chat('completed')))])))), ['conversation.chat.completed']);
-    assert.deepEqual(names(await collect(readCozeChatStream(chunkedStream([enc.encode(sse('conversation.chat.completed', chat('completed')) + 'event:done\ndata:"[DONE]"')])))), ['conversation.chat.completed', 'done']);
+    assert.deepEqual(
+      names(await collect(readCozeChatStream(chunkedStream([enc.encode(sse('conversation.chat.completed', chat('completed')))])))),
+      ['conversation.chat.completed'],
+    );
+    assert.deepEqual(
+      names(
+        await collect(
+          readCozeChatStream(
+            chunkedStream([enc.encode(sse('conversation.chat.completed', chat('completed')) + 'event:done\ndata:"[DONE]"')]),
+          ),
+        ),
+      ),
+      ['conversation.chat.completed', 'done'],
+    );
   });
 
   test('unknown events pass through; a known event with broken JSON is a BadResponse error', async () => {
-    const events = await collect(readCozeChatStream(chunkedStream([enc.encode(sse('conversation.audio.transcript', { x: 1 }) + sse('ping', 'not json') + sse('done', '"[DONE]"'))])));
-    assert.deepEqual(events, [{ event: 'unknown', name: 'conversation.audio.transcript', data: { x: 1 } }, { event: 'unknown', name: 'ping', data: 'not json' }, { event: 'done' }]);
-    await rejectsWith<CozeApiError>(collect(readCozeChatStream(chunkedStream([enc.encode(sse('conversation.message.delta', '{"id":'))]))), (err) => {
-      assert.equal(err.code, CozeTransportCode.BadResponse);
-    });
+    const events = await collect(
+      readCozeChatStream(
+        chunkedStream([enc.encode(sse('conversation.audio.transcript', { x: 1 }) + sse('ping', 'not json') + sse('done', '"[DONE]"'))]),
+      ),
+    );
+    assert.deepEqual(events, [
+      { event: 'unknown', name: 'conversation.audio.transcript', data: { x: 1 } },
+      { event: 'unknown', name: 'ping', data: 'not json' },
+      { event: 'done' },
+    ]);
+    await rejectsWith<CozeApiError>(
+      collect(readCozeChatStream(chunkedStream([enc.encode(sse('conversation.message.delta', '{"id":'))]))),
+      (err) => {
+        assert.equal(err.code, CozeTransportCode.BadResponse);
+      },
+    );
   });
 
   test('a consumer that falls behind pauses the body (so TCP slows Coze down) and reading on resumes it', async () => {
@@ -208,7 +290,11 @@ describe('readCozeChatStream', () => {
   });
 
   test('reasoning deltas with empty content keep reasoning_content', async () => {
-    const events = await collect(readCozeChatStream(chunkedStream([enc.encode(sse('conversation.message.delta', delta('', { reasoning_content: 'think' })) + sse('done', '"[DONE]"'))])));
+    const events = await collect(
+      readCozeChatStream(
+        chunkedStream([enc.encode(sse('conversation.message.delta', delta('', { reasoning_content: 'think' })) + sse('done', '"[DONE]"'))]),
+      ),
+    );
     assert.ok(events[0]?.event === 'conversation.message.delta');
     assert.equal(events[0].data.reasoning_content, 'think');
     assert.equal(events[0].data.content, '');

@@ -13,14 +13,22 @@ for (const target of databaseTargets()) {
 
     before(async () => {
       sandbox = await startSandbox({ quiet: true });
-      p = await startTestPlatform(target, { COZE_API_BASE: sandbox.cozeBaseUrl, COZE_API_TOKEN: sandbox.token, COZE_SPACE_ID: sandbox.spaceId });
+      p = await startTestPlatform(target, {
+        COZE_API_BASE: sandbox.cozeBaseUrl,
+        COZE_API_TOKEN: sandbox.token,
+        COZE_SPACE_ID: sandbox.spaceId,
+      });
     });
-    after(async () => { await p.close(); await sandbox.close(); });
+    after(async () => {
+      await p.close();
+      await sandbox.close();
+    });
 
     const admin = (method: string, path: string, body?: unknown) => p.api(method, path, { token: p.adminToken, body });
-    const importBot = (cozeBotId: string, extra: Record<string, unknown> = {}) => admin('POST', '/console/api/ai-agent/import/coze', { cozeBotId, ...extra });
+    const importBot = (cozeBotId: string, extra: Record<string, unknown> = {}) =>
+      admin('POST', '/console/api/ai-agent/import/coze', { cozeBotId, ...extra });
 
-    test('lists the space\'s published bots with paging, search and import state', async () => {
+    test("lists the space's published bots with paging, search and import state", async () => {
       const res = await admin('GET', '/console/api/ai-agent/coze/list?page=1&pageSize=2');
       assert.equal(res.status, 200);
       const page1 = await res.json();
@@ -35,9 +43,17 @@ for (const target of databaseTargets()) {
       assert.notEqual(page2.items[0].botId, bot.botId);
       // Search matches name or description, case-insensitively.
       const found = await (await admin('GET', `/console/api/ai-agent/coze/list?keyword=${encodeURIComponent('TRAVEL PLANNER')}`)).json();
-      assert.deepEqual(found.items.map((b: any) => b.botId), [BOTS.travel.id]);
-      const byDescription = await (await admin('GET', '/console/api/ai-agent/coze/list?keyword=avatar%20url%20answers%20http%20500')).json();
-      assert.deepEqual(byDescription.items.map((b: any) => b.botId), [BOTS.brokenIcon.id]);
+      assert.deepEqual(
+        found.items.map((b: any) => b.botId),
+        [BOTS.travel.id],
+      );
+      const byDescription = await (
+        await admin('GET', '/console/api/ai-agent/coze/list?keyword=avatar%20url%20answers%20http%20500')
+      ).json();
+      assert.deepEqual(
+        byDescription.items.map((b: any) => b.botId),
+        [BOTS.brokenIcon.id],
+      );
     });
 
     test('imports a bot as a Coze agent with its onboarding and a locally stored avatar', async () => {
@@ -53,7 +69,9 @@ for (const target of databaseTargets()) {
       assert.equal(agent.name, BOTS.echo.name);
       assert.equal(agent.thirdPartyIntegration.coze.botId, BOTS.echo.id);
       assert.equal(agent.thirdPartyIntegration.coze.spaceId, sandbox.spaceId);
-      const detail = await (await fetch(`${sandbox.url}/v1/bots/${BOTS.echo.id}`, { headers: { authorization: `Bearer ${sandbox.token}` } })).json();
+      const detail = await (
+        await fetch(`${sandbox.url}/v1/bots/${BOTS.echo.id}`, { headers: { authorization: `Bearer ${sandbox.token}` } })
+      ).json();
       assert.equal(agent.openingStatement, detail.data.onboarding_info.prologue);
       assert.deepEqual(agent.openingQuestions, detail.data.onboarding_info.suggested_questions);
 
@@ -128,7 +146,9 @@ for (const target of databaseTargets()) {
       assert.equal((await fetch(p.url + agent.avatar)).status, 404, 'old avatar file removed');
       assert.notEqual(after.thirdPartyIntegration.coze.syncedAt, agent.thirdPartyIntegration.coze.syncedAt);
 
-      await p.database.db.update(agents).set({ thirdPartyIntegration: { coze: { ...after.thirdPartyIntegration.coze, botId: '7499999999999999998' } } })
+      await p.database.db
+        .update(agents)
+        .set({ thirdPartyIntegration: { coze: { ...after.thirdPartyIntegration.coze, botId: '7499999999999999998' } } })
         .where(eq(agents.id, agent.id));
       const gone = await admin('POST', `/console/api/ai-agent/${agent.id}/sync`);
       assert.equal(gone.status, 404);
@@ -146,7 +166,7 @@ for (const target of databaseTargets()) {
       assert.equal(sandbox.requests.length, 0);
     });
 
-    test('a Coze agent\'s prompt is read-only; its custom variables are editable', async () => {
+    test("a Coze agent's prompt is read-only; its custom variables are editable", async () => {
       const { agent } = await (await importBot(BOTS.errorEvent.id)).json();
       const prompt = await admin('PATCH', `/console/api/ai-agent/${agent.id}`, { prompt: 'new prompt' });
       assert.equal(prompt.status, 400);
@@ -165,7 +185,9 @@ for (const target of databaseTargets()) {
 
   describeOn(target, 'Coze misconfigured', () => {
     let sandbox: Sandbox;
-    before(async () => { sandbox = await startSandbox({ quiet: true }); });
+    before(async () => {
+      sandbox = await startSandbox({ quiet: true });
+    });
     after(() => sandbox.close());
 
     test('no Coze configuration: 503 naming the variables to set', async () => {
@@ -174,11 +196,17 @@ for (const target of databaseTargets()) {
         const res = await p.api('GET', '/console/api/ai-agent/coze/list', { token: p.adminToken });
         assert.equal(res.status, 503);
         assert.match((await res.json()).message, /COZE_API_TOKEN.*COZE_SPACE_ID/);
-      } finally { await p.close(); }
+      } finally {
+        await p.close();
+      }
     });
 
     test('a token Coze rejects (4100): 502 with the mapped message and logid, never the token', async () => {
-      const p = await startTestPlatform(target, { COZE_API_BASE: sandbox.cozeBaseUrl, COZE_API_TOKEN: 'pat_wrong_token_123', COZE_SPACE_ID: sandbox.spaceId });
+      const p = await startTestPlatform(target, {
+        COZE_API_BASE: sandbox.cozeBaseUrl,
+        COZE_API_TOKEN: 'pat_wrong_token_123',
+        COZE_SPACE_ID: sandbox.spaceId,
+      });
       try {
         const res = await p.api('GET', '/console/api/ai-agent/coze/list', { token: p.adminToken });
         assert.equal(res.status, 502);
@@ -187,7 +215,9 @@ for (const target of databaseTargets()) {
         const body = JSON.parse(text);
         assert.match(body.message, /credentials|token/i);
         assert.ok(body.logId);
-      } finally { await p.close(); }
+      } finally {
+        await p.close();
+      }
     });
   });
 }

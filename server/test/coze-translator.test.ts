@@ -6,8 +6,17 @@ import type { ProviderEvent } from '../src/chat/providers/types.js';
 import type { CozeChatEvent, CozeMessage } from '../src/coze/openapi/stream.js';
 
 const chat = { id: '1', conversation_id: '2', bot_id: '3', status: 'in_progress' };
-const message = (id: string, type: string, content: string, extra: Partial<CozeMessage> = {}): CozeMessage =>
-  ({ id, conversation_id: '2', bot_id: '3', chat_id: '1', role: 'assistant', type, content, content_type: 'text', ...extra });
+const message = (id: string, type: string, content: string, extra: Partial<CozeMessage> = {}): CozeMessage => ({
+  id,
+  conversation_id: '2',
+  bot_id: '3',
+  chat_id: '1',
+  role: 'assistant',
+  type,
+  content,
+  content_type: 'text',
+  ...extra,
+});
 const delta = (m: CozeMessage): CozeChatEvent => ({ event: 'conversation.message.delta', data: m });
 const completed = (m: CozeMessage): CozeChatEvent => ({ event: 'conversation.message.completed', data: m });
 
@@ -29,7 +38,10 @@ test('answers, internals, follow-ups and usage become text, suggestions and usag
     completed(message('b', 'answer', 'It is sunny.')),
     completed(message('v', 'verbose', '{"msg_type":"generate_answer_finish"}')),
     completed(message('q', 'follow_up', 'Is Wednesday special?')),
-    { event: 'conversation.chat.completed', data: { ...chat, status: 'completed', usage: { token_count: 62, output_count: 3, input_count: 59 } } },
+    {
+      event: 'conversation.chat.completed',
+      data: { ...chat, status: 'completed', usage: { token_count: 62, output_count: 3, input_count: 59 } },
+    },
     { event: 'done' },
   ]);
   assert.deepEqual(out, [
@@ -56,7 +68,10 @@ test('"working" comes once per stretch of tool or knowledge steps, again after t
     completed(message('v', 'verbose', '{"msg_type":"generate_answer_finish"}')),
     completed(message('q', 'follow_up', 'More?')),
   ]);
-  assert.deepEqual(out.map((e) => e.type), ['working', 'reasoning-delta', 'working', 'text-delta', 'suggestion']);
+  assert.deepEqual(
+    out.map((e) => e.type),
+    ['working', 'reasoning-delta', 'working', 'text-delta', 'suggestion'],
+  );
 });
 
 test('an answer that arrives whole, without deltas, is shown once; reasoning streams apart', () => {
@@ -71,9 +86,14 @@ test('an answer that arrives whole, without deltas, is shown once; reasoning str
 });
 
 test('chat.failed, an error event and requires_action end the answer with a user-safe error', () => {
-  const failed = translate([{ event: 'conversation.chat.failed', data: { ...chat, status: 'failed', last_error: { code: 5000, msg: 'event interval error' } } }]);
+  const failed = translate([
+    { event: 'conversation.chat.failed', data: { ...chat, status: 'failed', last_error: { code: 5000, msg: 'event interval error' } } },
+  ]);
   assert.equal(failed.finished, true);
-  assert.deepEqual(failed.out.map((e) => e.type === 'error' && e.error.code), ['coze_5000']);
+  assert.deepEqual(
+    failed.out.map((e) => e.type === 'error' && e.error.code),
+    ['coze_5000'],
+  );
   const error = translate([{ event: 'error', data: { code: 4013, msg: 'too many' } }]);
   assert.match((error.out[0] as Extract<ProviderEvent, { type: 'error' }>).error.message, /rate-limiting/);
   const action = translate([{ event: 'conversation.chat.requires_action', data: { ...chat, status: 'requires_action' } }]);

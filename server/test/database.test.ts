@@ -15,8 +15,12 @@ const embedded = databaseTargets().find((target) => target.name === 'embedded')!
 
 describe('the embedded database', () => {
   let platform: TestPlatform;
-  before(async () => { platform = await startTestPlatform(embedded); });
-  after(async () => { await platform.close(); });
+  before(async () => {
+    platform = await startTestPlatform(embedded);
+  });
+  after(async () => {
+    await platform.close();
+  });
 
   test('the server answers while the database is busy with a long statement', async () => {
     // Seconds of work for the database; on the event loop it would hold every request until done.
@@ -45,17 +49,22 @@ describe('the embedded database', () => {
     const count = async () => (await db.select({ n: sql<number>`count(*)::int` }).from(users))[0]!.n;
     const before = await count();
     let outside: Promise<number> | undefined;
-    await assert.rejects(db.transaction(async (tx) => {
-      await tx.insert(users).values({ email: 'in-tx@example.com', passwordHash: 'x', name: '', role: 'user' });
-      outside = count(); // issued while the transaction is open
-      throw new Error('changed my mind');
-    }), /changed my mind/);
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await tx.insert(users).values({ email: 'in-tx@example.com', passwordHash: 'x', name: '', role: 'user' });
+        outside = count(); // issued while the transaction is open
+        throw new Error('changed my mind');
+      }),
+      /changed my mind/,
+    );
     assert.equal(await outside, before, 'a statement outside the transaction saw its uncommitted row');
     assert.equal(await count(), before);
   });
 
   test('a notification reaches its listener', async () => {
-    const received = new Promise<string>((resolve) => { void platform.database.listen('test_channel', resolve); });
+    const received = new Promise<string>((resolve) => {
+      void platform.database.listen('test_channel', resolve);
+    });
     await platform.database.notify('test_channel', 'hello');
     assert.equal(await received, 'hello');
   });

@@ -11,7 +11,9 @@ import { ADMIN, databaseTargets, describeOn, readChatStream, startTestPlatform, 
 function startModel(): Promise<Server> {
   const server = createServer((req, res) => {
     let body = '';
-    req.on('data', (chunk) => { body += chunk; });
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
     req.on('end', () => {
       if (body.includes('[leak]')) {
         res.writeHead(500, { 'content-type': 'application/json' });
@@ -40,12 +42,23 @@ for (const target of databaseTargets()) {
 
     before(async () => {
       model = await startModel();
-      p = await startTestPlatform(target, {
-        OPENAI_BASE_URL: `http://127.0.0.1:${(model.address() as AddressInfo).port}/v1`,
-        OPENAI_API_KEY: 'sk-secret-123',
-        LOG_LEVEL: 'info',
-      }, { logger: { write: (line: string) => { logLines.push(line); } } });
-      agentId = (await (await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'Native', model: 'm' } })).json()).id;
+      p = await startTestPlatform(
+        target,
+        {
+          OPENAI_BASE_URL: `http://127.0.0.1:${(model.address() as AddressInfo).port}/v1`,
+          OPENAI_API_KEY: 'sk-secret-123',
+          LOG_LEVEL: 'info',
+        },
+        {
+          logger: {
+            write: (line: string) => {
+              logLines.push(line);
+            },
+          },
+        },
+      );
+      agentId = (await (await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'Native', model: 'm' } })).json())
+        .id;
       user = await p.newUser();
     });
     after(async () => {
@@ -53,9 +66,11 @@ for (const target of databaseTargets()) {
       model.close();
     });
 
-    const chat = (body: Record<string, unknown>) => p.api('POST', '/api/ai-agent/chat/completions', { token: user.token, body: { agentId, ...body } });
-    const say = (content: unknown, extra: Record<string, unknown> = {}) => chat({ messages: [{ role: 'user', content }], stream: true, ...extra });
-    const errorOf = async (res: Response) => ({ status: res.status, ...(await res.json()) as { message: string; code: string } });
+    const chat = (body: Record<string, unknown>) =>
+      p.api('POST', '/api/ai-agent/chat/completions', { token: user.token, body: { agentId, ...body } });
+    const say = (content: unknown, extra: Record<string, unknown> = {}) =>
+      chat({ messages: [{ role: 'user', content }], stream: true, ...extra });
+    const errorOf = async (res: Response) => ({ status: res.status, ...((await res.json()) as { message: string; code: string }) });
 
     test('text the database cannot store (NUL, lone surrogates) is a 400 naming the field, and the text stays out of the log', async () => {
       const marker = 'private words 7f3a';
@@ -64,11 +79,15 @@ for (const target of databaseTargets()) {
       assert.equal(nulChat.code, 'validation_error');
       assert.match(nulChat.message, /body\/messages\/0\/content contains a NUL character/);
 
-      const nulName = await errorOf(await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: `${marker}\u0000`, model: 'm' } }));
+      const nulName = await errorOf(
+        await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: `${marker}\u0000`, model: 'm' } }),
+      );
       assert.equal(nulName.status, 400);
       assert.match(nulName.message, /body\/name contains a NUL character/);
 
-      const surrogate = await errorOf(await p.api('PATCH', `/console/api/ai-agent/${agentId}`, { token: p.adminToken, body: { description: `${marker}\ud800` } }));
+      const surrogate = await errorOf(
+        await p.api('PATCH', `/console/api/ai-agent/${agentId}`, { token: p.adminToken, body: { description: `${marker}\ud800` } }),
+      );
       assert.equal(surrogate.status, 400);
       assert.match(surrogate.message, /body\/description contains a lone UTF-16 surrogate/);
       const agent = await (await p.api('GET', `/console/api/ai-agent/${agentId}`, { token: p.adminToken })).json();
@@ -85,16 +104,25 @@ for (const target of databaseTargets()) {
     test('a body nested deeper than any request is a 400, however deep', async () => {
       for (const depth of [100, 200_000]) {
         const body = `{"agentId":"${agentId}","messages":[{"role":"user","content":"Hi"}],"tools":${'['.repeat(depth)}${']'.repeat(depth)}}`;
-        const res = await errorOf(await fetch(`${p.url}/api/ai-agent/chat/completions`, {
-          method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` }, body,
-        }));
+        const res = await errorOf(
+          await fetch(`${p.url}/api/ai-agent/chat/completions`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
+            body,
+          }),
+        );
         assert.equal(res.status, 400, `depth ${depth}`);
         assert.match(res.message, /is nested more than 64 levels deep/);
       }
     });
 
     test('a body field the route does not know is refused, and changes nothing', async () => {
-      for (const body of [{ id: '00000000-0000-0000-0000-000000000000' }, { provider: 'coze' }, { thirdPartyIntegration: { coze: { botId: '1' } } }, { createdAt: 'yesterday' }]) {
+      for (const body of [
+        { id: '00000000-0000-0000-0000-000000000000' },
+        { provider: 'coze' },
+        { thirdPartyIntegration: { coze: { botId: '1' } } },
+        { createdAt: 'yesterday' },
+      ]) {
         const res = await errorOf(await p.api('PATCH', `/console/api/ai-agent/${agentId}`, { token: p.adminToken, body }));
         assert.equal(res.status, 400, JSON.stringify(body));
         assert.equal(res.message, `Invalid request: body has an unknown property "${Object.keys(body)[0]}"`);
@@ -103,9 +131,14 @@ for (const target of databaseTargets()) {
       assert.equal(agent.id, agentId);
       assert.equal(agent.provider, 'native');
 
-      const created = await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'X', model: 'm', provider: 'coze' } });
+      const created = await p.api('POST', '/console/api/ai-agent', {
+        token: p.adminToken,
+        body: { name: 'X', model: 'm', provider: 'coze' },
+      });
       assert.equal(created.status, 400);
-      const registered = await p.api('POST', '/api/auth/register', { body: { email: 'mallory@example.com', password: 'long-enough-1', role: 'admin' } });
+      const registered = await p.api('POST', '/api/auth/register', {
+        body: { email: 'mallory@example.com', password: 'long-enough-1', role: 'admin' },
+      });
       assert.equal(registered.status, 400);
       assert.match((await registered.json()).message, /unknown property "role"/);
       const nested = await errorOf(await say('Hi', { messages: [{ role: 'user', content: 'Hi', mood: 'curious' }] }));
@@ -131,9 +164,22 @@ for (const target of databaseTargets()) {
         model: agentId,
         messages: [
           { role: 'system', content: 'ignored', name: 'setup' },
-          { role: 'user', content: [{ type: 'text', text: 'Look' }, { type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'Look' },
+              { type: 'image_url', image_url: { url: 'https://example.com/a.png' } },
+            ],
+          },
         ],
-        stream: true, stream_options: { include_usage: true }, temperature: 0.2, top_p: 1, n: 1, max_tokens: 100, user: 'end-user-1', seed: 7,
+        stream: true,
+        stream_options: { include_usage: true },
+        temperature: 0.2,
+        top_p: 1,
+        n: 1,
+        max_tokens: 100,
+        user: 'end-user-1',
+        seed: 7,
       });
       assert.equal(res.status, 200);
       assert.equal((await readChatStream(res)).text, 'Fine.');
@@ -156,9 +202,13 @@ for (const target of databaseTargets()) {
     });
 
     test('a database error is logged by SQLSTATE code, constraint and table, never by the values of its query', async () => {
-      const error = await p.database.db.insert(users)
+      const error = await p.database.db
+        .insert(users)
         .values({ email: ADMIN.email, passwordHash: '$argon2id$stored-hash-9d1c', name: 'Twin', role: 'user' })
-        .then(() => null, (err: unknown) => err);
+        .then(
+          () => null,
+          (err: unknown) => err,
+        );
       assert.ok(error, 'the insert failed on the unique email');
       p.app.log.error({ err: error }, 'could not store the user');
       const line = logLines.find((l) => l.includes('could not store the user'))!;
@@ -175,8 +225,16 @@ for (const target of databaseTargets()) {
       const streamed = await readChatStream(res);
       assert.equal(streamed.text, 'beforeafter');
       assert.equal(streamed.final.status, 'completed');
-      const stored = await (await p.api('GET', `/api/ai-agent/conversations/${res.headers.get('x-conversation-id')}/messages`, { token: user.token })).json();
-      assert.deepEqual(stored.items.map((m: { status: string; content: string }) => [m.status, m.content]), [['completed', 'Say it [nul]'], ['completed', 'beforeafter']]);
+      const stored = await (
+        await p.api('GET', `/api/ai-agent/conversations/${res.headers.get('x-conversation-id')}/messages`, { token: user.token })
+      ).json();
+      assert.deepEqual(
+        stored.items.map((m: { status: string; content: string }) => [m.status, m.content]),
+        [
+          ['completed', 'Say it [nul]'],
+          ['completed', 'beforeafter'],
+        ],
+      );
     });
   });
 }

@@ -14,7 +14,10 @@ import { ADMIN, describeOnPostgres, eventually, freshPostgresDatabase, readChatS
 
 const LEASE_SECONDS = 2;
 
-interface Instance { url: string; process: RunningProcess }
+interface Instance {
+  url: string;
+  process: RunningProcess;
+}
 
 async function startInstance(name: string, env: NodeJS.ProcessEnv): Promise<Instance> {
   const instance = await startProcess({ name, args: [serverMain], env, ready: (line) => LISTENING.test(line), stderr: 'inherit' });
@@ -34,13 +37,19 @@ describeOnPostgres('several instances on one PostgreSQL', (baseUrl) => {
   let token: string;
   let agentId: string;
 
-  const call = (instance: Instance, method: string, route: string, body?: unknown, auth = token) => fetch(instance.url + route, {
-    method,
-    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
+  const call = (instance: Instance, method: string, route: string, body?: unknown, auth = token) =>
+    fetch(instance.url + route, {
+      method,
+      headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
   const chat = (instance: Instance, content: string, conversationId?: string) =>
-    call(instance, 'POST', '/api/ai-agent/chat/completions', { agentId, conversationId, messages: [{ role: 'user', content }], stream: true });
+    call(instance, 'POST', '/api/ai-agent/chat/completions', {
+      agentId,
+      conversationId,
+      messages: [{ role: 'user', content }],
+      stream: true,
+    });
 
   before(async () => {
     assertFreshBuild('server');
@@ -130,7 +139,7 @@ describeOnPostgres('several instances on one PostgreSQL', (baseUrl) => {
     return { rest, answer: messages[1], cancels: sandbox.requests.filter((r) => r.path === '/v3/chat/cancel').length };
   }
 
-  test('while A streams, a second message through B is 409; Stop through B ends A\'s stream', async () => {
+  test("while A streams, a second message through B is 409; Stop through B ends A's stream", async () => {
     const { rest, answer, cancels } = await streamOnAStopThroughB();
     assert.match(rest, /"finish_reason":"stop".*"status":"canceled"/);
     assert.ok(rest.endsWith('data: [DONE]\n\n'));
@@ -139,7 +148,7 @@ describeOnPostgres('several instances on one PostgreSQL', (baseUrl) => {
     assert.equal(cancels, 1, 'Coze cancel called once');
   });
 
-  test('when PostgreSQL drops the instances\' LISTEN connections, they subscribe again and Stop still works', async () => {
+  test("when PostgreSQL drops the instances' LISTEN connections, they subscribe again and Stop still works", async () => {
     const client = new pg.Client({ connectionString: database.databaseUrl });
     await client.connect();
     const listeners = `select pid from pg_stat_activity where application_name = '${LISTENER_NAME}' and datname = current_database()`;
@@ -167,7 +176,7 @@ describeOnPostgres('several instances on one PostgreSQL', (baseUrl) => {
       const { items } = await (await call(b, 'GET', `/api/ai-agent/conversations/${conversationId}/messages`)).json();
       return items[1].status === 'streaming' && items[1].content.length > 0 && items[1];
     }, LEASE_SECONDS * 3000);
-    assert.match(inProgress.content, /^\S/, 'the answer\'s beginning');
+    assert.match(inProgress.content, /^\S/, "the answer's beginning");
     assert.deepEqual(await (await call(b, 'POST', `/api/ai-agent/conversations/${conversationId}/stop`)).json(), { stopped: true });
     await answering.cancel();
   });
@@ -176,16 +185,22 @@ describeOnPostgres('several instances on one PostgreSQL', (baseUrl) => {
     await readChatStream(await chat(b, 'Before the quiet spell'));
     const client = new pg.Client({ connectionString: database.databaseUrl });
     await client.connect();
-    const poolConnections = async () => (await client.query(
-      'select pid from pg_stat_activity where datname = current_database() and application_name <> $1 and pid <> pg_backend_pid()',
-      [LISTENER_NAME],
-    )).rows.map((row) => row.pid as number);
+    const poolConnections = async () =>
+      (
+        await client.query(
+          'select pid from pg_stat_activity where datname = current_database() and application_name <> $1 and pid <> pg_backend_pid()',
+          [LISTENER_NAME],
+        )
+      ).rows.map((row) => row.pid as number);
     try {
       const before = await poolConnections();
       assert.ok(before.length > 0);
       await new Promise((resolve) => setTimeout(resolve, 11_000)); // longer than pg's default idle time-out (10 s)
       const after = await poolConnections();
-      assert.ok(before.some((pid) => after.includes(pid)), 'the connections the chat used are still open');
+      assert.ok(
+        before.some((pid) => after.includes(pid)),
+        'the connections the chat used are still open',
+      );
     } finally {
       await client.end();
     }
@@ -197,16 +212,24 @@ describeOnPostgres('several instances on one PostgreSQL', (baseUrl) => {
     await readUntil(res, (c) => Boolean(c.choices?.[0]?.delta?.content));
     a.process.proc.kill('SIGKILL');
     assert.equal((await chat(b, 'Too early', conversationId)).status, 409, 'the lease still holds');
-    const next = await eventually(async () => {
-      const attempt = await chat(b, 'After the crash', conversationId);
-      if (attempt.status === 409) { await attempt.body?.cancel(); return null; }
-      return attempt;
-    }, (LEASE_SECONDS + 5) * 1000);
+    const next = await eventually(
+      async () => {
+        const attempt = await chat(b, 'After the crash', conversationId);
+        if (attempt.status === 409) {
+          await attempt.body?.cancel();
+          return null;
+        }
+        return attempt;
+      },
+      (LEASE_SECONDS + 5) * 1000,
+    );
     assert.equal(next.status, 200);
     await readChatStream(next);
     // A died long before its first checkpoint; the Coze conversation its chat began was kept anyway.
     const doomed = sandbox.requests.find((r) => r.path === '/v3/chat' && (r.body as any).additional_messages[0].content === 'Doomed')!;
-    const afterCrash = sandbox.requests.find((r) => r.path === '/v3/chat' && (r.body as any).additional_messages[0].content === 'After the crash')!;
+    const afterCrash = sandbox.requests.find(
+      (r) => r.path === '/v3/chat' && (r.body as any).additional_messages[0].content === 'After the crash',
+    )!;
     assert.equal(doomed.query.conversation_id, undefined, 'a first turn');
     assert.match(afterCrash.query.conversation_id ?? '', /^\d+$/, 'the next turn continues the Coze conversation (and its memory)');
     const { items } = await (await call(b, 'GET', `/api/ai-agent/conversations/${conversationId}/messages`)).json();
@@ -229,8 +252,15 @@ describeOnPostgres('WORKERS=2: two instances of the platform behind one port', (
       name: 'the primary',
       args: [serverMain],
       env: {
-        ...process.env, WORKERS: '2', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: database.databaseUrl,
-        DATA_DIR: mkdtempSync(path.join(tmpdir(), 'agentport-workers-')), ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, LOG_LEVEL: 'warn',
+        ...process.env,
+        WORKERS: '2',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATABASE_URL: database.databaseUrl,
+        DATA_DIR: mkdtempSync(path.join(tmpdir(), 'agentport-workers-')),
+        ADMIN_EMAIL: ADMIN.email,
+        ADMIN_PASSWORD: ADMIN.password,
+        LOG_LEVEL: 'warn',
       },
       stderr: 'inherit',
       onLine: (line) => {
@@ -257,7 +287,11 @@ describeOnPostgres('WORKERS=2: two instances of the platform behind one port', (
     process.kill(first, 'SIGKILL');
     await eventually(async () => !alive(first));
     // The port still answers (the other worker), and a new worker takes the dead one's place.
-    const login = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
+    const login = await fetch(`${url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(ADMIN),
+    });
     assert.equal(login.status, 200);
     await eventually(async () => serving.length === 3, 30_000);
     const replacement = serving[2]!;

@@ -17,10 +17,11 @@ function sample(text: string, series: string): number | undefined {
 }
 
 /** Deltas the provider's answer put on the wire: every chunk with text or reasoning, not the opening role chunk. */
-const relayedDeltas = (chunks: any[]) => chunks.filter((chunk) => {
-  const delta = chunk.choices?.[0]?.delta;
-  return delta && !delta.role && (delta.content !== undefined || delta.reasoning_content !== undefined);
-}).length;
+const relayedDeltas = (chunks: any[]) =>
+  chunks.filter((chunk) => {
+    const delta = chunk.choices?.[0]?.delta;
+    return delta && !delta.role && (delta.content !== undefined || delta.reasoning_content !== undefined);
+  }).length;
 
 describe('metrics settings', () => {
   test('off unless METRICS=1 (or true)', () => {
@@ -33,9 +34,15 @@ describe('metrics settings', () => {
   test('METRICS=1 refuses to start without a token of at least 16 characters, never repeating it', () => {
     assert.throws(() => readConfig({ METRICS: '1' }), /^Error: METRICS=1 needs METRICS_TOKEN \(at least 16 characters/);
     assert.throws(() => readConfig({ METRICS: '1', METRICS_TOKEN: '' }), /METRICS=1 needs METRICS_TOKEN/);
-    assert.throws(() => readConfig({ METRICS: '1', METRICS_TOKEN: 'short-secret-15' }), (error: Error) =>
-      error.message.startsWith('METRICS_TOKEN is 15 characters: it must be at least 16') && !error.message.includes('short-secret-15'));
-    assert.throws(() => readConfig({ METRICS: '1', METRICS_TOKEN: 'a token with spaces in it' }), /METRICS_TOKEN is 25 characters with spaces/);
+    assert.throws(
+      () => readConfig({ METRICS: '1', METRICS_TOKEN: 'short-secret-15' }),
+      (error: Error) =>
+        error.message.startsWith('METRICS_TOKEN is 15 characters: it must be at least 16') && !error.message.includes('short-secret-15'),
+    );
+    assert.throws(
+      () => readConfig({ METRICS: '1', METRICS_TOKEN: 'a token with spaces in it' }),
+      /METRICS_TOKEN is 25 characters with spaces/,
+    );
     assert.equal(readConfig({ METRICS: '1', METRICS_TOKEN: '0123456789abcdef' }).metrics?.token.length, 16);
   });
 });
@@ -58,13 +65,19 @@ for (const target of databaseTargets()) {
         COZE_API_TOKEN: sandbox.token,
         COZE_SPACE_ID: sandbox.spaceId,
       });
-      const native = await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'Native', model: 'sandbox-chat', prompt: 'Be brief.' } });
+      const native = await p.api('POST', '/console/api/ai-agent', {
+        token: p.adminToken,
+        body: { name: 'Native', model: 'sandbox-chat', prompt: 'Be brief.' },
+      });
       agentOf.native = (await native.json()).id;
       const coze = await p.api('POST', '/console/api/ai-agent/import/coze', { token: p.adminToken, body: { cozeBotId: BOTS.echo.id } });
       agentOf.coze = (await coze.json()).agent.id;
       user = await p.newUser();
     });
-    after(async () => { await p?.close(); await sandbox?.close(); });
+    after(async () => {
+      await p?.close();
+      await sandbox?.close();
+    });
 
     const scrape = async () => {
       const res = await fetch(`${p.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
@@ -129,7 +142,11 @@ for (const target of databaseTargets()) {
       assert.equal(sample(text, 'agentport_relayed_deltas_total{provider="native"}'), relayedDeltas(native.chunks));
       assert.ok(relayedDeltas(native.chunks) > 5, 'many deltas, not one blob');
       assert.equal(sample(text, 'agentport_chats_failed_total{provider="native"}'), 0);
-      assert.equal(sample(text, 'agentport_upstream_first_token_seconds_count{provider="native"}'), 1, 'time to first token: once per answer');
+      assert.equal(
+        sample(text, 'agentport_upstream_first_token_seconds_count{provider="native"}'),
+        1,
+        'time to first token: once per answer',
+      );
       assert.ok(sample(text, 'agentport_upstream_first_token_seconds_sum{provider="native"}')! > 0);
       assert.equal(sample(text, 'agentport_chat_streams_open'), 0);
 
@@ -173,13 +190,21 @@ for (const target of databaseTargets()) {
       writeFileSync(path.join(webDir, 'index.html'), '<!doctype html><title>agentport</title>');
       p = await startTestPlatform(target, { WEB_DIST_DIR: webDir, METRICS_TOKEN });
     });
-    after(async () => { await p?.close(); rmSync(webDir, { recursive: true, force: true }); });
+    after(async () => {
+      await p?.close();
+      rmSync(webDir, { recursive: true, force: true });
+    });
 
     test('no such route: 404, with or without the token', async () => {
       for (const headers of [{}, { authorization: `Bearer ${METRICS_TOKEN}` }] as Record<string, string>[]) {
         const res = await fetch(`${p.url}/metrics`, { headers });
         assert.equal(res.status, 404);
-        assert.deepEqual(await res.json(), { statusCode: 404, error: 'Not Found', message: 'No route for GET /metrics', code: 'not_found' });
+        assert.deepEqual(await res.json(), {
+          statusCode: 404,
+          error: 'Not Found',
+          message: 'No route for GET /metrics',
+          code: 'not_found',
+        });
       }
       assert.equal((await fetch(`${p.url}/some/page`)).status, 200, 'the web app is served, so the 404 is not for want of one');
     });

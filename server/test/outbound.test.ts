@@ -40,7 +40,15 @@ describe('outbound: addresses', () => {
   });
 
   test('public unicast addresses are allowed, IPv4 behind IPv6 spellings too', () => {
-    for (const address of ['8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808']) {
+    for (const address of [
+      '8.8.8.8',
+      '1.1.1.1',
+      '172.32.0.1',
+      '100.128.0.1',
+      '2606:4700:4700::1111',
+      '::ffff:8.8.8.8',
+      '64:ff9b::808:808',
+    ]) {
       assert.equal(refusedRange(address), null, address);
     }
   });
@@ -54,7 +62,14 @@ describe('outbound: image bytes', () => {
     assert.equal(sniffImageType(Buffer.from('GIF87a\x01\x00', 'latin1')), 'image/gif');
     assert.equal(sniffImageType(Buffer.from('GIF89a\x01\x00', 'latin1')), 'image/gif');
     assert.equal(sniffImageType(Buffer.from('RIFF\x24\x00\x00\x00WEBPVP8 ', 'latin1')), 'image/webp');
-    for (const other of ['<svg xmlns="http://www.w3.org/2000/svg"/>', '<?xml version="1.0"?><svg/>', '<!doctype html>', 'RIFF\x24\x00\x00\x00WAVEfmt ', '\x89PNG', '']) {
+    for (const other of [
+      '<svg xmlns="http://www.w3.org/2000/svg"/>',
+      '<?xml version="1.0"?><svg/>',
+      '<!doctype html>',
+      'RIFF\x24\x00\x00\x00WAVEfmt ',
+      '\x89PNG',
+      '',
+    ]) {
       assert.equal(sniffImageType(Buffer.from(other, 'latin1')), null, JSON.stringify(other));
     }
   });
@@ -112,7 +127,10 @@ describe('outbound: fetching', () => {
   test('every address of a name is checked: one private address among public ones refuses the name', async () => {
     const { resolve } = resolver({ 'mixed.test': ['127.0.0.1', '93.184.215.14'] });
     const connections = server.connections.length;
-    await rejectsWith(fetchOutbound(`https://mixed.test:${port}/a.png`, request({ trustedOrigins: [], resolve })), reason('private-address'));
+    await rejectsWith(
+      fetchOutbound(`https://mixed.test:${port}/a.png`, request({ trustedOrigins: [], resolve })),
+      reason('private-address'),
+    );
     assert.equal(server.connections.length, connections);
   });
 
@@ -120,7 +138,13 @@ describe('outbound: fetching', () => {
     const { asked, resolve } = resolver({});
     // Loopback spellings only: were the check gone, no request would leave this machine (the metadata
     // address is covered by the table above).
-    for (const url of [`https://127.0.0.1:${port}/`, `https://[::1]:${port}/`, `https://[::ffff:127.0.0.1]:${port}/`, `https://0x7f.1:${port}/`, `https://2130706433:${port}/`]) {
+    for (const url of [
+      `https://127.0.0.1:${port}/`,
+      `https://[::1]:${port}/`,
+      `https://[::ffff:127.0.0.1]:${port}/`,
+      `https://0x7f.1:${port}/`,
+      `https://2130706433:${port}/`,
+    ]) {
       await rejectsWith(fetchOutbound(url, request({ trustedOrigins: [], resolve })), reason('private-address'));
     }
     assert.deepEqual(asked, []);
@@ -136,7 +160,10 @@ describe('outbound: fetching', () => {
   test('a trusted origin connects to the one address its lookup answered (no second resolution to race)', async () => {
     const { asked, resolve } = resolver({ 'icons.test': ['127.0.0.1'] });
     // icons.test is in no real DNS: the bytes can only come through the connection's own lookup.
-    const result = await fetchImage(`http://icons.test:${port}/a.png?x-signature=s`, request({ trustedOrigins: [`http://icons.test:${port}`], resolve }));
+    const result = await fetchImage(
+      `http://icons.test:${port}/a.png?x-signature=s`,
+      request({ trustedOrigins: [`http://icons.test:${port}`], resolve }),
+    );
     assert.deepEqual(result, { bytes: png, contentType: 'image/png' });
     assert.deepEqual(asked, ['icons.test']);
     assert.equal(server.requests.at(-1)?.headers.host, `icons.test:${port}`);
@@ -158,10 +185,13 @@ describe('outbound: fetching', () => {
     const { port: closedPort } = new URL(closed.url);
     await closed.close();
     const { resolve } = resolver({ 'icons.test': ['127.0.0.1'] });
-    await rejectsWith<OutboundError>(fetchOutbound(`http://icons.test:${closedPort}/a.png`, request({ trustedOrigins: [`http://icons.test:${closedPort}`], resolve })), (e) => {
-      reason('network')(e);
-      assert.match(e.message, /ECONNREFUSED/);
-    });
+    await rejectsWith<OutboundError>(
+      fetchOutbound(`http://icons.test:${closedPort}/a.png`, request({ trustedOrigins: [`http://icons.test:${closedPort}`], resolve })),
+      (e) => {
+        reason('network')(e);
+        assert.match(e.message, /ECONNREFUSED/);
+      },
+    );
   });
 
   test('a download not over within its time-out fails as a timeout', { timeout: 10_000 }, async () => {
@@ -173,7 +203,9 @@ describe('outbound: fetching', () => {
   test("the caller's abort ends a download at once, with the caller's reason", { timeout: 10_000 }, async () => {
     const { resolve } = resolver({ 'icons.test': ['127.0.0.1'] });
     const rules = { trustedOrigins: [`http://icons.test:${port}`], resolve };
-    const heard = new Promise<void>((resolveHeard) => { heardSilent = resolveHeard; });
+    const heard = new Promise<void>((resolveHeard) => {
+      heardSilent = resolveHeard;
+    });
     const controller = new AbortController();
     const download = fetchOutbound(`http://icons.test:${port}/silent`, { ...request(rules), timeoutMs: 60_000, signal: controller.signal });
     await heard;

@@ -16,10 +16,12 @@ async function pageHeaders(env: Record<string, string>) {
   try {
     const res = await fetch(`${platform.url}/chat`);
     assert.equal(res.status, 200);
-    const csp = new Map((res.headers.get('content-security-policy') ?? '').split(';').map((directive) => {
-      const [name = '', ...values] = directive.trim().split(/\s+/);
-      return [name, values] as const;
-    }));
+    const csp = new Map(
+      (res.headers.get('content-security-policy') ?? '').split(';').map((directive) => {
+        const [name = '', ...values] = directive.trim().split(/\s+/);
+        return [name, values] as const;
+      }),
+    );
     return { csp, hsts: res.headers.get('strict-transport-security') };
   } finally {
     await platform.close();

@@ -21,8 +21,11 @@ export function readEvents(body: ReadableStream<Uint8Array<ArrayBuffer>>): Event
     },
   });
   // A line the parser cannot take (an unknown field, say) fails the read: a test should hear of it.
-  const events = body.pipeThrough(new TextDecoderStream()).pipeThrough(keepText)
-    .pipeThrough(new EventSourceParserStream({ onError: 'terminate' })).getReader();
+  const events = body
+    .pipeThrough(new TextDecoderStream())
+    .pipeThrough(keepText)
+    .pipeThrough(new EventSourceParserStream({ onError: 'terminate' }))
+    .getReader();
   return {
     async next() {
       const { value, done } = await events.read();

@@ -26,8 +26,10 @@ function rawClient(url: string) {
 
 function postRequest(path: string, token: string, body: unknown): string {
   const payload = JSON.stringify(body);
-  return `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\n`
-    + `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`;
+  return (
+    `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\n` +
+    `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`
+  );
 }
 
 /**
@@ -82,7 +84,9 @@ function readRest(socket: net.Socket, withinMs: number): Promise<{ tail: string;
 async function timed(promise: Promise<unknown>, withinMs: number): Promise<number | null> {
   const started = Date.now();
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), withinMs); });
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), withinMs);
+  });
   const result = await Promise.race([promise.then(() => Date.now() - started), late]);
   clearTimeout(timer);
   return result;
@@ -100,7 +104,10 @@ function drainedOrClosed(res: ServerResponse): Promise<void> {
 }
 
 /** True while the platform holds its Coze stream back: it waits for a client that is behind. */
-const upstreamPaused = (p: TestPlatform) => Object.values(p.coze!.agent.sockets).flat().some((socket) => socket?.isPaused());
+const upstreamPaused = (p: TestPlatform) =>
+  Object.values(p.coze!.agent.sockets)
+    .flat()
+    .some((socket) => socket?.isPaused());
 
 async function importBot(p: TestPlatform, key: keyof typeof BOTS): Promise<string> {
   const res = await p.api('POST', '/console/api/ai-agent/import/coze', { token: p.adminToken, body: { cozeBotId: BOTS[key].id } });
@@ -112,7 +119,9 @@ const answerOf = async (p: TestPlatform, token: string, conversationId: string) 
   (await (await p.api('GET', `/api/ai-agent/conversations/${conversationId}/messages`, { token })).json()).items[1];
 
 const stored = async (p: TestPlatform, conversationId: string) => {
-  const [answer] = await p.database.db.select().from(messages)
+  const [answer] = await p.database.db
+    .select()
+    .from(messages)
     .where(and(eq(messages.conversationId, conversationId), eq(messages.role, 'assistant')));
   return answer!;
 };
@@ -128,16 +137,24 @@ for (const target of databaseTargets()) {
       sandbox = await startSandbox({ quiet: true });
       // The answer must outgrow the sockets on the way, not the answer limit; the stall time is the default, 30 s.
       p = await startTestPlatform(target, {
-        COZE_API_BASE: sandbox.cozeBaseUrl, COZE_API_TOKEN: sandbox.token, COZE_SPACE_ID: sandbox.spaceId,
+        COZE_API_BASE: sandbox.cozeBaseUrl,
+        COZE_API_TOKEN: sandbox.token,
+        COZE_SPACE_ID: sandbox.spaceId,
         MAX_ANSWER_BYTES: String(64 * MB),
       });
       agentId = await importBot(p, 'hugeAnswer');
       user = await p.newUser();
     });
-    after(async () => { await p.close(); await sandbox.close(); });
+    after(async () => {
+      await p.close();
+      await sandbox.close();
+    });
 
     test('Stop ends the answer at once: it is saved as canceled, the stream ends with [DONE], and the next message is answered', async () => {
-      const { socket, conversationId } = await chatWithoutReading(p.url, user.token, { agentId, messages: [{ role: 'user', content: 'Everything' }] });
+      const { socket, conversationId } = await chatWithoutReading(p.url, user.token, {
+        agentId,
+        messages: [{ role: 'user', content: 'Everything' }],
+      });
       try {
         await eventually(async () => upstreamPaused(p));
         const stop = await p.api('POST', `/api/ai-agent/conversations/${conversationId}/stop`, { token: user.token });
@@ -150,7 +167,8 @@ for (const target of databaseTargets()) {
         assert.ok(answer.content.startsWith(HUGE_DELTA), 'what arrived is kept');
 
         const next = await p.api('POST', '/api/ai-agent/chat/completions', {
-          token: user.token, body: { agentId, conversationId, messages: [{ role: 'user', content: 'Again' }], stream: true },
+          token: user.token,
+          body: { agentId, conversationId, messages: [{ role: 'user', content: 'Again' }], stream: true },
         });
         assert.equal(next.status, 200, 'the conversation is free again');
         await next.body!.cancel();
@@ -166,7 +184,10 @@ for (const target of databaseTargets()) {
 
     // Last: it closes the platform.
     test('shutdown (what SIGTERM does) closes within seconds, not after the stall time, and saves the answer as failed with what arrived', async () => {
-      const { socket, conversationId } = await chatWithoutReading(p.url, p.adminToken, { agentId, messages: [{ role: 'user', content: 'Everything' }] });
+      const { socket, conversationId } = await chatWithoutReading(p.url, p.adminToken, {
+        agentId,
+        messages: [{ role: 'user', content: 'Everything' }],
+      });
       let closing: Promise<void> | undefined;
       try {
         await eventually(async () => upstreamPaused(p));
@@ -176,7 +197,9 @@ for (const target of databaseTargets()) {
         // The platform closed its database on the way out; open the same data again to read what it saved.
         const reopened = await openDatabase(p.config);
         try {
-          const [answer] = await reopened.db.select().from(messages)
+          const [answer] = await reopened.db
+            .select()
+            .from(messages)
             .where(and(eq(messages.conversationId, conversationId), eq(messages.role, 'assistant')));
           assert.equal(answer!.status, 'failed');
           assert.equal(answer!.error?.code, 'shutdown');
@@ -199,11 +222,17 @@ describe('a client that stops reading, past STREAM_STALL_TIMEOUT_MS', () => {
   test('is cut off: the answer is saved as failed with what arrived, and the conversation is free', async () => {
     const sandbox = await startSandbox({ quiet: true });
     const p = await startTestPlatform(embedded, {
-      COZE_API_BASE: sandbox.cozeBaseUrl, COZE_API_TOKEN: sandbox.token, COZE_SPACE_ID: sandbox.spaceId,
-      MAX_ANSWER_BYTES: String(64 * MB), STREAM_STALL_TIMEOUT_MS: '1000',
+      COZE_API_BASE: sandbox.cozeBaseUrl,
+      COZE_API_TOKEN: sandbox.token,
+      COZE_SPACE_ID: sandbox.spaceId,
+      MAX_ANSWER_BYTES: String(64 * MB),
+      STREAM_STALL_TIMEOUT_MS: '1000',
     });
     const agentId = await importBot(p, 'hugeAnswer');
-    const { socket, conversationId } = await chatWithoutReading(p.url, p.adminToken, { agentId, messages: [{ role: 'user', content: 'Everything' }] });
+    const { socket, conversationId } = await chatWithoutReading(p.url, p.adminToken, {
+      agentId,
+      messages: [{ role: 'user', content: 'Everything' }],
+    });
     try {
       await eventually(async () => upstreamPaused(p));
       const answer = await eventually(async () => {
@@ -217,7 +246,8 @@ describe('a client that stops reading, past STREAM_STALL_TIMEOUT_MS', () => {
       assert.ok(rest.closed && !rest.ended, 'the platform cut the connection');
       assert.ok(!rest.tail.includes('[DONE]'));
       const next = await p.api('POST', '/api/ai-agent/chat/completions', {
-        token: p.adminToken, body: { agentId, conversationId, messages: [{ role: 'user', content: 'Again' }], stream: true },
+        token: p.adminToken,
+        body: { agentId, conversationId, messages: [{ role: 'user', content: 'Again' }], stream: true },
       });
       assert.equal(next.status, 200, 'the conversation is free again');
       await next.body!.cancel();
@@ -237,17 +267,27 @@ describe('limits on what upstreams send, and on how slowly clients send', () => 
   before(async () => {
     sandbox = await startSandbox({ quiet: true });
     p = await startTestPlatform(embedded, {
-      COZE_API_BASE: sandbox.cozeBaseUrl, COZE_API_TOKEN: sandbox.token, COZE_SPACE_ID: sandbox.spaceId,
-      OPENAI_BASE_URL: sandbox.openaiBaseUrl, OPENAI_API_KEY: 'sk-sandbox',
+      COZE_API_BASE: sandbox.cozeBaseUrl,
+      COZE_API_TOKEN: sandbox.token,
+      COZE_SPACE_ID: sandbox.spaceId,
+      OPENAI_BASE_URL: sandbox.openaiBaseUrl,
+      OPENAI_API_KEY: 'sk-sandbox',
       REQUEST_TIMEOUT_MS: '1000',
     });
-    native = (await (await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'Native', model: 'sandbox-chat' } })).json()).id;
+    native = (
+      await (await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'Native', model: 'sandbox-chat' } })).json()
+    ).id;
   });
-  after(async () => { await p.close(); await sandbox.close(); });
+  after(async () => {
+    await p.close();
+    await sandbox.close();
+  });
 
-  const chat = (agentId: string, content: string) => p.api('POST', '/api/ai-agent/chat/completions', {
-    token: p.adminToken, body: { agentId, messages: [{ role: 'user', content }], stream: true },
-  });
+  const chat = (agentId: string, content: string) =>
+    p.api('POST', '/api/ai-agent/chat/completions', {
+      token: p.adminToken,
+      body: { agentId, messages: [{ role: 'user', content }], stream: true },
+    });
 
   /** The 16 MB answer, cut at the 1 MB default of MAX_ANSWER_BYTES: the first MB arrives and is stored, then a clear error. */
   async function assertCutAtLimit(res: Response) {
@@ -310,7 +350,9 @@ describe('limits on what upstreams send, and on how slowly clients send', () => 
   }
 
   test('a request body trickled in a byte at a time gets 408 and the connection closes, after REQUEST_TIMEOUT_MS', async () => {
-    const r = await trickle('POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{');
+    const r = await trickle(
+      'POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{',
+    );
     assert.ok(r.closed, 'closed by the server');
     assert.match(r.text, /^HTTP\/1\.1 408/);
     assert.ok(r.tookMs < 4000, `took ${r.tookMs} ms`);
@@ -332,7 +374,7 @@ describe('limits on what upstreams send, and on how slowly clients send', () => 
   });
 });
 
-describe('a huge JSON answer where Coze\'s chat stream was due', () => {
+describe("a huge JSON answer where Coze's chat stream was due", () => {
   test('is not read whole: the chat fails as an unexpected response', async () => {
     const total = 64 * MB;
     let written = 0;
@@ -358,7 +400,7 @@ describe('a huge JSON answer where Coze\'s chat stream was due', () => {
   });
 });
 
-describe('the limits\' settings', () => {
+describe("the limits' settings", () => {
   test('a value too small to be a limit rather than a fault is refused at start-up, naming the setting', () => {
     assert.throws(() => readConfig({ STREAM_STALL_TIMEOUT_MS: '10' }), /STREAM_STALL_TIMEOUT_MS must be a whole number from 1000 to/);
     assert.throws(() => readConfig({ REQUEST_TIMEOUT_MS: '0' }), /REQUEST_TIMEOUT_MS must be a whole number from 1000 to/);

@@ -120,7 +120,7 @@ export async function startTestPlatform(
       body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
     });
   }
-  const login = await (await api('POST', '/api/auth/login', { body: ADMIN })).json() as { token: string };
+  const login = (await (await api('POST', '/api/auth/login', { body: ADMIN })).json()) as { token: string };
   let users = 0;
   return {
     ...platform,
@@ -130,7 +130,7 @@ export async function startTestPlatform(
     api,
     async newUser(email = `user${++users}-${randomBytes(3).toString('hex')}@example.com`) {
       const res = await api('POST', '/api/auth/register', { body: { email, password: 'user-password-1', name: 'Test User' } });
-      const body = await res.json() as { token: string; user: { id: string } };
+      const body = (await res.json()) as { token: string; user: { id: string } };
       return { token: body.token, id: body.user.id };
     },
     async close() {
@@ -150,7 +150,15 @@ export function assertMatches(schema: object, value: unknown, name = 'body'): vo
 }
 
 /** The end of a chat stream, and everything in it: parsed chunks, joined text and reasoning, the raw body. */
-export interface ChatStreamRead { raw: string; chunks: any[]; text: string; reasoning: string; final: any; error: any; done: boolean }
+export interface ChatStreamRead {
+  raw: string;
+  chunks: any[];
+  text: string;
+  reasoning: string;
+  final: any;
+  error: any;
+  done: boolean;
+}
 
 /**
  * A standard chat stream, read chunk by chunk as it arrives. Every chunk is held to the stream's
@@ -164,7 +172,10 @@ export function chatStream(res: Response) {
     /** The next chunk; null once the body has ended (`[DONE]` is not a chunk: it sets `done`). */
     async next(): Promise<any | null> {
       for (let event = await events.next(); event; event = await events.next()) {
-        if (event.data === '[DONE]') { done = true; continue; }
+        if (event.data === '[DONE]') {
+          done = true;
+          continue;
+        }
         const chunk: unknown = JSON.parse(event.data);
         assertMatches(CompletionEvent, chunk, 'event');
         chunks.push(chunk);
@@ -174,7 +185,9 @@ export function chatStream(res: Response) {
     },
     /** Reads to the end: what the whole stream held, the chunks read before this call included. */
     async rest(): Promise<ChatStreamRead> {
-      while (await this.next()) { /* every chunk is kept */ }
+      while (await this.next()) {
+        /* every chunk is kept */
+      }
       const text = chunks.map((c) => c.choices?.[0]?.delta?.content ?? '').join('');
       const reasoning = chunks.map((c) => c.choices?.[0]?.delta?.reasoning_content ?? '').join('');
       const final = chunks.find((c) => c.choices?.[0]?.finish_reason);

@@ -1,8 +1,6 @@
 // Admin console endpoints, typed. Errors surface as ApiError with the server's message.
 import { api } from './api';
-import type {
-  AgentCreate, AgentPatch, ConsoleAgent, ConsoleAgentList, CozeBotPage, ImportResult,
-} from '@agentport/server/contract';
+import type { AgentCreate, AgentPatch, ConsoleAgent, ConsoleAgentList, CozeBotPage, ImportResult } from '@agentport/server/contract';
 
 const base = '/console/api/ai-agent';
 const one = (id: string) => `${base}/${encodeURIComponent(id)}`;
@@ -15,6 +13,5 @@ export const consoleApi = {
   syncAgent: (id: string) => api<ImportResult>(`${one(id)}/sync`, { method: 'POST' }),
   listCozeBots: (query: { page: number; pageSize: number; keyword?: string }, signal?: AbortSignal) =>
     api<CozeBotPage>(`${base}/coze/list`, { query, signal }),
-  importCozeBot: (cozeBotId: string) =>
-    api<ImportResult>(`${base}/import/coze`, { method: 'POST', body: { cozeBotId } }),
+  importCozeBot: (cozeBotId: string) => api<ImportResult>(`${base}/import/coze`, { method: 'POST', body: { cozeBotId } }),
 };

@@ -32,7 +32,8 @@ export async function exchangeJwt(ctx: RequestContext): Promise<void> {
   const body = isRecord(ctx.body) ? ctx.body : {};
   if (body.grant_type !== JWT_GRANT) return oauthError(ctx, 400, 'unsupported_grant_type', `grant_type must be ${JWT_GRANT}`);
   const duration = body.duration_seconds === undefined ? DEFAULT_TTL : Number(body.duration_seconds);
-  if (!Number.isInteger(duration) || duration <= 0) return oauthError(ctx, 400, 'invalid_request', 'duration_seconds must be a positive integer');
+  if (!Number.isInteger(duration) || duration <= 0)
+    return oauthError(ctx, 400, 'invalid_request', 'duration_seconds must be a positive integer');
   const jwt = bearer(ctx.req);
   if (!jwt) return oauthError(ctx, 401, 'invalid_client', 'Authorization: Bearer <JWT> is required');
 
@@ -40,9 +41,13 @@ export async function exchangeJwt(ctx: RequestContext): Promise<void> {
   try {
     const key = createPublicKey(app.publicKeyPem); // SPKI or PKCS#1 PEM
     const { payload, protectedHeader } = await jwtVerify(jwt, key, {
-      algorithms: ['RS256'], issuer: app.appId, audience: AUDIENCES, requiredClaims: ['exp', 'jti'],
+      algorithms: ['RS256'],
+      issuer: app.appId,
+      audience: AUDIENCES,
+      requiredClaims: ['exp', 'jti'],
     });
-    if (protectedHeader.kid !== app.keyId) return oauthError(ctx, 401, 'invalid_client', `Unknown public key id ${protectedHeader.kid ?? '(none)'}`);
+    if (protectedHeader.kid !== app.keyId)
+      return oauthError(ctx, 401, 'invalid_client', `Unknown public key id ${protectedHeader.kid ?? '(none)'}`);
     jti = String(payload.jti);
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) return oauthError(ctx, 401, 'invalid_grant', 'The JWT has expired');

@@ -11,7 +11,8 @@ export function benchStream(script: CozeScript, deltas: number, intervalMs: numb
   const head = script.takeBytes();
   const answer = script.message('answer', '');
   const rendered = Array.from({ length: PERIOD }, (_, i) =>
-    renderEvent('conversation.message.delta', messageJson({ ...answer, content: benchDelta(i) })));
+    renderEvent('conversation.message.delta', messageJson({ ...answer, content: benchDelta(i) })),
+  );
   const text = benchAnswer(deltas);
   script.countOutput(estimateTokens(text));
   script.advance(deltas * intervalMs);

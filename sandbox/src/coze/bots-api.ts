@@ -85,7 +85,13 @@ export function botDetail(ctx: RequestContext): void {
       name,
       description: `The ${name} plugin`,
       icon_url: '',
-      api_info_list: [{ api_id: `73500000000000002${String(i).padStart(2, '0')}`, name: name.toLowerCase().replace(/\s+/g, '_'), description: `Calls ${name}` }],
+      api_info_list: [
+        {
+          api_id: `73500000000000002${String(i).padStart(2, '0')}`,
+          name: name.toLowerCase().replace(/\s+/g, '_'),
+          description: `Calls ${name}`,
+        },
+      ],
     })),
     workflow_info_list: [],
     knowledge: { knowledge_infos: [] },

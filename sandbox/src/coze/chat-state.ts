@@ -40,7 +40,10 @@ export interface ChatRun {
   ended: boolean;
 }
 
-export function createConversation(core: SandboxCore, init: { botId?: string; metaData?: Record<string, string>; history?: StoredMessage[] }): Conversation {
+export function createConversation(
+  core: SandboxCore,
+  init: { botId?: string; metaData?: Record<string, string>; history?: StoredMessage[] },
+): Conversation {
   const id = newId();
   const conversation: Conversation = {
     id,
@@ -76,7 +79,8 @@ export function endChat(run: ChatRun, outcome: PlayOutcome, ending: ChatEnding, 
   const { record } = run;
   if (record.status !== 'canceled') {
     if (outcome === 'finished') Object.assign(record, ending);
-    else if (outcome === 'dropped') Object.assign(record, { status: 'failed', failedAt: nowSeconds(), lastError: { code: 5000, msg: 'connection dropped' } });
+    else if (outcome === 'dropped')
+      Object.assign(record, { status: 'failed', failedAt: nowSeconds(), lastError: { code: 5000, msg: 'connection dropped' } });
     else record.status = 'canceled';
   }
   run.messages = messages;
@@ -84,7 +88,13 @@ export function endChat(run: ChatRun, outcome: PlayOutcome, ending: ChatEnding, 
     const answers = messages.filter((m) => m.type === 'answer');
     run.conversation.history.push(
       ...run.input,
-      ...answers.map((m): StoredMessage => ({ role: 'assistant', type: 'answer', content: m.content, contentType: 'text', text: m.content })),
+      ...answers.map((m): StoredMessage => ({
+        role: 'assistant',
+        type: 'answer',
+        content: m.content,
+        contentType: 'text',
+        text: m.content,
+      })),
     );
   }
   release(run);

@@ -42,10 +42,24 @@ export async function startChat(ctx: RequestContext): Promise<void> {
   const context = [...conversation.history, ...input.value];
   const userTexts = context.filter((m) => m.role === 'user').map((m) => m.text);
   const record: ChatRecord = {
-    id: newId(), conversationId: conversation.id, botId, sectionId: conversation.sectionId,
-    createdAt: nowSeconds(), lastError: NO_ERROR, status: 'in_progress', usage: ZERO_USAGE,
+    id: newId(),
+    conversationId: conversation.id,
+    botId,
+    sectionId: conversation.sectionId,
+    createdAt: nowSeconds(),
+    lastError: NO_ERROR,
+    status: 'in_progress',
+    usage: ZERO_USAGE,
   };
-  const run: ChatRun = { record, conversation, input: input.value, autoSaveHistory, messages: [], abort: new AbortController(), ended: false };
+  const run: ChatRun = {
+    record,
+    conversation,
+    input: input.value,
+    autoSaveHistory,
+    messages: [],
+    abort: new AbortController(),
+    ended: false,
+  };
   ctx.core.chats.set(record.id, run);
   conversation.activeChatId = record.id;
 
@@ -62,9 +76,10 @@ export async function startChat(ctx: RequestContext): Promise<void> {
   } else {
     cozeOk(ctx, chatJson(record)); // stream:false answers at once; poll /v3/chat/retrieve
   }
-  const outcome: PlayOutcome = bench && benchPlan
-    ? await playTicked(benchPlan, ctx.core.tickers.get(bench.intervalMs, bench.pacing), out, run.abort.signal)
-    : await playSteps(script.steps, out, run.abort.signal);
+  const outcome: PlayOutcome =
+    bench && benchPlan
+      ? await playTicked(benchPlan, ctx.core.tickers.get(bench.intervalMs, bench.pacing), out, run.abort.signal)
+      : await playSteps(script.steps, out, run.abort.signal);
   endChat(run, outcome, script.ending, script.messages);
   if (stream && outcome !== 'dropped') ctx.res.end();
 }
@@ -79,14 +94,16 @@ function findConversation(ctx: RequestContext, id: string, userId: string): Conv
   if (conversation.userId !== undefined && conversation.userId !== userId) {
     return void cozeError(ctx, 4101, `The user_id ${userId} has no permission to access conversation_id=${id}`);
   }
-  if (conversation.activeChatId) return void cozeError(ctx, 4016, 'A chat is already in progress in this conversation; wait for it to finish or cancel it');
+  if (conversation.activeChatId)
+    return void cozeError(ctx, 4016, 'A chat is already in progress in this conversation; wait for it to finish or cancel it');
   return conversation;
 }
 
 function findChat(ctx: RequestContext, conversationId: string | undefined, chatId: string | undefined): ChatRun | undefined {
   if (!conversationId || !chatId) return void cozeError(ctx, 4000, 'Invalid parameter: conversation_id and chat_id are required');
   const run = ctx.core.chats.get(chatId);
-  if (!run || run.conversation.id !== conversationId) return void cozeError(ctx, 4200, `Requested resource chat_id=${chatId} does not exist`);
+  if (!run || run.conversation.id !== conversationId)
+    return void cozeError(ctx, 4200, `Requested resource chat_id=${chatId} does not exist`);
   return run;
 }
 

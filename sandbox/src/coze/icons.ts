@@ -16,7 +16,8 @@ export function iconUrl(core: SandboxCore, botId: string, expiresAt = nowSeconds
   return `${core.url}/icons/${botId}.png?lk3s=50ccb0c5&x-expires=${expiresAt}&x-signature=${sig}`;
 }
 
-const SVG_WITH_SCRIPT = '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><script>alert(document.domain)</script><rect width="64" height="64"/></svg>';
+const SVG_WITH_SCRIPT =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><script>alert(document.domain)</script><rect width="64" height="64"/></svg>';
 
 const images = new Map<string, Buffer>();
 
@@ -42,7 +43,13 @@ export function serveIcon(ctx: RequestContext): void {
   }
   if (expires <= nowSeconds()) return sendText(ctx.res, 403, 'Forbidden: url expired');
   if (bot.icon === 'broken') return sendText(ctx.res, 500, 'Internal Server Error');
-  if (bot.icon === 'html') return sendText(ctx.res, 200, '<!doctype html><html><body><h1>Welcome</h1><p>This is not an image.</p></body></html>', 'text/html; charset=utf-8');
+  if (bot.icon === 'html')
+    return sendText(
+      ctx.res,
+      200,
+      '<!doctype html><html><body><h1>Welcome</h1><p>This is not an image.</p></body></html>',
+      'text/html; charset=utf-8',
+    );
   if (bot.icon === 'svg') return sendText(ctx.res, 200, SVG_WITH_SCRIPT, 'image/png');
   if (bot.icon === 'metadata') {
     // An inside address on loopback (the shape of a metadata request): a test never leaves the machine.

@@ -2,7 +2,11 @@
 
 export type ChatStatus = 'created' | 'in_progress' | 'completed' | 'failed' | 'canceled' | 'requires_action';
 
-export interface Usage { token_count: number; output_count: number; input_count: number }
+export interface Usage {
+  token_count: number;
+  output_count: number;
+  input_count: number;
+}
 
 export interface ChatRecord {
   id: string;

@@ -6,9 +6,19 @@ const GAP_MS = 40;
 const quote = (text: string, max = 80): string => (text.length > max ? `${text.slice(0, max)}…` : text);
 
 /** A plugin call as Coze streams it before the answer: the call, then its result once the tool is done. */
-interface PluginCall { name: string; arguments: Record<string, unknown>; result: string; toolMs: number }
+interface PluginCall {
+  name: string;
+  arguments: Record<string, unknown>;
+  result: string;
+  toolMs: number;
+}
 
-function stream(script: Parameters<Reply>[0], markdown: string, followUps: string[], options: { perPiece?: number; plugin?: PluginCall } = {}): void {
+function stream(
+  script: Parameters<Reply>[0],
+  markdown: string,
+  followUps: string[],
+  options: { perPiece?: number; plugin?: PluginCall } = {},
+): void {
   script.start();
   const { plugin } = options;
   if (plugin) {
@@ -24,7 +34,9 @@ function stream(script: Parameters<Reply>[0], markdown: string, followUps: strin
 const travel: Reply = (script, turn) => {
   const home = variable(turn, 'home_city');
   const style = variable(turn, 'travel_style');
-  stream(script, `Here is a **${style}** plan for *${quote(turn.text)}*, starting from ${home}.
+  stream(
+    script,
+    `Here is a **${style}** plan for *${quote(turn.text)}*, starting from ${home}.
 
 ### Day 1 — Arrive and wander
 - Check in near the old town, then walk the riverside at sunset.
@@ -38,12 +50,15 @@ const travel: Reply = (script, turn) => {
 - Coffee, a last stroll, souvenirs, and an early train back to ${home}.
 
 **Pack:** comfortable shoes, a light rain jacket and a power bank. Have a great trip! ✈️`,
-  ['Suggest restaurants for day 1', 'What would this trip cost?', 'Make it more adventurous']);
+    ['Suggest restaurants for day 1', 'What would this trip cost?', 'Make it more adventurous'],
+  );
 };
 
 const codeReview: Reply = (script, turn) => {
   const language = variable(turn, 'language');
-  stream(script, `Thanks! Here is my review of your ${language} snippet:
+  stream(
+    script,
+    `Thanks! Here is my review of your ${language} snippet:
 
 \`\`\`
 ${quote(turn.text, 200)}
@@ -65,11 +80,15 @@ export function add(a: number, b: number): number {
 \`\`\`
 
 Overall: small, focused and easy to fix. 👍`,
-  ['Can you write the tests for it?', 'How would you make it faster?']);
+    ['Can you write the tests for it?', 'How would you make it faster?'],
+  );
 };
 
 const newsDigest: Reply = (script, turn) => {
-  const topics = variable(turn, 'topics').split(',').map((t) => t.trim()).filter(Boolean);
+  const topics = variable(turn, 'topics')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   const sections = topics.map((topic) => {
     const title = topic.charAt(0).toUpperCase() + topic.slice(1);
     return `**${title}**
@@ -77,19 +96,24 @@ const newsDigest: Reply = (script, turn) => {
 - Researchers published a widely shared report on the state of ${topic} this year.
 - Analysts expect steady interest in ${topic} through the next quarter.`;
   });
-  stream(script, `## Your digest: ${quote(turn.text, 60)}
+  stream(
+    script,
+    `## Your digest: ${quote(turn.text, 60)}
 
 ${sections.join('\n\n')}
 
 _Sandbox content: these headlines are made up for the demo._`,
-  ['Tell me more about the first story', 'Add a digest on climate'],
-  // The bot searches the news first, as a real digest bot would: the platform shows it as "working".
-  { plugin: { name: 'news_search', arguments: { topics }, result: JSON.stringify({ articles: topics.length * 3 }), toolMs: 1_200 } });
+    ['Tell me more about the first story', 'Add a digest on climate'],
+    // The bot searches the news first, as a real digest bot would: the platform shows it as "working".
+    { plugin: { name: 'news_search', arguments: { topics }, result: JSON.stringify({ articles: topics.length * 3 }), toolMs: 1_200 } },
+  );
 };
 
 const chineseTutor: Reply = (script, turn: TurnContext) => {
   const level = variable(turn, 'level');
-  stream(script, `好的！我们来看看：「${quote(turn.text)}」
+  stream(
+    script,
+    `好的！我们来看看：「${quote(turn.text)}」
 
 **解释 Explanation**
 - 这句话的意思很清楚。The meaning is clear and the word order is natural.
@@ -100,7 +124,9 @@ const chineseTutor: Reply = (script, turn: TurnContext) => {
 2. 加油！我们一起学习中文。(Jiāyóu! Wǒmen yìqǐ xuéxí Zhōngwén.) — Keep going! Let's learn Chinese together.
 
 你的水平：${level}。继续努力！💪`,
-  ['再给我一个例句', 'How do I pronounce 了?', '“加油”还有别的说法吗？'], { perPiece: 4 });
+    ['再给我一个例句', 'How do I pronounce 了?', '“加油”还有别的说法吗？'],
+    { perPiece: 4 },
+  );
 };
 
 export const DEMO_REPLIES = { travel, codeReview, newsDigest, chineseTutor } satisfies Record<string, Reply>;

@@ -55,7 +55,11 @@ const internals: Reply = (script) => {
   answer.delta('The forecast says ', GAP_MS);
   script.internal('tool_output', 'INTERNAL_TOOL_PAYLOAD tool output', GAP_MS);
   script.internal('knowledge', 'INTERNAL_TOOL_PAYLOAD knowledge recall: "Hangzhou is lovely in spring"', GAP_MS);
-  script.internal('verbose', JSON.stringify({ msg_type: 'knowledge_recall', data: 'INTERNAL_TOOL_PAYLOAD', from_module: null, from_unit: null }), GAP_MS);
+  script.internal(
+    'verbose',
+    JSON.stringify({ msg_type: 'knowledge_recall', data: 'INTERNAL_TOOL_PAYLOAD', from_module: null, from_unit: null }),
+    GAP_MS,
+  );
   answer.delta('sunny, 24°C.', GAP_MS);
   answer.complete();
   script.verboseFinish();
@@ -66,7 +70,8 @@ const internals: Reply = (script) => {
 const reasoning: Reply = (script, turn) => {
   script.start();
   const answer = script.beginAnswer();
-  for (const thought of ['Let me think. ', `The user said "${turn.text}". `, 'A short, direct answer is best.']) answer.think(thought, GAP_MS);
+  for (const thought of ['Let me think. ', `The user said "${turn.text}". `, 'A short, direct answer is best.'])
+    answer.think(thought, GAP_MS);
   for (const piece of ['After thinking: ', `you said "${turn.text}".`]) answer.delta(piece, GAP_MS);
   answer.complete();
   script.verboseFinish();
@@ -75,7 +80,10 @@ const reasoning: Reply = (script, turn) => {
 
 const slow: Reply = (script) => {
   script.start();
-  script.answer(Array.from({ length: 100 }, (_, i) => `Slow chunk ${i + 1}. `), 150);
+  script.answer(
+    Array.from({ length: 100 }, (_, i) => `Slow chunk ${i + 1}. `),
+    150,
+  );
   script.verboseFinish();
   script.complete();
 };
@@ -144,5 +152,16 @@ const hugeLine: Reply = (script) => {
 };
 
 export const TEST_REPLIES = {
-  echo, multiAnswer, internals, reasoning, slow, failMidStream, errorEvent, dropConnection, splitBytes, card, hugeAnswer, hugeLine,
+  echo,
+  multiAnswer,
+  internals,
+  reasoning,
+  slow,
+  failMidStream,
+  errorEvent,
+  dropConnection,
+  splitBytes,
+  card,
+  hugeAnswer,
+  hugeLine,
 } satisfies Record<string, Reply>;

@@ -2,8 +2,16 @@
 import { renderEvent, type Step } from '../sse.js';
 import { newId } from '../http.js';
 import {
-  chatJson, GENERATE_ANSWER_FINISH, messageJson, NO_ERROR, ZERO_USAGE,
-  type ChatRecord, type ChatStatus, type MessageFields, type MessageType, type Usage,
+  chatJson,
+  GENERATE_ANSWER_FINISH,
+  messageJson,
+  NO_ERROR,
+  ZERO_USAGE,
+  type ChatRecord,
+  type ChatStatus,
+  type MessageFields,
+  type MessageType,
+  type Usage,
 } from './objects.js';
 
 /** What the chat looks like once the script has played to its end. */
@@ -27,7 +35,10 @@ export class CozeScript {
   private elapsedMs = 0;
   private outputTokens = 0;
 
-  constructor(readonly chat: Readonly<ChatRecord>, private readonly inputTokens: number) {}
+  constructor(
+    readonly chat: Readonly<ChatRecord>,
+    private readonly inputTokens: number,
+  ) {}
 
   /** Seconds since epoch at the current point of the script. */
   now(afterMs = 0): number {
@@ -46,7 +57,10 @@ export class CozeScript {
 
   /** Removes the steps so far and returns their bytes (for ticked playback). */
   takeBytes(): string {
-    return this.steps.splice(0).map((s) => ('bytes' in s ? s.bytes : '')).join('');
+    return this.steps
+      .splice(0)
+      .map((s) => ('bytes' in s ? s.bytes : ''))
+      .join('');
   }
 
   message(type: MessageType, content: string, extra: Partial<MessageFields> = {}): MessageFields {

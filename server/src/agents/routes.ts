@@ -27,19 +27,27 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ db: Db; storage: FileStora
     return {
       object: 'list' as const,
       data: rows.map((agent) => ({
-        id: agent.id, object: 'model' as const, created: Math.floor(agent.createdAt.getTime() / 1000), owned_by: 'agentport', name: agent.name,
+        id: agent.id,
+        object: 'model' as const,
+        created: Math.floor(agent.createdAt.getTime() / 1000),
+        owned_by: 'agentport',
+        name: agent.name,
       })),
     };
   });
 
-  app.get('/api/ai-agent/:id', {
-    onRequest: requireUser,
-    schema: { params: AgentId, response: { 200: PublicAgent, ...errorResponses } },
-  }, async (request) => {
-    const agent = await findAgent(db, request.params.id);
-    if (!agent || !agent.published) throw notFound(`No agent with id ${request.params.id}`);
-    return publicAgent(agent);
-  });
+  app.get(
+    '/api/ai-agent/:id',
+    {
+      onRequest: requireUser,
+      schema: { params: AgentId, response: { 200: PublicAgent, ...errorResponses } },
+    },
+    async (request) => {
+      const agent = await findAgent(db, request.params.id);
+      if (!agent || !agent.published) throw notFound(`No agent with id ${request.params.id}`);
+      return publicAgent(agent);
+    },
+  );
 
   // Console: every agent, full detail.
   const consoleRoutes: FastifyPluginAsyncTypebox = async (console) => {
@@ -50,48 +58,68 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ db: Db; storage: FileStora
       return { items: rows.map(consoleAgent) };
     });
 
-    console.post('/console/api/ai-agent', {
-      schema: { body: AgentCreate, response: { 201: ConsoleAgent, ...errorResponses } },
-    }, async (request, reply) => {
-      const [agent] = await db.insert(agents).values({ ...request.body, provider: 'native' }).returning();
-      return reply.code(201).send(consoleAgent(agent!));
-    });
+    console.post(
+      '/console/api/ai-agent',
+      {
+        schema: { body: AgentCreate, response: { 201: ConsoleAgent, ...errorResponses } },
+      },
+      async (request, reply) => {
+        const [agent] = await db
+          .insert(agents)
+          .values({ ...request.body, provider: 'native' })
+          .returning();
+        return reply.code(201).send(consoleAgent(agent!));
+      },
+    );
 
-    console.get('/console/api/ai-agent/:id', {
-      schema: { params: AgentId, response: { 200: ConsoleAgent, ...errorResponses } },
-    }, async (request) => {
-      return consoleAgent(await mustFind(request.params.id));
-    });
+    console.get(
+      '/console/api/ai-agent/:id',
+      {
+        schema: { params: AgentId, response: { 200: ConsoleAgent, ...errorResponses } },
+      },
+      async (request) => {
+        return consoleAgent(await mustFind(request.params.id));
+      },
+    );
 
-    console.patch('/console/api/ai-agent/:id', {
-      schema: { params: AgentId, body: AgentPatch, response: { 200: ConsoleAgent, ...errorResponses } },
-    }, async (request) => {
-      const agent = await mustFind(request.params.id);
-      const { customVariables, ...fields } = request.body;
-      const changes: Partial<Agent> = { ...fields, updatedAt: new Date() };
-      const coze = agent.thirdPartyIntegration?.coze;
-      if (coze) {
-        if (fields.prompt !== undefined && fields.prompt !== agent.prompt) {
-          throw badRequest("This agent's prompt lives in Coze; change it there and sync", 'prompt_read_only');
+    console.patch(
+      '/console/api/ai-agent/:id',
+      {
+        schema: { params: AgentId, body: AgentPatch, response: { 200: ConsoleAgent, ...errorResponses } },
+      },
+      async (request) => {
+        const agent = await mustFind(request.params.id);
+        const { customVariables, ...fields } = request.body;
+        const changes: Partial<Agent> = { ...fields, updatedAt: new Date() };
+        const coze = agent.thirdPartyIntegration?.coze;
+        if (coze) {
+          if (fields.prompt !== undefined && fields.prompt !== agent.prompt) {
+            throw badRequest("This agent's prompt lives in Coze; change it there and sync", 'prompt_read_only');
+          }
+          if (fields.model !== undefined && fields.model !== agent.model)
+            throw badRequest('A Coze agent has no model to choose', 'model_read_only');
+          if (customVariables) changes.thirdPartyIntegration = { coze: { ...coze, customVariables } };
+        } else if (customVariables) {
+          throw badRequest('customVariables apply to Coze agents only');
         }
-        if (fields.model !== undefined && fields.model !== agent.model) throw badRequest('A Coze agent has no model to choose', 'model_read_only');
-        if (customVariables) changes.thirdPartyIntegration = { coze: { ...coze, customVariables } };
-      } else if (customVariables) {
-        throw badRequest('customVariables apply to Coze agents only');
-      }
-      const [updated] = await db.update(agents).set(changes).where(eq(agents.id, agent.id)).returning();
-      if (fields.avatar !== undefined && fields.avatar !== agent.avatar) await removeStoredUrl(storage, agent.avatar);
-      return consoleAgent(updated!);
-    });
+        const [updated] = await db.update(agents).set(changes).where(eq(agents.id, agent.id)).returning();
+        if (fields.avatar !== undefined && fields.avatar !== agent.avatar) await removeStoredUrl(storage, agent.avatar);
+        return consoleAgent(updated!);
+      },
+    );
 
-    console.delete('/console/api/ai-agent/:id', {
-      schema: { params: AgentId, response: { 204: NoContent, ...errorResponses } },
-    }, async (request, reply) => {
-      const agent = await mustFind(request.params.id);
-      await db.delete(agents).where(eq(agents.id, agent.id));
-      await removeStoredUrl(storage, agent.avatar);
-      return reply.code(204).send(null);
-    });
+    console.delete(
+      '/console/api/ai-agent/:id',
+      {
+        schema: { params: AgentId, response: { 204: NoContent, ...errorResponses } },
+      },
+      async (request, reply) => {
+        const agent = await mustFind(request.params.id);
+        await db.delete(agents).where(eq(agents.id, agent.id));
+        await removeStoredUrl(storage, agent.avatar);
+        return reply.code(204).send(null);
+      },
+    );
   };
   await app.register(consoleRoutes);
 

@@ -82,12 +82,14 @@ export type ConsoleAgentList = Static<typeof ConsoleAgentList>;
 /** GET /api/ai-agent/models: the published agents as an OpenAI model list, for OpenAI-compatible chat apps. */
 export const ModelList = Type.Object({
   object: Type.Literal('list'),
-  data: Type.Array(Type.Object({
-    id: Type.String({ format: 'uuid' }),
-    object: Type.Literal('model'),
-    created: Type.Integer(),
-    owned_by: Type.String(),
-    name: Type.String(),
-  })),
+  data: Type.Array(
+    Type.Object({
+      id: Type.String({ format: 'uuid' }),
+      object: Type.Literal('model'),
+      created: Type.Integer(),
+      owned_by: Type.String(),
+      name: Type.String(),
+    }),
+  ),
 });
 export type ModelList = Static<typeof ModelList>;

@@ -20,7 +20,9 @@ export async function createInvite(db: Db, createdBy: string, expiresInDays: num
 
 /** Uses up the invite for `userId`; false when the code is unknown, used or expired. */
 export async function claimInvite(db: Db, code: string, userId: string): Promise<boolean> {
-  const claimed = await db.update(invites).set({ usedAt: sql`now()`, usedBy: userId })
+  const claimed = await db
+    .update(invites)
+    .set({ usedAt: sql`now()`, usedBy: userId })
     .where(and(eq(invites.codeHash, tokenHash(code)), isNull(invites.usedAt), gt(invites.expiresAt, sql`now()`)))
     .returning({ codeHash: invites.codeHash });
   return claimed.length > 0;
@@ -29,14 +31,18 @@ export async function claimInvite(db: Db, code: string, userId: string): Promise
 export const inviteRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
   const { requireAdmin } = guards(db);
 
-  app.post('/console/api/invites', {
-    onRequest: requireAdmin,
-    schema: {
-      body: Type.Object({ expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 90 })) }),
-      response: { 201: Invite, ...errorResponses },
+  app.post(
+    '/console/api/invites',
+    {
+      onRequest: requireAdmin,
+      schema: {
+        body: Type.Object({ expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 90 })) }),
+        response: { 201: Invite, ...errorResponses },
+      },
     },
-  }, async (request, reply) => {
-    const invite = await createInvite(db, currentUser(request).id, request.body.expiresInDays ?? 7);
-    return reply.code(201).send(invite);
-  });
+    async (request, reply) => {
+      const invite = await createInvite(db, currentUser(request).id, request.body.expiresInDays ?? 7);
+      return reply.code(201).send(invite);
+    },
+  );
 };

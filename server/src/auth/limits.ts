@@ -13,8 +13,7 @@ import { authTokens, invites, loginFailures, registrationAttempts, signInAddress
 /** Advisory lock classes (pg_advisory_xact_lock(class, key)); each transaction takes them in this order. */
 const LOCK = { loginEmail: 1, loginAddress: 2, registrationAddress: 3 } as const;
 
-const lock = (db: Db, lockClass: number, key: string) =>
-  db.execute(sql`select pg_advisory_xact_lock(${lockClass}, hashtext(${key}))`);
+const lock = (db: Db, lockClass: number, key: string) => db.execute(sql`select pg_advisory_xact_lock(${lockClass}, hashtext(${key}))`);
 
 const minutesAgo = (minutes: number) => sql`now() - make_interval(mins => ${minutes})`;
 const daysAgo = (days: number) => sql`now() - make_interval(days => ${days})`;
@@ -54,7 +53,9 @@ export async function reserveSignIn(db: Db, email: string, ip: string, config: C
 export async function signedIn(db: Db, userId: string, ip: string, attemptId?: string): Promise<void> {
   // The attempt `reserveSignIn` recorded was no failure.
   if (attemptId) await db.delete(loginFailures).where(eq(loginFailures.id, attemptId));
-  await db.insert(signInAddresses).values({ userId, ip })
+  await db
+    .insert(signInAddresses)
+    .values({ userId, ip })
     .onConflictDoUpdate({ target: [signInAddresses.userId, signInAddresses.ip], set: { lastAt: sql`now()` } });
 }
 

@@ -17,6 +17,6 @@ export const decoyHash = () => (decoy ??= passwords.hash(randomBytes(32).toStrin
  * the decoy hash: both paths cost one argon2 verification, so timing does not tell who has an account.
  */
 export async function passwordMatches(user: { passwordHash: string } | null, password: string): Promise<boolean> {
-  const matches = await passwords.verify(user?.passwordHash ?? await decoyHash(), password);
+  const matches = await passwords.verify(user?.passwordHash ?? (await decoyHash()), password);
   return user !== null && matches;
 }

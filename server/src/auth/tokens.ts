@@ -20,9 +20,12 @@ export async function issueToken(db: Db, userId: string, ttlDays: number): Promi
  * that other statements can fold it in and ask at no round trip of their own (a chat's first
  * statement does).
  */
-export const tokenHolder = (db: Db, hash: Placeholder) => db.select(getTableColumns(users)).from(authTokens)
-  .innerJoin(users, eq(users.id, authTokens.userId))
-  .where(and(eq(authTokens.tokenHash, hash), gt(authTokens.expiresAt, sql`now()`)));
+export const tokenHolder = (db: Db, hash: Placeholder) =>
+  db
+    .select(getTableColumns(users))
+    .from(authTokens)
+    .innerJoin(users, eq(users.id, authTokens.userId))
+    .where(and(eq(authTokens.tokenHash, hash), gt(authTokens.expiresAt, sql`now()`)));
 
 // Every request asks this: prepared.
 const userByTokenHash = preparedFor((db) => tokenHolder(db, sql.placeholder('hash')).prepare('user_by_token_hash'));

@@ -11,7 +11,10 @@ export const normaliseEmail = (email: string) => email.trim().toLowerCase();
 export const publicUser = (user: User): UserView => ({ id: user.id, email: user.email, name: user.name, role: user.role });
 
 export async function findUserByEmail(db: Db, email: string): Promise<User | null> {
-  const [user] = await db.select().from(users).where(eq(users.email, normaliseEmail(email)));
+  const [user] = await db
+    .select()
+    .from(users)
+    .where(eq(users.email, normaliseEmail(email)));
   return user ?? null;
 }
 
@@ -21,7 +24,10 @@ export async function findUserByEmail(db: Db, email: string): Promise<User | nul
  */
 export async function changeCredentials(db: Db, userId: string, set: { passwordHash: string; role: Role }): Promise<void> {
   await db.transaction(async (tx) => {
-    await tx.update(users).set({ ...set, updatedAt: new Date() }).where(eq(users.id, userId));
+    await tx
+      .update(users)
+      .set({ ...set, updatedAt: new Date() })
+      .where(eq(users.id, userId));
     await revokeUserTokens(tx, userId);
     await tx.delete(signInAddresses).where(eq(signInAddresses.userId, userId));
   });
@@ -36,7 +42,7 @@ export async function changeCredentials(db: Db, userId: string, set: { passwordH
 export async function ensureAdmin(db: Db, admin: { email: string; password: string }): Promise<void> {
   const email = normaliseEmail(admin.email);
   const existing = await findUserByEmail(db, email);
-  if (existing?.role === 'admin' && await passwords.verify(existing.passwordHash, admin.password)) return;
+  if (existing?.role === 'admin' && (await passwords.verify(existing.passwordHash, admin.password))) return;
   const passwordHash = await passwords.hash(admin.password);
   const role: Role = 'admin';
   if (existing) await changeCredentials(db, existing.id, { passwordHash, role });

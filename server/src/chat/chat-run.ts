@@ -9,7 +9,14 @@ import { unauthorized } from '../auth/guard.js';
 import { tokenHash, userForToken } from '../auth/tokens.js';
 import type { Db } from '../db/index.js';
 import {
-  agents, conversations, messages, type Agent, type Message, type MessageError, type MessageStatus, type Usage,
+  agents,
+  conversations,
+  messages,
+  type Agent,
+  type Message,
+  type MessageError,
+  type MessageStatus,
+  type Usage,
 } from '../db/schema.js';
 import { HttpError, notFound } from '../http/errors.js';
 import type { ChatMetrics } from '../metrics/chat-metrics.js';
@@ -30,9 +37,17 @@ export interface ChatDeps {
 }
 
 /** `token` is the caller's bearer token: the chat's first statement checks it. */
-export interface ChatRequest { token: string; agentId: string; conversationId?: string; content: string }
+export interface ChatRequest {
+  token: string;
+  agentId: string;
+  conversationId?: string;
+  content: string;
+}
 
-export interface AnswerDelta { content?: string; reasoning_content?: string }
+export interface AnswerDelta {
+  content?: string;
+  reasoning_content?: string;
+}
 /** What the answer does next: some text, or steps the user waits for without seeing them. */
 export type AnswerStep = AnswerDelta | 'working';
 
@@ -41,7 +56,11 @@ const TITLE_LENGTH = 80;
 /** An upstream may send a NUL character; PostgreSQL cannot store one, and the answer must be saved. */
 const withoutNul = (text: string) => text.replaceAll('\0', '');
 
-const SHUTDOWN: MessageError = { message: 'The server restarted while answering. Please send your message again.', type: 'server_error', code: 'shutdown' };
+const SHUTDOWN: MessageError = {
+  message: 'The server restarted while answering. Please send your message again.',
+  type: 'server_error',
+  code: 'shutdown',
+};
 const CLIENT_STALLED: MessageError = {
   message: 'The answer was cut off: the connection stopped taking it in. The text that arrived is kept.',
   type: 'server_error',
@@ -52,7 +71,11 @@ const ABORT_FAILURES: Partial<Record<AbortReason, MessageError>> = { shutdown: S
 
 function answerTooLong(maxBytes: number): MessageError {
   const size = maxBytes >= 1024 * 1024 ? `${+(maxBytes / (1024 * 1024)).toFixed(1)} MB` : `${Math.floor(maxBytes / 1024)} KB`;
-  return { message: `The answer grew past the ${size} this server keeps and was cut off there.`, type: 'upstream_error', code: 'answer_too_long' };
+  return {
+    message: `The answer grew past the ${size} this server keeps and was cut off there.`,
+    type: 'upstream_error',
+    code: 'answer_too_long',
+  };
 }
 
 /** Checks who calls and may chat, claims the conversation and stores the user message; throws an HttpError (4xx) before anything streams. */
@@ -73,7 +96,11 @@ export async function openChat(deps: ChatDeps, request: ChatRequest): Promise<Ch
     conversation = { id: request.conversationId, providerConversationId: started?.providerConversationId ?? null };
   } else {
     conversation = { id: randomUUID(), providerConversationId: null };
-    [started] = await startFirstTurn(db).execute({ ...common, conversationId: conversation.id, title: request.content.slice(0, TITLE_LENGTH) });
+    [started] = await startFirstTurn(db).execute({
+      ...common,
+      conversationId: conversation.id,
+      title: request.content.slice(0, TITLE_LENGTH),
+    });
   }
   if (!started?.answerId || started.questionSeq === null) return whyRefused(db, request);
   return new ChatRun(deps, started.agent, conversation, started.user, request.content, started.questionSeq, started.answerId, runId);
@@ -83,12 +110,16 @@ export async function openChat(deps: ChatDeps, request: ChatRequest): Promise<Ch
 async function whyRefused(db: Db, request: ChatRequest): Promise<never> {
   const user = await userForToken(db, request.token);
   if (!user) throw unauthorized();
-  const [agent] = await db.select({ id: agents.id }).from(agents)
+  const [agent] = await db
+    .select({ id: agents.id })
+    .from(agents)
     .where(chatableAgent(request.agentId, sql`${user.role === 'admin'}`));
   if (!agent) throw notFound(`No agent with id ${request.agentId}`);
   // A new conversation is refused only for its agent; an existing one also when it is not the user's or busy.
   if (!request.conversationId) throw new Error('a first turn was refused with a chatable agent');
-  const [found] = await db.select({ agentId: conversations.agentId }).from(conversations)
+  const [found] = await db
+    .select({ agentId: conversations.agentId })
+    .from(conversations)
     .where(and(eq(conversations.id, request.conversationId), eq(conversations.userId, user.id)));
   if (!found) throw notFound(`No conversation with id ${request.conversationId}`);
   if (found.agentId !== request.agentId) throw new HttpError(400, 'This conversation belongs to another agent', 'agent_mismatch');
@@ -140,19 +171,22 @@ export class ChatRun {
     metrics.answerStarted(this.agent.provider);
     this.askedAt = performance.now();
     try {
-      await this.deps.providers[this.agent.provider].answer({
-        agent: this.agent,
-        conversation: this.conversation,
-        user: this.user,
-        loadHistory: () => this.loadHistory(),
-        message: this.message,
-        signal,
-      }, (event) => {
-        // Nothing more reaches the answer once it failed or was stopped.
-        if (this.error || signal.aborted) return undefined;
-        const step = this.apply(event);
-        return step ? write(step) : undefined;
-      });
+      await this.deps.providers[this.agent.provider].answer(
+        {
+          agent: this.agent,
+          conversation: this.conversation,
+          user: this.user,
+          loadHistory: () => this.loadHistory(),
+          message: this.message,
+          signal,
+        },
+        (event) => {
+          // Nothing more reaches the answer once it failed or was stopped.
+          if (this.error || signal.aborted) return undefined;
+          const step = this.apply(event);
+          return step ? write(step) : undefined;
+        },
+      );
     } catch (error) {
       if (!signal.aborted) {
         log.error({ err: error, agentId: this.agent.id }, 'chat provider failed');
@@ -203,7 +237,8 @@ export class ChatRun {
         return null;
       case 'error': {
         const { cause, ...shown } = event.error;
-        if (cause !== undefined) this.deps.log.warn({ err: cause, agentId: this.agent.id, code: shown.code }, "the agent's upstream failed");
+        if (cause !== undefined)
+          this.deps.log.warn({ err: cause, agentId: this.agent.id, code: shown.code }, "the agent's upstream failed");
         this.error = { type: 'upstream_error', ...shown };
         return null;
       }
@@ -254,7 +289,9 @@ export class ChatRun {
 
   /** The conversation's messages before this run's question. */
   private loadHistory(): Promise<Message[]> {
-    return this.deps.db.select().from(messages)
+    return this.deps.db
+      .select()
+      .from(messages)
       .where(and(eq(messages.conversationId, this.conversation.id), lt(messages.seq, this.questionSeq)))
       .orderBy(asc(messages.seq));
   }

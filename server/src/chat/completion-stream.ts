@@ -6,8 +6,18 @@ import type { ServerResponse } from 'node:http';
 import type { ChunkDelta, CompletionChunk, MessageError, Usage } from './schemas.js';
 import type { AbortReason } from './stop-signals.js';
 
-export interface CompletionIds { id: string; created: number; model: string; conversationId: string; messageId: string }
-export interface CompletionEnd { status: NonNullable<CompletionChunk['status']>; usage: Usage | null; suggestions: string[] }
+export interface CompletionIds {
+  id: string;
+  created: number;
+  model: string;
+  conversationId: string;
+  messageId: string;
+}
+export interface CompletionEnd {
+  status: NonNullable<CompletionChunk['status']>;
+  usage: Usage | null;
+  suggestions: string[];
+}
 
 export interface StreamControl {
   /** The answer's: once it aborts (Stop, shutdown), nothing waits for the client any more. */
@@ -25,10 +35,15 @@ export class CompletionStream {
   private readonly prefix: string;
   private readonly keepalive: NodeJS.Timeout;
 
-  constructor(private readonly res: ServerResponse, ids: CompletionIds, private readonly control: StreamControl) {
-    this.prefix = `data: {"id":${JSON.stringify(ids.id)},"object":"chat.completion.chunk","created":${ids.created},`
-      + `"model":${JSON.stringify(ids.model)},"conversation_id":${JSON.stringify(ids.conversationId)},`
-      + `"message_id":${JSON.stringify(ids.messageId)},"choices":[{"index":0,"delta":`;
+  constructor(
+    private readonly res: ServerResponse,
+    ids: CompletionIds,
+    private readonly control: StreamControl,
+  ) {
+    this.prefix =
+      `data: {"id":${JSON.stringify(ids.id)},"object":"chat.completion.chunk","created":${ids.created},` +
+      `"model":${JSON.stringify(ids.model)},"conversation_id":${JSON.stringify(ids.conversationId)},` +
+      `"message_id":${JSON.stringify(ids.messageId)},"choices":[{"index":0,"delta":`;
     res.on('error', () => {}); // a client that went away is handled by the 'close' listener
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -56,8 +71,10 @@ export class CompletionStream {
   }
 
   finish(end: CompletionEnd): void {
-    this.end(`${this.prefix}{},"finish_reason":"stop"}],"usage":${JSON.stringify(end.usage)},`
-      + `"suggestions":${JSON.stringify(end.suggestions)},"status":"${end.status}"}\n\n`);
+    this.end(
+      `${this.prefix}{},"finish_reason":"stop"}],"usage":${JSON.stringify(end.usage)},` +
+        `"suggestions":${JSON.stringify(end.suggestions)},"status":"${end.status}"}\n\n`,
+    );
   }
 
   fail(error: MessageError): void {

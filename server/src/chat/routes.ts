@@ -2,12 +2,14 @@ import { Type, type Static } from 'typebox';
 import { and, desc, eq, asc } from 'drizzle-orm';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type {
-  ChatCompletionContentPart, ChatCompletionContentPartRefusal, ChatCompletionCreateParams, ChatCompletionMessageParam,
+  ChatCompletionContentPart,
+  ChatCompletionContentPartRefusal,
+  ChatCompletionCreateParams,
+  ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
 import { isUuid } from '../agents/agents.js';
 import { bearerToken, currentUser, guards, unauthorized } from '../auth/guard.js';
 import { userForToken } from '../auth/tokens.js';
-import type { Db } from '../db/index.js';
 import { conversations, messages, type Message } from '../db/schema.js';
 import { badRequest, errorBody, notFound } from '../http/errors.js';
 import { NoContent, errorResponses } from '../http/schemas.js';
@@ -27,14 +29,22 @@ const Ignored = Type.Optional(Type.Unknown());
 const TextPart = Type.Object({
   type: Type.String(),
   text: Type.Optional(Type.String()),
-  ...{ image_url: Ignored, input_audio: Ignored, file: Ignored, refusal: Ignored, prompt_cache_breakpoint: Ignored } satisfies
-    Record<Exclude<KeysOfAny<ChatCompletionContentPart | ChatCompletionContentPartRefusal>, 'type' | 'text'>, typeof Ignored>,
+  ...({ image_url: Ignored, input_audio: Ignored, file: Ignored, refusal: Ignored, prompt_cache_breakpoint: Ignored } satisfies Record<
+    Exclude<KeysOfAny<ChatCompletionContentPart | ChatCompletionContentPartRefusal>, 'type' | 'text'>,
+    typeof Ignored
+  >),
 });
 const ChatMessage = Type.Object({
   role: Type.String(),
   content: Type.Union([Type.String(), Type.Array(TextPart), Type.Null()]),
-  ...{ name: Ignored, tool_calls: Ignored, tool_call_id: Ignored, function_call: Ignored, refusal: Ignored, audio: Ignored } satisfies
-    Record<Exclude<KeysOfAny<ChatCompletionMessageParam>, 'role' | 'content'>, typeof Ignored>,
+  ...({
+    name: Ignored,
+    tool_calls: Ignored,
+    tool_call_id: Ignored,
+    function_call: Ignored,
+    refusal: Ignored,
+    audio: Ignored,
+  } satisfies Record<Exclude<KeysOfAny<ChatCompletionMessageParam>, 'role' | 'content'>, typeof Ignored>),
 });
 const CompletionRequest = Type.Object({
   agentId: Type.Optional(Type.String()),
@@ -43,15 +53,42 @@ const CompletionRequest = Type.Object({
   conversationId: Type.Optional(Type.String({ format: 'uuid' })),
   messages: Type.Array(ChatMessage, { minItems: 1, maxItems: 500 }),
   stream: Type.Optional(Type.Boolean()),
-  ...{
-    audio: Ignored, frequency_penalty: Ignored, function_call: Ignored, functions: Ignored, logit_bias: Ignored,
-    logprobs: Ignored, max_completion_tokens: Ignored, max_tokens: Ignored, metadata: Ignored, modalities: Ignored,
-    moderation: Ignored, n: Ignored, parallel_tool_calls: Ignored, prediction: Ignored, presence_penalty: Ignored,
-    prompt_cache_key: Ignored, prompt_cache_options: Ignored, prompt_cache_retention: Ignored, reasoning_effort: Ignored,
-    response_format: Ignored, safety_identifier: Ignored, seed: Ignored, service_tier: Ignored, stop: Ignored, store: Ignored,
-    stream_options: Ignored, temperature: Ignored, tool_choice: Ignored, tools: Ignored, top_logprobs: Ignored, top_p: Ignored,
-    user: Ignored, verbosity: Ignored, web_search_options: Ignored,
-  } satisfies Record<Exclude<KeysOfAny<ChatCompletionCreateParams>, 'model' | 'messages' | 'stream'>, typeof Ignored>,
+  ...({
+    audio: Ignored,
+    frequency_penalty: Ignored,
+    function_call: Ignored,
+    functions: Ignored,
+    logit_bias: Ignored,
+    logprobs: Ignored,
+    max_completion_tokens: Ignored,
+    max_tokens: Ignored,
+    metadata: Ignored,
+    modalities: Ignored,
+    moderation: Ignored,
+    n: Ignored,
+    parallel_tool_calls: Ignored,
+    prediction: Ignored,
+    presence_penalty: Ignored,
+    prompt_cache_key: Ignored,
+    prompt_cache_options: Ignored,
+    prompt_cache_retention: Ignored,
+    reasoning_effort: Ignored,
+    response_format: Ignored,
+    safety_identifier: Ignored,
+    seed: Ignored,
+    service_tier: Ignored,
+    stop: Ignored,
+    store: Ignored,
+    stream_options: Ignored,
+    temperature: Ignored,
+    tool_choice: Ignored,
+    tools: Ignored,
+    top_logprobs: Ignored,
+    top_p: Ignored,
+    user: Ignored,
+    verbosity: Ignored,
+    web_search_options: Ignored,
+  } satisfies Record<Exclude<KeysOfAny<ChatCompletionCreateParams>, 'model' | 'messages' | 'stream'>, typeof Ignored>),
 });
 const ConversationId = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const MAX_MESSAGE_CHARS = 32_000;
@@ -60,9 +97,13 @@ const MAX_MESSAGE_CHARS = 32_000;
 function newUserMessage(body: Static<typeof CompletionRequest>): string {
   const last = body.messages[body.messages.length - 1]!;
   if (last.role !== 'user') throw badRequest('The last message must have role "user"', 'invalid_message');
-  const text = typeof last.content === 'string'
-    ? last.content
-    : (last.content ?? []).filter((part) => part.type === 'text').map((part) => part.text ?? '').join('\n');
+  const text =
+    typeof last.content === 'string'
+      ? last.content
+      : (last.content ?? [])
+          .filter((part) => part.type === 'text')
+          .map((part) => part.text ?? '')
+          .join('\n');
   if (!text.trim()) throw badRequest('The message is empty', 'empty_message');
   if (text.length > MAX_MESSAGE_CHARS) throw badRequest(`The message is longer than ${MAX_MESSAGE_CHARS} characters`, 'message_too_long');
   return text;
@@ -84,122 +125,163 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (
   const { db, stops } = deps;
   const { requireUser } = guards(db);
 
-  app.post('/api/ai-agent/chat/completions', {
-    // stream true answers text/event-stream, written by CompletionStream past the serialiser (the
-    // reply is hijacked); 200 here is the JSON answer of stream false.
-    schema: { body: CompletionRequest, response: { 200: ChatCompletion, ...errorResponses } },
-    // The token is checked by the statement that starts the chat: no round trip of its own. Whatever
-    // refuses a request before that (an unreadable body, bad input) still answers 401 to a bad token.
-    errorHandler: async (error, request, reply) => {
+  app.post(
+    '/api/ai-agent/chat/completions',
+    {
+      // stream true answers text/event-stream, written by CompletionStream past the serialiser (the
+      // reply is hijacked); 200 here is the JSON answer of stream false.
+      schema: { body: CompletionRequest, response: { 200: ChatCompletion, ...errorResponses } },
+      // The token is checked by the statement that starts the chat: no round trip of its own. Whatever
+      // refuses a request before that (an unreadable body, bad input) still answers 401 to a bad token.
+      errorHandler: async (error, request, reply) => {
+        const token = bearerToken(request);
+        const signedIn = error.statusCode === 401 || (token !== null && (await userForToken(db, token)) !== null);
+        return app.errorHandler(signedIn ? error : unauthorized(), request, reply);
+      },
+    },
+    async (request, reply) => {
       const token = bearerToken(request);
-      const signedIn = error.statusCode === 401 || (token !== null && (await userForToken(db, token)) !== null);
-      return app.errorHandler(signedIn ? error : unauthorized(), request, reply);
-    },
-  }, async (request, reply) => {
-    const token = bearerToken(request);
-    if (!token) throw unauthorized();
-    const body = request.body;
-    const agentId = body.agentId ?? body.model;
-    if (!agentId) throw badRequest('Name the agent: agentId (or model, for OpenAI-compatible clients)', 'missing_agent');
-    if (!isUuid(agentId)) throw notFound(`No agent with id ${agentId}`);
-    const run = await openChat(deps, {
-      token,
-      agentId,
-      conversationId: body.conversationId,
-      content: newUserMessage(body),
-    });
-    const ids = {
-      id: `chatcmpl-${run.messageId}`,
-      created: Math.floor(Date.now() / 1000),
-      model: run.agent.id,
-      conversationId: run.conversation.id,
-      messageId: run.messageId,
-    };
-
-    // A client that hangs up before the answer is complete stops it.
-    reply.raw.on('close', () => { if (!reply.raw.writableEnded) run.abort('client-disconnected'); });
-
-    if (!body.stream) {
-      await run.answer(() => undefined); // collected on the run
-      reply.header('x-conversation-id', run.conversation.id);
-      if (run.error) {
-        // The failed answer is stored with what arrived before the failure: the ids say where.
-        return reply.code(502).send(errorBody(502, run.error.message, run.error.code, { conversationId: run.conversation.id, messageId: run.messageId }));
-      }
-      return {
-        id: ids.id, object: 'chat.completion' as const, created: ids.created, model: ids.model,
-        conversation_id: ids.conversationId, message_id: ids.messageId, status: run.status === 'canceled' ? 'canceled' as const : 'completed' as const,
-        choices: [{
-          index: 0, message: { role: 'assistant' as const, content: run.content, reasoning_content: run.reasoning || undefined }, finish_reason: 'stop' as const,
-        }],
-        usage: run.usage, suggestions: run.suggestions,
+      if (!token) throw unauthorized();
+      const body = request.body;
+      const agentId = body.agentId ?? body.model;
+      if (!agentId) throw badRequest('Name the agent: agentId (or model, for OpenAI-compatible clients)', 'missing_agent');
+      if (!isUuid(agentId)) throw notFound(`No agent with id ${agentId}`);
+      const run = await openChat(deps, {
+        token,
+        agentId,
+        conversationId: body.conversationId,
+        content: newUserMessage(body),
+      });
+      const ids = {
+        id: `chatcmpl-${run.messageId}`,
+        created: Math.floor(Date.now() / 1000),
+        model: run.agent.id,
+        conversationId: run.conversation.id,
+        messageId: run.messageId,
       };
-    }
 
-    reply.hijack();
-    const stream = new CompletionStream(reply.raw, ids, {
-      signal: run.controller.signal,
-      stallTimeoutMs: deps.answers.stallTimeoutMs,
-      onStall: () => run.abort('client-stalled'),
-    });
-    await stream.delta({ role: 'assistant', content: '' });
-    await run.answer((step) => (step === 'working' ? stream.working() : stream.delta(step)));
-    if (run.status === 'failed' && run.error) stream.fail(run.error);
-    else stream.finish({ status: run.status === 'canceled' ? 'canceled' : 'completed', usage: run.usage, suggestions: run.suggestions });
-  });
+      // A client that hangs up before the answer is complete stops it.
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableEnded) run.abort('client-disconnected');
+      });
 
-  app.get('/api/ai-agent/conversations', {
-    onRequest: requireUser,
-    schema: {
-      querystring: Type.Object({ agentId: Type.Optional(Type.String({ format: 'uuid' })) }),
-      response: { 200: ConversationList, ...errorResponses },
+      if (!body.stream) {
+        await run.answer(() => undefined); // collected on the run
+        reply.header('x-conversation-id', run.conversation.id);
+        if (run.error) {
+          // The failed answer is stored with what arrived before the failure: the ids say where.
+          return reply
+            .code(502)
+            .send(errorBody(502, run.error.message, run.error.code, { conversationId: run.conversation.id, messageId: run.messageId }));
+        }
+        return {
+          id: ids.id,
+          object: 'chat.completion' as const,
+          created: ids.created,
+          model: ids.model,
+          conversation_id: ids.conversationId,
+          message_id: ids.messageId,
+          status: run.status === 'canceled' ? ('canceled' as const) : ('completed' as const),
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant' as const, content: run.content, reasoning_content: run.reasoning || undefined },
+              finish_reason: 'stop' as const,
+            },
+          ],
+          usage: run.usage,
+          suggestions: run.suggestions,
+        };
+      }
+
+      reply.hijack();
+      const stream = new CompletionStream(reply.raw, ids, {
+        signal: run.controller.signal,
+        stallTimeoutMs: deps.answers.stallTimeoutMs,
+        onStall: () => run.abort('client-stalled'),
+      });
+      await stream.delta({ role: 'assistant', content: '' });
+      await run.answer((step) => (step === 'working' ? stream.working() : stream.delta(step)));
+      if (run.status === 'failed' && run.error) stream.fail(run.error);
+      else stream.finish({ status: run.status === 'canceled' ? 'canceled' : 'completed', usage: run.usage, suggestions: run.suggestions });
     },
-  }, async (request) => {
-    const user = currentUser(request);
-    const filter = request.query.agentId
-      ? and(eq(conversations.userId, user.id), eq(conversations.agentId, request.query.agentId))
-      : eq(conversations.userId, user.id);
-    const rows = await db.select().from(conversations).where(filter).orderBy(desc(conversations.updatedAt)).limit(200);
-    return {
-      items: rows.map((c) => ({
-        id: c.id, agentId: c.agentId, title: c.title, answering: isLeaseLive(c),
-        createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString(),
-      })),
-    };
-  });
+  );
 
-  app.get('/api/ai-agent/conversations/:id/messages', {
-    onRequest: requireUser,
-    schema: { params: ConversationId, response: { 200: MessageList, ...errorResponses } },
-  }, async (request) => {
-    const conversation = await ownConversation(request.params.id, currentUser(request).id);
-    await failInterruptedAnswers(db, conversation.id);
-    const rows = await db.select().from(messages).where(eq(messages.conversationId, conversation.id)).orderBy(asc(messages.seq));
-    return { items: rows.map(messageView) };
-  });
+  app.get(
+    '/api/ai-agent/conversations',
+    {
+      onRequest: requireUser,
+      schema: {
+        querystring: Type.Object({ agentId: Type.Optional(Type.String({ format: 'uuid' })) }),
+        response: { 200: ConversationList, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const user = currentUser(request);
+      const filter = request.query.agentId
+        ? and(eq(conversations.userId, user.id), eq(conversations.agentId, request.query.agentId))
+        : eq(conversations.userId, user.id);
+      const rows = await db.select().from(conversations).where(filter).orderBy(desc(conversations.updatedAt)).limit(200);
+      return {
+        items: rows.map((c) => ({
+          id: c.id,
+          agentId: c.agentId,
+          title: c.title,
+          answering: isLeaseLive(c),
+          createdAt: c.createdAt.toISOString(),
+          updatedAt: c.updatedAt.toISOString(),
+        })),
+      };
+    },
+  );
 
-  app.delete('/api/ai-agent/conversations/:id', {
-    onRequest: requireUser,
-    schema: { params: ConversationId, response: { 204: NoContent, ...errorResponses } },
-  }, async (request, reply) => {
-    const conversation = await ownConversation(request.params.id, currentUser(request).id);
-    if (isLeaseLive(conversation)) await stops.stop(conversation.id);
-    await db.delete(conversations).where(eq(conversations.id, conversation.id));
-    return reply.code(204).send(null);
-  });
+  app.get(
+    '/api/ai-agent/conversations/:id/messages',
+    {
+      onRequest: requireUser,
+      schema: { params: ConversationId, response: { 200: MessageList, ...errorResponses } },
+    },
+    async (request) => {
+      const conversation = await ownConversation(request.params.id, currentUser(request).id);
+      await failInterruptedAnswers(db, conversation.id);
+      const rows = await db.select().from(messages).where(eq(messages.conversationId, conversation.id)).orderBy(asc(messages.seq));
+      return { items: rows.map(messageView) };
+    },
+  );
 
-  app.post('/api/ai-agent/conversations/:id/stop', {
-    onRequest: requireUser,
-    schema: { params: ConversationId, response: { 202: StopResult, ...errorResponses } },
-  }, async (request, reply) => {
-    const conversation = await ownConversation(request.params.id, currentUser(request).id);
-    const answering = isLeaseLive(conversation);
-    if (answering) await stops.stop(conversation.id);
-    return reply.code(202).send({ stopped: answering });
-  });
+  app.delete(
+    '/api/ai-agent/conversations/:id',
+    {
+      onRequest: requireUser,
+      schema: { params: ConversationId, response: { 204: NoContent, ...errorResponses } },
+    },
+    async (request, reply) => {
+      const conversation = await ownConversation(request.params.id, currentUser(request).id);
+      if (isLeaseLive(conversation)) await stops.stop(conversation.id);
+      await db.delete(conversations).where(eq(conversations.id, conversation.id));
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/api/ai-agent/conversations/:id/stop',
+    {
+      onRequest: requireUser,
+      schema: { params: ConversationId, response: { 202: StopResult, ...errorResponses } },
+    },
+    async (request, reply) => {
+      const conversation = await ownConversation(request.params.id, currentUser(request).id);
+      const answering = isLeaseLive(conversation);
+      if (answering) await stops.stop(conversation.id);
+      return reply.code(202).send({ stopped: answering });
+    },
+  );
 
   async function ownConversation(id: string, userId: string) {
-    const [conversation] = await db.select().from(conversations).where(and(eq(conversations.id, id), eq(conversations.userId, userId)));
+    const [conversation] = await db
+      .select()
+      .from(conversations)
+      .where(and(eq(conversations.id, id), eq(conversations.userId, userId)));
     if (!conversation) throw notFound(`No conversation with id ${id}`);
     return conversation;
   }

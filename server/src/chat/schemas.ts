@@ -14,7 +14,10 @@ export const MessageError = Type.Object({ message: Type.String(), type: Type.Str
 export type MessageError = Static<typeof MessageError>;
 
 export const MessageStatus = Type.Union([
-  Type.Literal('streaming'), Type.Literal('completed'), Type.Literal('failed'), Type.Literal('canceled'),
+  Type.Literal('streaming'),
+  Type.Literal('completed'),
+  Type.Literal('failed'),
+  Type.Literal('canceled'),
 ]);
 export type MessageStatus = Static<typeof MessageStatus>;
 
@@ -65,16 +68,18 @@ export const ChatCompletion = Type.Object({
   conversation_id: Type.String({ format: 'uuid' }),
   message_id: Type.String({ format: 'uuid' }),
   status: EndStatus,
-  choices: Type.Array(Type.Object({
-    index: Type.Integer(),
-    message: Type.Object({
-      role: Type.Literal('assistant'),
-      content: Type.String(),
-      /** Only when the agent reasoned. */
-      reasoning_content: Type.Optional(Type.String()),
+  choices: Type.Array(
+    Type.Object({
+      index: Type.Integer(),
+      message: Type.Object({
+        role: Type.Literal('assistant'),
+        content: Type.String(),
+        /** Only when the agent reasoned. */
+        reasoning_content: Type.Optional(Type.String()),
+      }),
+      finish_reason: Type.Literal('stop'),
     }),
-    finish_reason: Type.Literal('stop'),
-  })),
+  ),
   usage: Type.Union([Usage, Type.Null()]),
   suggestions: Type.Array(Type.String()),
 });
@@ -99,11 +104,13 @@ export const CompletionChunk = Type.Object({
   model: Type.String(),
   conversation_id: Type.String({ format: 'uuid' }),
   message_id: Type.String({ format: 'uuid' }),
-  choices: Type.Array(Type.Object({
-    index: Type.Integer(),
-    delta: ChunkDelta,
-    finish_reason: Type.Union([Type.Literal('stop'), Type.Null()]),
-  })),
+  choices: Type.Array(
+    Type.Object({
+      index: Type.Integer(),
+      delta: ChunkDelta,
+      finish_reason: Type.Union([Type.Literal('stop'), Type.Null()]),
+    }),
+  ),
   /** The agent runs steps the user does not see (tools, knowledge) until the next text. */
   activity: Type.Optional(Type.Literal('working')),
   /** On the last chunk (finish_reason "stop"): */

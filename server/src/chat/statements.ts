@@ -34,7 +34,8 @@ const leaseUntil = (seconds: number | Placeholder) => sql`now() + make_interval(
  * the conversation's id and upstream conversation id as its rows: none when it was not taken.
  */
 function claimConversation(db: Db, which: SQL, runId: SQLWrapper, seconds: number | Placeholder) {
-  return db.update(conversations)
+  return db
+    .update(conversations)
     .set({ leaseRunId: sql`${runId}`, leaseExpiresAt: leaseUntil(seconds), updatedAt: sql`now()` })
     .where(and(which, or(isNull(conversations.leaseRunId), lt(conversations.leaseExpiresAt, sql`now()`))))
     .returning({ id: conversations.id, providerConversationId: conversations.providerConversationId });
@@ -48,8 +49,15 @@ const heldBy = (conversationId: SQLWrapper, runId: SQLWrapper) =>
   and(eq(conversations.id, conversationId), eq(conversations.leaseRunId, runId));
 
 /** Renews the claim (and saves the upstream conversation id, once known). */
-function renewLease(db: Db, conversationId: SQLWrapper, runId: SQLWrapper, seconds: number | Placeholder, providerConversationId: SQLWrapper) {
-  return db.update(conversations)
+function renewLease(
+  db: Db,
+  conversationId: SQLWrapper,
+  runId: SQLWrapper,
+  seconds: number | Placeholder,
+  providerConversationId: SQLWrapper,
+) {
+  return db
+    .update(conversations)
     .set({ leaseExpiresAt: leaseUntil(seconds), providerConversationId: keptProviderConversation(providerConversationId) })
     .where(heldBy(conversationId, runId))
     .returning({ id: conversations.id });
@@ -57,8 +65,14 @@ function renewLease(db: Db, conversationId: SQLWrapper, runId: SQLWrapper, secon
 
 /** Frees the conversation after an answer, saving the upstream conversation id, and marks it as just used (newest first). */
 function releaseLease(db: Db, conversationId: SQLWrapper, runId: SQLWrapper, providerConversationId: SQLWrapper) {
-  return db.update(conversations)
-    .set({ leaseRunId: null, leaseExpiresAt: null, updatedAt: sql`now()`, providerConversationId: keptProviderConversation(providerConversationId) })
+  return db
+    .update(conversations)
+    .set({
+      leaseRunId: null,
+      leaseExpiresAt: null,
+      updatedAt: sql`now()`,
+      providerConversationId: keptProviderConversation(providerConversationId),
+    })
     .where(heldBy(conversationId, runId))
     .returning({ id: conversations.id });
 }
@@ -73,14 +87,20 @@ export const isLeaseLive = (conversation: Conversation) =>
  * startNextTurn) and on read (the conversation's messages).
  */
 export function failInterruptedAnswers(db: Db, conversationId: string | SQLWrapper) {
-  const liveRun = db.select({ id: conversations.leaseRunId }).from(conversations)
+  const liveRun = db
+    .select({ id: conversations.leaseRunId })
+    .from(conversations)
     .where(and(eq(conversations.id, conversationId), sql`${conversations.leaseExpiresAt} > now()`));
-  return db.update(messages).set({ status: 'failed', error: INTERRUPTED, updatedAt: sql`now()` })
-    .where(and(
-      eq(messages.conversationId, conversationId),
-      eq(messages.status, 'streaming'),
-      or(isNull(messages.runId), sql`${messages.runId} is distinct from (${liveRun})`),
-    ))
+  return db
+    .update(messages)
+    .set({ status: 'failed', error: INTERRUPTED, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(messages.conversationId, conversationId),
+        eq(messages.status, 'streaming'),
+        or(isNull(messages.runId), sql`${messages.runId} is distinct from (${liveRun})`),
+      ),
+    )
     .returning({ id: messages.id });
 }
 
@@ -89,7 +109,13 @@ export function failInterruptedAnswers(db: Db, conversationId: string | SQLWrapp
 // the conversation, stores the turn's two messages and reads the agent. When the chat may not start
 // it stores nothing, and the turn's ids come back empty (or no row at all, for a bad token or agent).
 
-export interface TurnStart { agent: Agent; user: ChatUser; questionSeq: number | null; answerId: string | null; providerConversationId?: string | null }
+export interface TurnStart {
+  agent: Agent;
+  user: ChatUser;
+  questionSeq: number | null;
+  answerId: string | null;
+  providerConversationId?: string | null;
+}
 
 /** The caller, from the token: no row when the token is unknown or expired. */
 const callerOf = (db: Db) => db.$with('caller').as(tokenHolder(db, param('tokenHash')));
@@ -129,8 +155,12 @@ export const startFirstTurn = preparedFor((db) => {
     from ${caller}, ${agents} where ${mayChat(caller)}
     returning id`);
   const turn = turnMessages(db, created);
-  return db.with(caller, created, turn).select(startedTurn(caller, turn))
-    .from(caller).innerJoin(agents, eq(agents.id, param('agentId'))).prepare('start_first_turn');
+  return db
+    .with(caller, created, turn)
+    .select(startedTurn(caller, turn))
+    .from(caller)
+    .innerJoin(agents, eq(agents.id, param('agentId')))
+    .prepare('start_first_turn');
 });
 
 /**
@@ -139,16 +169,29 @@ export const startFirstTurn = preparedFor((db) => {
  */
 export const startNextTurn = preparedFor((db) => {
   const caller = callerOf(db);
-  const claimed = db.$with('claimed').as(claimConversation(db, and(
-    eq(conversations.id, param('conversationId')),
-    eq(conversations.userId, sql`(select ${caller.id} from ${caller})`),
-    eq(conversations.agentId, param('agentId')),
-    sql`exists (select 1 from ${caller}, ${agents} where ${mayChat(caller)})`,
-  )!, param('runId'), param('leaseSeconds')));
+  const claimed = db
+    .$with('claimed')
+    .as(
+      claimConversation(
+        db,
+        and(
+          eq(conversations.id, param('conversationId')),
+          eq(conversations.userId, sql`(select ${caller.id} from ${caller})`),
+          eq(conversations.agentId, param('agentId')),
+          sql`exists (select 1 from ${caller}, ${agents} where ${mayChat(caller)})`,
+        )!,
+        param('runId'),
+        param('leaseSeconds'),
+      ),
+    );
   const repaired = db.$with('repaired').as(failInterruptedAnswers(db, sql`(select ${claimed.id} from ${claimed})`));
   const turn = turnMessages(db, claimed);
-  return db.with(caller, claimed, repaired, turn).select({ ...startedTurn(caller, turn), providerConversationId: claimed.providerConversationId })
-    .from(caller).innerJoin(agents, eq(agents.id, param('agentId'))).leftJoin(claimed, sql`true`)
+  return db
+    .with(caller, claimed, repaired, turn)
+    .select({ ...startedTurn(caller, turn), providerConversationId: claimed.providerConversationId })
+    .from(caller)
+    .innerJoin(agents, eq(agents.id, param('agentId')))
+    .leftJoin(claimed, sql`true`)
     .prepare('start_next_turn');
 });
 
@@ -164,8 +207,12 @@ const json = (name: string) => sql`${param(name)}::jsonb`;
  * Parameters: conversationId, runId, providerConversationId, messageId, leaseSeconds, content, reasoning.
  */
 export const saveCheckpoint = preparedFor((db) => {
-  const renewed = db.$with('renewed').as(renewLease(db, param('conversationId'), param('runId'), param('leaseSeconds'), param('providerConversationId')));
-  return db.with(renewed).update(messages)
+  const renewed = db
+    .$with('renewed')
+    .as(renewLease(db, param('conversationId'), param('runId'), param('leaseSeconds'), param('providerConversationId')));
+  return db
+    .with(renewed)
+    .update(messages)
     .set({ content: text('content'), reasoningContent: text('reasoning'), updatedAt: sql`now()` })
     .where(and(eq(messages.id, param('messageId')), eq(messages.status, 'streaming')))
     .prepare('save_checkpoint');
@@ -178,14 +225,19 @@ export const saveCheckpoint = preparedFor((db) => {
  */
 export const saveAnswer = preparedFor((db) => {
   const released = db.$with('released').as(releaseLease(db, param('conversationId'), param('runId'), param('providerConversationId')));
-  return db.with(released).update(messages).set({
-    content: text('content'),
-    reasoningContent: text('reasoning'),
-    status: text('status'),
-    error: json('error'),
-    usage: json('usage'),
-    suggestions: json('suggestions'),
-    providerMetadata: json('metadata'),
-    updatedAt: sql`now()`,
-  }).where(eq(messages.id, param('messageId'))).prepare('save_answer');
+  return db
+    .with(released)
+    .update(messages)
+    .set({
+      content: text('content'),
+      reasoningContent: text('reasoning'),
+      status: text('status'),
+      error: json('error'),
+      usage: json('usage'),
+      suggestions: json('suggestions'),
+      providerMetadata: json('metadata'),
+      updatedAt: sql`now()`,
+    })
+    .where(eq(messages.id, param('messageId')))
+    .prepare('save_answer');
 });

@@ -11,7 +11,11 @@ const MAX_BOTS = 2000;
 export class BotCatalog {
   private cached: { key: string; at: number; bots: Promise<CozeBotSummary[]> } | null = null;
 
-  constructor(private readonly client: CozeClient, private readonly config: CozeConfig, private readonly ttlMs: number) {}
+  constructor(
+    private readonly client: CozeClient,
+    private readonly config: CozeConfig,
+    private readonly ttlMs: number,
+  ) {}
 
   private get key(): string {
     const credential = this.config.auth.kind === 'token' ? this.config.auth.token : this.config.auth.appId;
@@ -24,7 +28,9 @@ export class BotCatalog {
     if (this.cached && this.cached.key === key && Date.now() - this.cached.at < this.ttlMs) return this.cached.bots;
     const bots = this.fetchAll();
     this.cached = { key, at: Date.now(), bots };
-    bots.catch(() => { if (this.cached?.bots === bots) this.cached = null; }); // never cache a failure
+    bots.catch(() => {
+      if (this.cached?.bots === bots) this.cached = null;
+    }); // never cache a failure
     return bots;
   }
 

@@ -20,11 +20,16 @@ export interface CozeRoutesOptions {
   listCacheSeconds: number;
 }
 
-const NOT_CONFIGURED = new HttpError(503,
+const NOT_CONFIGURED = new HttpError(
+  503,
   'Coze is not configured on this server. Set COZE_API_TOKEN (or the COZE_OAUTH_* variables), COZE_SPACE_ID and, for coze.com, COZE_API_BASE=https://api.coze.com.',
-  'coze_not_configured');
+  'coze_not_configured',
+);
 
-const importView = (result: ImportResult): ImportView => ({ agent: consoleAgent(result.agent), ...(result.avatarError ? { avatarError: result.avatarError } : {}) });
+const importView = (result: ImportResult): ImportView => ({
+  agent: consoleAgent(result.agent),
+  ...(result.avatarError ? { avatarError: result.avatarError } : {}),
+});
 
 export const cozeRoutes: FastifyPluginAsyncTypebox<CozeRoutesOptions> = async (app, { db, storage, coze, listCacheSeconds }) => {
   const { requireAdmin } = guards(db);
@@ -41,53 +46,70 @@ export const cozeRoutes: FastifyPluginAsyncTypebox<CozeRoutesOptions> = async (a
     return importer;
   };
 
-  app.get('/console/api/ai-agent/coze/list', {
-    schema: {
-      querystring: Type.Object({
-        page: Type.Integer({ minimum: 1, default: 1 }),
-        pageSize: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-        keyword: Type.Optional(Type.String({ maxLength: 200 })),
-      }),
-      response: { 200: CozeBotPage, ...errorResponses },
+  app.get(
+    '/console/api/ai-agent/coze/list',
+    {
+      schema: {
+        querystring: Type.Object({
+          page: Type.Integer({ minimum: 1, default: 1 }),
+          pageSize: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+          keyword: Type.Optional(Type.String({ maxLength: 200 })),
+        }),
+        response: { 200: CozeBotPage, ...errorResponses },
+      },
     },
-  }, async (request) => {
-    const deps = configured();
-    const { page, pageSize } = request.query;
-    const keyword = request.query.keyword?.trim().toLowerCase();
-    const bots = await deps.catalog.all().catch((error) => { throw cozeHttpError(error); });
-    const matching = keyword
-      ? bots.filter((bot) => bot.name.toLowerCase().includes(keyword) || bot.description.toLowerCase().includes(keyword))
-      : bots;
-    const slice = matching.slice((page - 1) * pageSize, page * pageSize);
-    const imported = await findImported(db, slice.map((bot) => bot.botId));
-    return {
-      items: slice.map((bot) => ({ ...bot, imported: imported.has(bot.botId), agentId: imported.get(bot.botId) ?? null })),
-      total: matching.length,
-      page,
-      pageSize,
-    };
-  });
-
-  app.post('/console/api/ai-agent/import/coze', {
-    schema: {
-      body: Type.Object({
-        cozeBotId: Type.String({ pattern: '^[0-9]{1,32}$' }),
-        name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-        description: Type.Optional(Type.String({ maxLength: 2000 })),
-      }),
-      response: { 201: ImportView, ...errorResponses },
+    async (request) => {
+      const deps = configured();
+      const { page, pageSize } = request.query;
+      const keyword = request.query.keyword?.trim().toLowerCase();
+      const bots = await deps.catalog.all().catch((error) => {
+        throw cozeHttpError(error);
+      });
+      const matching = keyword
+        ? bots.filter((bot) => bot.name.toLowerCase().includes(keyword) || bot.description.toLowerCase().includes(keyword))
+        : bots;
+      const slice = matching.slice((page - 1) * pageSize, page * pageSize);
+      const imported = await findImported(
+        db,
+        slice.map((bot) => bot.botId),
+      );
+      return {
+        items: slice.map((bot) => ({ ...bot, imported: imported.has(bot.botId), agentId: imported.get(bot.botId) ?? null })),
+        total: matching.length,
+        page,
+        pageSize,
+      };
     },
-  }, async (request, reply) => {
-    const { cozeBotId, name, description } = request.body;
-    const result = await importBot(configured(), { botId: cozeBotId, name, description });
-    return reply.code(201).send(importView(result));
-  });
+  );
 
-  app.post('/console/api/ai-agent/:id/sync', {
-    schema: { params: Type.Object({ id: Type.String({ format: 'uuid' }) }), response: { 200: ImportView, ...errorResponses } },
-  }, async (request) => {
-    const agent = await findAgent(db, request.params.id);
-    if (!agent) throw notFound(`No agent with id ${request.params.id}`);
-    return importView(await syncAgent(configured(), agent));
-  });
+  app.post(
+    '/console/api/ai-agent/import/coze',
+    {
+      schema: {
+        body: Type.Object({
+          cozeBotId: Type.String({ pattern: '^[0-9]{1,32}$' }),
+          name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+          description: Type.Optional(Type.String({ maxLength: 2000 })),
+        }),
+        response: { 201: ImportView, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { cozeBotId, name, description } = request.body;
+      const result = await importBot(configured(), { botId: cozeBotId, name, description });
+      return reply.code(201).send(importView(result));
+    },
+  );
+
+  app.post(
+    '/console/api/ai-agent/:id/sync',
+    {
+      schema: { params: Type.Object({ id: Type.String({ format: 'uuid' }) }), response: { 200: ImportView, ...errorResponses } },
+    },
+    async (request) => {
+      const agent = await findAgent(db, request.params.id);
+      if (!agent) throw notFound(`No agent with id ${request.params.id}`);
+      return importView(await syncAgent(configured(), agent));
+    },
+  );
 };

@@ -11,8 +11,15 @@ const asText = (value: string) => value;
 // Dates and intervals stay text, as Drizzle asks of the drivers it maps columns for (its pglite
 // session passes these parsers with every query; functions cannot cross threads, so they live here).
 const textParsers = {
-  [types.TIMESTAMP]: asText, [types.TIMESTAMPTZ]: asText, [types.INTERVAL]: asText, [types.DATE]: asText,
-  1231: asText, 1115: asText, 1185: asText, 1187: asText, 1182: asText,
+  [types.TIMESTAMP]: asText,
+  [types.TIMESTAMPTZ]: asText,
+  [types.INTERVAL]: asText,
+  [types.DATE]: asText,
+  1231: asText,
+  1115: asText,
+  1185: asText,
+  1187: asText,
+  1182: asText,
 };
 const parsers = { ...types.parsers, ...textParsers };
 
@@ -81,7 +88,9 @@ function statementFor(sql: string): Promise<string> | null {
   let named = statements.get(sql);
   if (!named && statements.size < MAX_PREPARED) {
     const name = `agentport_${++statementCount}`;
-    named = exclusive(() => pglite.execProtocol(joined([serialize.parse({ name, text: sql, types: [] }), serialize.sync()]))).then(() => name);
+    named = exclusive(() => pglite.execProtocol(joined([serialize.parse({ name, text: sql, types: [] }), serialize.sync()]))).then(
+      () => name,
+    );
     statements.set(sql, named);
     // One that does not parse is not kept: its error reaches the caller, as query() would give it.
     named.catch(() => statements.delete(sql));
@@ -97,9 +106,11 @@ async function query(sql: string, params: unknown[], rowMode: 'array' | 'object'
     return { rows, fields, affectedRows };
   }
   const name = await statement;
-  const { messages } = await exclusive(() => pglite.execProtocol(joined([
-    serialize.bind({ statement: name, values }), serialize.describe({ type: 'P' }), serialize.execute({}), serialize.sync(),
-  ])));
+  const { messages } = await exclusive(() =>
+    pglite.execProtocol(
+      joined([serialize.bind({ statement: name, values }), serialize.describe({ type: 'P' }), serialize.execute({}), serialize.sync()]),
+    ),
+  );
   const [{ rows, fields, affectedRows }] = parse.parseResults(messages, parsers, { rowMode }) as [QueryResult];
   return { rows, fields, affectedRows };
 }
@@ -107,11 +118,16 @@ async function query(sql: string, params: unknown[], rowMode: 'array' | 'object'
 async function begin(): Promise<number> {
   const id = nextTransaction++;
   let entered!: () => void;
-  const ready = new Promise<void>((resolve) => { entered = resolve; });
-  const done = pglite.transaction((tx) => new Promise<void>((resolve, reject) => {
-    transactions.set(id, { tx, end: (commit) => (commit ? resolve() : reject(new Error('rollback'))), done });
-    entered();
-  }));
+  const ready = new Promise<void>((resolve) => {
+    entered = resolve;
+  });
+  const done = pglite.transaction(
+    (tx) =>
+      new Promise<void>((resolve, reject) => {
+        transactions.set(id, { tx, end: (commit) => (commit ? resolve() : reject(new Error('rollback'))), done });
+        entered();
+      }),
+  );
   done.catch(() => {}); // a rollback rejects it on purpose; commit/rollback report what matters
   await ready;
   return id;

@@ -32,7 +32,11 @@ export interface Database {
 }
 
 /** pg.Pool's own counts: connections open, of which idle, and queries waiting for one. */
-export interface PoolCounts { total: number; idle: number; waiting: number }
+export interface PoolCounts {
+  total: number;
+  idle: number;
+  waiting: number;
+}
 
 /**
  * A query prepared once per database, for the few that run on every request (the server then skips
@@ -119,11 +123,15 @@ export async function openPostgres(connectionString: string): Promise<Database> 
       for (const channel of handlers.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
       return client;
     })();
-    listener.catch(() => { listener = null; });
+    listener.catch(() => {
+      listener = null;
+    });
     return listener;
   }
   function resubscribe(): void {
-    ensureListener().catch(() => { if (!closed) setTimeout(resubscribe, 1000).unref(); });
+    ensureListener().catch(() => {
+      if (!closed) setTimeout(resubscribe, 1000).unref();
+    });
   }
 
   return {

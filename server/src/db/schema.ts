@@ -1,8 +1,6 @@
 // One PostgreSQL schema for both drivers (PGlite embedded, node-postgres in production).
 import { sql } from 'drizzle-orm';
-import {
-  boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
-} from 'drizzle-orm/pg-core';
+import { boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
@@ -20,42 +18,64 @@ export const users = pgTable('users', {
 });
 
 /** Opaque bearer tokens; only their SHA-256 is stored, so a database leak leaks no session. */
-export const authTokens = pgTable('auth_tokens', {
-  tokenHash: text('token_hash').primaryKey(),
-  userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
-  createdAt: createdAt(),
-  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
-}, (t) => [index('auth_tokens_user_id').on(t.userId)]);
+export const authTokens = pgTable(
+  'auth_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('auth_tokens_user_id').on(t.userId)],
+);
 
 /**
  * Sign-in attempts, counted across every instance for rate limiting. A row is written before the
  * password is checked and deleted when it proves right, so every row left is a failure.
  */
-export const loginFailures = pgTable('login_failures', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  email: text('email').notNull(),
-  ip: text('ip').notNull(),
-  at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
-}, (t) => [index('login_failures_email_at').on(t.email, t.at), index('login_failures_ip_at').on(t.ip, t.at)]);
+export const loginFailures = pgTable(
+  'login_failures',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    email: text('email').notNull(),
+    ip: text('ip').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('login_failures_email_at').on(t.email, t.at), index('login_failures_ip_at').on(t.ip, t.at)],
+);
 
 /** Addresses a user signed in from: there, other accounts' failures do not lock them out. */
-export const signInAddresses = pgTable('sign_in_addresses', {
-  userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
-  ip: text('ip').notNull(),
-  lastAt: timestamp('last_at', { withTimezone: true }).notNull().defaultNow(),
-}, (t) => [primaryKey({ columns: [t.userId, t.ip] })]);
+export const signInAddresses = pgTable(
+  'sign_in_addresses',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    ip: text('ip').notNull(),
+    lastAt: timestamp('last_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.ip] })],
+);
 
 /** Registrations per client address, counted across every instance for rate limiting. */
-export const registrationAttempts = pgTable('registration_attempts', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  ip: text('ip').notNull(),
-  at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
-}, (t) => [index('registration_attempts_ip_at').on(t.ip, t.at)]);
+export const registrationAttempts = pgTable(
+  'registration_attempts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    ip: text('ip').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('registration_attempts_ip_at').on(t.ip, t.at)],
+);
 
 /** Single-use invite codes (REGISTRATION=invite); only their SHA-256 is stored. */
 export const invites = pgTable('invites', {
   codeHash: text('code_hash').primaryKey(),
-  createdBy: uuid('created_by').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  createdBy: uuid('created_by')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
   createdAt: createdAt(),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   usedAt: timestamp('used_at', { withTimezone: true }),
@@ -72,64 +92,92 @@ export interface CozeIntegration {
   /** Default custom_variables sent with every chat (bot prompt {{vars}}). */
   customVariables?: Record<string, string>;
 }
-export interface ThirdPartyIntegration { coze?: CozeIntegration }
+export interface ThirdPartyIntegration {
+  coze?: CozeIntegration;
+}
 
-export const agents = pgTable('agents', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  name: text('name').notNull(),
-  description: text('description').notNull().default(''),
-  avatar: text('avatar'),
-  provider: text('provider').$type<Provider>().notNull().default('native'),
-  model: text('model').notNull(),
-  prompt: text('prompt').notNull().default(''),
-  openingStatement: text('opening_statement').notNull().default(''),
-  openingQuestions: jsonb('opening_questions').$type<string[]>().notNull().default([]),
-  published: boolean('published').notNull().default(true),
-  thirdPartyIntegration: jsonb('third_party_integration').$type<ThirdPartyIntegration | null>(),
-  createdAt: createdAt(),
-  updatedAt: updatedAt(),
-}, (t) => [
-  // One agent per Coze bot, enforced by the database so concurrent imports cannot both win.
-  uniqueIndex('agents_coze_bot_id').on(sql`(${t.thirdPartyIntegration} -> 'coze' ->> 'botId')`),
-]);
+export const agents = pgTable(
+  'agents',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    avatar: text('avatar'),
+    provider: text('provider').$type<Provider>().notNull().default('native'),
+    model: text('model').notNull(),
+    prompt: text('prompt').notNull().default(''),
+    openingStatement: text('opening_statement').notNull().default(''),
+    openingQuestions: jsonb('opening_questions').$type<string[]>().notNull().default([]),
+    published: boolean('published').notNull().default(true),
+    thirdPartyIntegration: jsonb('third_party_integration').$type<ThirdPartyIntegration | null>(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    // One agent per Coze bot, enforced by the database so concurrent imports cannot both win.
+    uniqueIndex('agents_coze_bot_id').on(sql`(${t.thirdPartyIntegration} -> 'coze' ->> 'botId')`),
+  ],
+);
 
-export const conversations = pgTable('conversations', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
-  agentId: uuid('agent_id').notNull().references(() => agents.id, { onDelete: 'cascade' }),
-  title: text('title').notNull().default(''),
-  /** The upstream's own conversation id (Coze issues it); reused so the upstream keeps context. */
-  providerConversationId: text('provider_conversation_id'),
-  /** One chat at a time: a lease held by the instance streaming the answer, renewed while it streams. */
-  leaseRunId: uuid('lease_run_id'),
-  leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
-  createdAt: createdAt(),
-  updatedAt: updatedAt(),
-}, (t) => [index('conversations_user_updated').on(t.userId, t.updatedAt)]);
+export const conversations = pgTable(
+  'conversations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    agentId: uuid('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    title: text('title').notNull().default(''),
+    /** The upstream's own conversation id (Coze issues it); reused so the upstream keeps context. */
+    providerConversationId: text('provider_conversation_id'),
+    /** One chat at a time: a lease held by the instance streaming the answer, renewed while it streams. */
+    leaseRunId: uuid('lease_run_id'),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('conversations_user_updated').on(t.userId, t.updatedAt)],
+);
 
 export type MessageRole = 'user' | 'assistant';
 export type MessageStatus = 'streaming' | 'completed' | 'failed' | 'canceled';
-export interface Usage { prompt_tokens: number; completion_tokens: number; total_tokens: number }
-export interface MessageError { message: string; type: string; code: string }
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+export interface MessageError {
+  message: string;
+  type: string;
+  code: string;
+}
 
-export const messages = pgTable('messages', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  conversationId: uuid('conversation_id').notNull().references(() => conversations.id, { onDelete: 'cascade' }),
-  role: text('role').$type<MessageRole>().notNull(),
-  content: text('content').notNull().default(''),
-  reasoningContent: text('reasoning_content').notNull().default(''),
-  status: text('status').$type<MessageStatus>().notNull().default('completed'),
-  error: jsonb('error').$type<MessageError | null>(),
-  usage: jsonb('usage').$type<Usage | null>(),
-  suggestions: jsonb('suggestions').$type<string[]>().notNull().default([]),
-  providerMetadata: jsonb('provider_metadata').$type<Record<string, unknown> | null>(),
-  /** The chat run that produced an assistant message; ties a `streaming` message to its lease. */
-  runId: uuid('run_id'),
-  createdAt: createdAt(),
-  updatedAt: updatedAt(),
-  /** Orders messages of one conversation; timestamps can tie within a transaction. */
-  seq: integer('seq').generatedAlwaysAsIdentity(),
-}, (t) => [index('messages_conversation_seq').on(t.conversationId, t.seq)]);
+export const messages = pgTable(
+  'messages',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    role: text('role').$type<MessageRole>().notNull(),
+    content: text('content').notNull().default(''),
+    reasoningContent: text('reasoning_content').notNull().default(''),
+    status: text('status').$type<MessageStatus>().notNull().default('completed'),
+    error: jsonb('error').$type<MessageError | null>(),
+    usage: jsonb('usage').$type<Usage | null>(),
+    suggestions: jsonb('suggestions').$type<string[]>().notNull().default([]),
+    providerMetadata: jsonb('provider_metadata').$type<Record<string, unknown> | null>(),
+    /** The chat run that produced an assistant message; ties a `streaming` message to its lease. */
+    runId: uuid('run_id'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    /** Orders messages of one conversation; timestamps can tie within a transaction. */
+    seq: integer('seq').generatedAlwaysAsIdentity(),
+  },
+  (t) => [index('messages_conversation_seq').on(t.conversationId, t.seq)],
+);
 
 const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
   dataType: () => 'bytea',

@@ -25,12 +25,19 @@ export function errorBody(statusCode: number, message: string, code?: string, ex
 
 export function installErrorHandler(app: FastifyInstance): void {
   // Ajv's own words, except that an unknown property is named ("must NOT have additional properties" is not).
-  app.setSchemaErrorFormatter((errors, dataVar) => new Error(errors.map((error) => {
-    const where = `${dataVar}${error.instancePath}`;
-    return error.keyword === 'additionalProperties'
-      ? `${where} has an unknown property "${String(error.params.additionalProperty)}"`
-      : `${where} ${error.message}`;
-  }).join(', ')));
+  app.setSchemaErrorFormatter(
+    (errors, dataVar) =>
+      new Error(
+        errors
+          .map((error) => {
+            const where = `${dataVar}${error.instancePath}`;
+            return error.keyword === 'additionalProperties'
+              ? `${where} has an unknown property "${String(error.params.additionalProperty)}"`
+              : `${where} ${error.message}`;
+          })
+          .join(', '),
+      ),
+  );
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
     if (error instanceof HttpError) {
       return reply.code(error.statusCode).send(errorBody(error.statusCode, error.message, error.code, error.extra));

@@ -36,12 +36,19 @@ export type OutboundFailure =
 export class OutboundError extends Error {
   override name = 'OutboundError';
 
-  constructor(readonly reason: OutboundFailure, message: string, readonly httpStatus: number | null = null) {
+  constructor(
+    readonly reason: OutboundFailure,
+    message: string,
+    readonly httpStatus: number | null = null,
+  ) {
     super(message);
   }
 }
 
-export interface ResolvedAddress { address: string; family: number }
+export interface ResolvedAddress {
+  address: string;
+  family: number;
+}
 
 export interface OutboundRules {
   /** Origins (`scheme://host:port`) fetched over their own scheme and from any address. */
@@ -145,7 +152,12 @@ export async function fetchOutbound(url: string, request: OutboundRequest): Prom
       if (res.headers.has('content-length') && Number.isFinite(declared) && declared > maxBytes) {
         throw new OutboundError('too-large', `Content-Length ${declared} is over the ${maxBytes}-byte limit`, res.status);
       }
-      return { bytes: await readAtMost(res, maxBytes).catch((err) => { throw failure(err); }), contentType };
+      return {
+        bytes: await readAtMost(res, maxBytes).catch((err) => {
+          throw failure(err);
+        }),
+        contentType,
+      };
     }
   } finally {
     over.abort(new DOMException('outbound fetch finished', 'AbortError'));
@@ -154,11 +166,17 @@ export async function fetchOutbound(url: string, request: OutboundRequest): Prom
 }
 
 /** fetchOutbound, keeping only a PNG, JPEG, GIF or WebP image, recognised by its bytes. */
-export async function fetchImage(url: string, request: Omit<OutboundRequest, 'accept'>): Promise<{ bytes: Buffer; contentType: ImageType }> {
+export async function fetchImage(
+  url: string,
+  request: Omit<OutboundRequest, 'accept'>,
+): Promise<{ bytes: Buffer; contentType: ImageType }> {
   const { bytes, contentType: declared } = await fetchOutbound(url, { ...request, accept: 'image/png, image/jpeg, image/gif, image/webp' });
   const contentType = sniffImageType(bytes);
   if (!contentType) {
-    throw new OutboundError('not-image', `not a PNG, JPEG, GIF or WebP image (${bytes.length} bytes, declared ${declared || 'no content type'})`);
+    throw new OutboundError(
+      'not-image',
+      `not a PNG, JPEG, GIF or WebP image (${bytes.length} bytes, declared ${declared || 'no content type'})`,
+    );
   }
   return { bytes, contentType };
 }
@@ -194,18 +212,25 @@ const resolveWithSystem = (hostname: string) => systemLookup(hostname, { all: tr
  */
 function checkedLookup(resolve: NonNullable<OutboundRules['resolve']>, check: boolean): LookupFunction {
   return (hostname, options, callback) => {
-    resolve(hostname).then((found) => {
-      if (check) {
-        for (const { address } of found) {
-          const range = refusedRange(address);
-          if (range) throw new OutboundError('private-address', `${hostname} resolves to ${address}, a ${range} address, not a public one`);
+    resolve(hostname)
+      .then((found) => {
+        if (check) {
+          for (const { address } of found) {
+            const range = refusedRange(address);
+            if (range)
+              throw new OutboundError('private-address', `${hostname} resolves to ${address}, a ${range} address, not a public one`);
+          }
         }
-      }
-      const wanted = options.family === 4 || options.family === 6 ? found.filter((a) => a.family === options.family) : found;
-      if (!wanted.length) throw Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' });
-      if (options.all) callback(null, wanted.map(({ address, family }) => ({ address, family })));
-      else callback(null, wanted[0]!.address, wanted[0]!.family);
-    }).catch((err: NodeJS.ErrnoException) => callback(err, ''));
+        const wanted = options.family === 4 || options.family === 6 ? found.filter((a) => a.family === options.family) : found;
+        if (!wanted.length) throw Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' });
+        if (options.all)
+          callback(
+            null,
+            wanted.map(({ address, family }) => ({ address, family })),
+          );
+        else callback(null, wanted[0]!.address, wanted[0]!.family);
+      })
+      .catch((err: NodeJS.ErrnoException) => callback(err, ''));
   };
 }
 

@@ -26,15 +26,23 @@ const SAFE_FIELDS = ['code', 'status', 'statusCode', 'httpStatus', 'logId', 'err
 /** Causes followed, at most (a cause may point back at its error). */
 const MAX_CAUSES = 5;
 
-export interface LoggedError { type: string; message: string; stack: string; [field: string]: unknown }
+export interface LoggedError {
+  type: string;
+  message: string;
+  stack: string;
+  [field: string]: unknown;
+}
 
 /** The logger's serializer for `err`: an error as it may be logged. */
 export function errorForLog(error: unknown, causes = 0): LoggedError {
   if (!(error instanceof Error)) return { type: typeof error, message: clip(redactSecrets(String(error))), stack: '' };
   const database = databaseErrorFields(error);
-  const message = error instanceof DrizzleQueryError ? 'Failed query (its text and values are not logged)'
-    : database ? `PostgreSQL error ${database.code}`
-    : clip(redactSecrets(error.message));
+  const message =
+    error instanceof DrizzleQueryError
+      ? 'Failed query (its text and values are not logged)'
+      : database
+        ? `PostgreSQL error ${database.code}`
+        : clip(redactSecrets(error.message));
   return {
     type: database ? 'DatabaseError' : error.constructor.name,
     message,

@@ -59,7 +59,11 @@ export function installResponseCheck(app: FastifyInstance): void {
     }
     const problems = checker.problems(schema, payload);
     if (problems) {
-      throw new HttpError(500, `${where} sent a ${reply.statusCode} that is not what its schema declares: ${problems}`, 'response_not_declared');
+      throw new HttpError(
+        500,
+        `${where} sent a ${reply.statusCode} that is not what its schema declares: ${problems}`,
+        'response_not_declared',
+      );
     }
     return payload;
   });

@@ -18,7 +18,11 @@ const openedAhead = new WeakSet<Duplex>();
  */
 export const wasOpenedAhead = (socket: Duplex | null | undefined): boolean => socket != null && openedAhead.has(socket);
 
-interface Spare { socket: Duplex; name: string; dropIfIdle: () => void }
+interface Spare {
+  socket: Duplex;
+  name: string;
+  dropIfIdle: () => void;
+}
 
 /**
  * An `http.Agent` (an `https.Agent` for `https:`) that keeps one connection ready for the next request
@@ -33,7 +37,8 @@ export function poolWithSpare(protocol: string, options: https.AgentOptions): ht
     #destroyed = false;
 
     override createConnection(
-      options: http.ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void,
+      options: http.ClientRequestArgs,
+      callback?: (err: Error | null, stream: Duplex) => void,
     ): Duplex | null | undefined {
       const name = this.getName(options);
       const spare = this.#takeSpare(name);

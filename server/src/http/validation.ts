@@ -13,7 +13,8 @@ export function installValidation(app: FastifyInstance): void {
   const strict = addFormats(new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false }));
   const coercing = addFormats(new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false }));
   app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? strict.compile(closeObjects(schema) as AnySchema) : coercing.compile(schema as AnySchema)));
+    httpPart === 'body' ? strict.compile(closeObjects(schema) as AnySchema) : coercing.compile(schema as AnySchema),
+  );
 
   // Checked once the body is parsed, before any route sees it. PostgreSQL refuses a NUL in text and a
   // lone surrogate in JSON; caught here they are the client's 400, not a failed query.
@@ -25,7 +26,6 @@ export function installValidation(app: FastifyInstance): void {
     });
   });
 }
-
 
 /** Deeper than any request the API takes; a bound on the walk below. */
 const MAX_DEPTH = 64;
@@ -55,7 +55,20 @@ function textProblem(text: string): string | null {
 }
 
 const SCHEMA_MAPS = ['properties', 'patternProperties', '$defs', 'definitions'] as const;
-const SUBSCHEMAS = ['items', 'prefixItems', 'additionalItems', 'contains', 'additionalProperties', 'anyOf', 'oneOf', 'allOf', 'not', 'if', 'then', 'else'] as const;
+const SUBSCHEMAS = [
+  'items',
+  'prefixItems',
+  'additionalItems',
+  'contains',
+  'additionalProperties',
+  'anyOf',
+  'oneOf',
+  'allOf',
+  'not',
+  'if',
+  'then',
+  'else',
+] as const;
 
 type Schema = Record<string, unknown>;
 

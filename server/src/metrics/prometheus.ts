@@ -47,7 +47,7 @@ export function platformMetrics(database: Database): PlatformMetrics {
   });
   const firstToken = new Histogram({
     name: 'agentport_upstream_first_token_seconds',
-    help: "Seconds from asking the provider for an answer to its first text or reasoning delta, by provider.",
+    help: 'Seconds from asking the provider for an answer to its first text or reasoning delta, by provider.',
     labelNames: ['provider'] as const,
     buckets: FIRST_TOKEN_BUCKETS,
     registers,
@@ -70,10 +70,21 @@ export function platformMetrics(database: Database): PlatformMetrics {
   const poolCounts = database.poolCounts?.bind(database);
   if (poolCounts) {
     const poolGauge = (name: string, help: string, read: (counts: PoolCounts) => number) =>
-      new Gauge({ name, help, registers, collect() { this.set(read(poolCounts())); } });
-    poolGauge('agentport_db_pool_connections', 'PostgreSQL connections open in this instance\'s pool (busy and idle).', (c) => c.total);
-    poolGauge('agentport_db_pool_idle_connections', 'PostgreSQL connections open and idle in this instance\'s pool.', (c) => c.idle);
-    poolGauge('agentport_db_pool_waiting_queries', 'Queries waiting for a PostgreSQL connection (the pool is at its maximum).', (c) => c.waiting);
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read(poolCounts()));
+        },
+      });
+    poolGauge('agentport_db_pool_connections', "PostgreSQL connections open in this instance's pool (busy and idle).", (c) => c.total);
+    poolGauge('agentport_db_pool_idle_connections', "PostgreSQL connections open and idle in this instance's pool.", (c) => c.idle);
+    poolGauge(
+      'agentport_db_pool_waiting_queries',
+      'Queries waiting for a PostgreSQL connection (the pool is at its maximum).',
+      (c) => c.waiting,
+    );
   }
 
   return {
@@ -102,15 +113,19 @@ const badToken = () => new HttpError(401, 'Metrics are for the scraper: send Aut
 export const metricsRoutes: FastifyPluginAsync<{ registry: Registry; token: string }> = async (app, { registry, token }) => {
   // Both sides hashed to one length, so timingSafeEqual compares in constant time and leaks not even the token's length.
   const expected = sha256(token);
-  app.get('/metrics', {
-    // 200 is Prometheus's text format, not JSON: only the errors have a schema.
-    schema: { response: errorResponses },
-    onRequest: async (request) => {
-      const sent = bearerToken(request);
-      if (sent === null || !timingSafeEqual(sha256(sent), expected)) throw badToken();
+  app.get(
+    '/metrics',
+    {
+      // 200 is Prometheus's text format, not JSON: only the errors have a schema.
+      schema: { response: errorResponses },
+      onRequest: async (request) => {
+        const sent = bearerToken(request);
+        if (sent === null || !timingSafeEqual(sha256(sent), expected)) throw badToken();
+      },
     },
-  }, async (_request, reply) => {
-    reply.type(registry.contentType);
-    return registry.metrics();
-  });
+    async (_request, reply) => {
+      reply.type(registry.contentType);
+      return registry.metrics();
+    },
+  );
 };

@@ -7,7 +7,11 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { storedFiles } from '../db/schema.js';
 
-export interface StoredFile { bytes: Buffer; contentType: string; etag: string }
+export interface StoredFile {
+  bytes: Buffer;
+  contentType: string;
+  etag: string;
+}
 
 export interface FileStorage {
   put(key: string, bytes: Buffer, contentType: string): Promise<void>;
@@ -57,7 +61,9 @@ export function localStorage(dataDir: string): FileStorage {
 export function databaseStorage(db: Db): FileStorage {
   return {
     async put(key, bytes, contentType) {
-      await db.insert(storedFiles).values({ key, bytes, contentType, etag: etagOf(bytes) })
+      await db
+        .insert(storedFiles)
+        .values({ key, bytes, contentType, etag: etagOf(bytes) })
         .onConflictDoUpdate({ target: storedFiles.key, set: { bytes, contentType, etag: etagOf(bytes) } });
     },
     async get(key) {

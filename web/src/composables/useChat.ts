@@ -2,9 +2,7 @@
 // The completion stream is consumed here and only here; components render the resulting state.
 import { computed, ref, type Ref } from 'vue';
 import { api, apiFetch, errorMessage } from '../api';
-import type {
-  CompletionEvent, Conversation, ConversationList, Message, MessageList, PublicAgent,
-} from '@agentport/server/contract';
+import type { CompletionEvent, Conversation, ConversationList, Message, MessageList, PublicAgent } from '@agentport/server/contract';
 import { readEventData } from './sse';
 
 /** A message as the page shows it; `key` stays stable while the server id arrives mid-stream. */
@@ -25,8 +23,16 @@ const nextKey = () => `local-${++localKeys}`;
 function newMessage(role: Message['role'], content: string, status: Message['status']): ChatMessage {
   const key = nextKey();
   return {
-    key, id: key, role, content, reasoningContent: '', status, error: null, usage: null,
-    suggestions: [], createdAt: new Date().toISOString(),
+    key,
+    id: key,
+    role,
+    content,
+    reasoningContent: '',
+    status,
+    error: null,
+    usage: null,
+    suggestions: [],
+    createdAt: new Date().toISOString(),
   };
 }
 
@@ -81,9 +87,10 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
     // An answer streaming elsewhere (another tab, or one just stopped and not yet saved): look again
     // until it settles, so that no conversation stays marked "Answering…".
     if (listPollTimer) clearTimeout(listPollTimer);
-    listPollTimer = !disposed && conversations.value.some((c) => c.answering) && !streaming.value
-      ? setTimeout(() => void loadConversations(), STILL_STREAMING_POLL_MS)
-      : null;
+    listPollTimer =
+      !disposed && conversations.value.some((c) => c.answering) && !streaming.value
+        ? setTimeout(() => void loadConversations(), STILL_STREAMING_POLL_MS)
+        : null;
   }
 
   function clearPoll(): void {
@@ -247,9 +254,26 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
   }
 
   return {
-    agent, agentError, conversations, conversationsError, conversationId, messages, loadingMessages,
-    messagesError, streaming, answering, stopping, lastAssistant, isNewConversation,
-    loadAgent, loadConversations, openConversation, send, stop, deleteConversation, dispose,
+    agent,
+    agentError,
+    conversations,
+    conversationsError,
+    conversationId,
+    messages,
+    loadingMessages,
+    messagesError,
+    streaming,
+    answering,
+    stopping,
+    lastAssistant,
+    isNewConversation,
+    loadAgent,
+    loadConversations,
+    openConversation,
+    send,
+    stop,
+    deleteConversation,
+    dispose,
   };
 }
 

@@ -20,7 +20,10 @@ export function cozeProvider(client: CozeClient | null): ChatProvider {
     answer(input, emit) {
       const botId = input.agent.thirdPartyIntegration?.coze?.botId;
       if (!client || !botId) {
-        emit({ type: 'error', error: { message: 'Coze is not configured on this server (set COZE_API_TOKEN and COZE_SPACE_ID).', code: 'coze_not_configured' } });
+        emit({
+          type: 'error',
+          error: { message: 'Coze is not configured on this server (set COZE_API_TOKEN and COZE_SPACE_ID).', code: 'coze_not_configured' },
+        });
         return Promise.resolve();
       }
       return chatWithCoze(client, botId, input, emit);
@@ -70,8 +73,12 @@ async function chatWithCoze(client: CozeClient, botId: string, input: ChatInput,
         return;
       } catch (error) {
         // Coze no longer knows the stored conversation: start a fresh one, once, before anything streamed.
-        const forgotten = error instanceof CozeApiError && error.code === CozeErrorCode.NotFound
-          && conversationId !== null && chatId === null && attempt === 0;
+        const forgotten =
+          error instanceof CozeApiError &&
+          error.code === CozeErrorCode.NotFound &&
+          conversationId !== null &&
+          chatId === null &&
+          attempt === 0;
         if (!forgotten) throw error;
         conversationId = null;
       }
@@ -123,7 +130,10 @@ export class CozeTranslator {
       case CozeChatEventType.ChatCompleted: {
         const usage = event.data.usage;
         if (usage) {
-          yield { type: 'usage', usage: { prompt_tokens: usage.input_count, completion_tokens: usage.output_count, total_tokens: usage.token_count } };
+          yield {
+            type: 'usage',
+            usage: { prompt_tokens: usage.input_count, completion_tokens: usage.output_count, total_tokens: usage.token_count },
+          };
         }
         this.finished = true;
         return;
@@ -134,7 +144,13 @@ export class CozeTranslator {
         return;
       case CozeChatEventType.ChatRequiresAction:
         this.finished = true;
-        yield { type: 'error', error: { message: 'This bot asked to run a local plugin, which agentport cannot do yet. Remove the local plugin from the bot in Coze.', code: 'coze_requires_action' } };
+        yield {
+          type: 'error',
+          error: {
+            message: 'This bot asked to run a local plugin, which agentport cannot do yet. Remove the local plugin from the bot in Coze.',
+            code: 'coze_requires_action',
+          },
+        };
         return;
       case 'error':
         this.finished = true;

@@ -9,24 +9,33 @@ import type { ChatInput, ChatProvider, ProviderError } from './types.js';
 
 const HISTORY_LIMIT = 50;
 
-export interface NativeOptions { baseUrl: string | null; apiKey: string | null; idleTimeoutMs: number; maxLineBytes: number }
+export interface NativeOptions {
+  baseUrl: string | null;
+  apiKey: string | null;
+  idleTimeoutMs: number;
+  maxLineBytes: number;
+}
 
 export function nativeProvider(options: NativeOptions): ChatProvider {
-  const client = options.baseUrl || options.apiKey
-    ? new OpenAI({
-      baseURL: options.baseUrl ?? undefined,
-      apiKey: options.apiKey ?? 'not-needed',
-      maxRetries: 1,
-      timeout: 120_000,
-      // fetch's own pool keeps idle connections 4 s only.
-      fetchOptions: { dispatcher: new Agent({ keepAliveTimeout: IDLE_CONNECTION_MS }).compose(lineLimit(options.maxLineBytes)) },
-    })
-    : null;
+  const client =
+    options.baseUrl || options.apiKey
+      ? new OpenAI({
+          baseURL: options.baseUrl ?? undefined,
+          apiKey: options.apiKey ?? 'not-needed',
+          maxRetries: 1,
+          timeout: 120_000,
+          // fetch's own pool keeps idle connections 4 s only.
+          fetchOptions: { dispatcher: new Agent({ keepAliveTimeout: IDLE_CONNECTION_MS }).compose(lineLimit(options.maxLineBytes)) },
+        })
+      : null;
 
   return {
     async answer(input, emit) {
       if (!client) {
-        emit({ type: 'error', error: { message: 'No model endpoint is configured: set OPENAI_BASE_URL (and OPENAI_API_KEY).', code: 'not_configured' } });
+        emit({
+          type: 'error',
+          error: { message: 'No model endpoint is configured: set OPENAI_BASE_URL (and OPENAI_API_KEY).', code: 'not_configured' },
+        });
         return;
       }
       let finished = false;
@@ -35,12 +44,15 @@ export function nativeProvider(options: NativeOptions): ChatProvider {
       const silence = new AbortController();
       const idle = setTimeout(() => silence.abort(), options.idleTimeoutMs);
       try {
-        const stream = await client.chat.completions.create({
-          model: input.agent.model,
-          messages: toMessages(input, await input.loadHistory()),
-          stream: true,
-          stream_options: { include_usage: true },
-        }, { signal: AbortSignal.any([input.signal, silence.signal]) });
+        const stream = await client.chat.completions.create(
+          {
+            model: input.agent.model,
+            messages: toMessages(input, await input.loadHistory()),
+            stream: true,
+            stream_options: { include_usage: true },
+          },
+          { signal: AbortSignal.any([input.signal, silence.signal]) },
+        );
         for await (const chunk of stream) {
           idle.refresh();
           const choice = chunk.choices[0];
@@ -67,9 +79,18 @@ export function nativeProvider(options: NativeOptions): ChatProvider {
       // An abort can end the SDK's stream quietly (no throw), so the reason is read here.
       if (input.signal.aborted) return;
       if (silence.signal.aborted) {
-        emit({ type: 'error', error: { message: `The model stopped sending for ${options.idleTimeoutMs / 1000} s; the answer was cut off.`, code: 'upstream_timeout' } });
+        emit({
+          type: 'error',
+          error: {
+            message: `The model stopped sending for ${options.idleTimeoutMs / 1000} s; the answer was cut off.`,
+            code: 'upstream_timeout',
+          },
+        });
       } else if (!finished) {
-        emit({ type: 'error', error: { message: 'The model stopped answering before it finished (connection lost).', code: 'upstream_incomplete' } });
+        emit({
+          type: 'error',
+          error: { message: 'The model stopped answering before it finished (connection lost).', code: 'upstream_incomplete' },
+        });
       }
     },
   };
@@ -92,13 +113,20 @@ function toMessages(input: ChatInput, history: Message[]): ChatCompletionMessage
 function describe(error: unknown): ProviderError {
   for (let cause = error; cause instanceof Error; cause = cause.cause) {
     if (cause instanceof LineTooLong) {
-      return { message: 'The model endpoint sent a line too long for this server to read, so the answer was cut off there.', code: 'upstream_line_too_long' };
+      return {
+        message: 'The model endpoint sent a line too long for this server to read, so the answer was cut off there.',
+        code: 'upstream_line_too_long',
+      };
     }
   }
-  if (error instanceof OpenAI.APIConnectionTimeoutError) return { message: 'The model endpoint timed out.', code: 'upstream_timeout', cause: error };
-  if (error instanceof OpenAI.APIConnectionError) return { message: 'Could not reach the model endpoint.', code: 'upstream_unreachable', cause: error };
+  if (error instanceof OpenAI.APIConnectionTimeoutError)
+    return { message: 'The model endpoint timed out.', code: 'upstream_timeout', cause: error };
+  if (error instanceof OpenAI.APIConnectionError)
+    return { message: 'Could not reach the model endpoint.', code: 'upstream_unreachable', cause: error };
   if (error instanceof OpenAI.APIError) {
-    const message = error.status ? `The model endpoint answered ${error.status}: ${statusMeaning(error.status)}` : 'The model endpoint sent an error mid-answer.';
+    const message = error.status
+      ? `The model endpoint answered ${error.status}: ${statusMeaning(error.status)}`
+      : 'The model endpoint sent an error mid-answer.';
     return { message, code: 'upstream_error', cause: error };
   }
   return { message: 'The model stopped answering before it finished (connection lost).', code: 'upstream_incomplete', cause: error };

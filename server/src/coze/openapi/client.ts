@@ -7,7 +7,17 @@ import type { OutboundRules } from '../../http/outbound.js';
 import { poolWithSpare } from '../../http/spare-connection.js';
 import type { CozeBotListApi, CozeConfig } from './config.js';
 import { CozeApiError, CozeErrorCode, CozeTransportCode } from './errors.js';
-import { CallControl, CozeTransport, isSuccess, parseEnvelope, postForStream, readText, streamHeaders, transportError, type CozeLogger } from './http.js';
+import {
+  CallControl,
+  CozeTransport,
+  isSuccess,
+  parseEnvelope,
+  postForStream,
+  readText,
+  streamHeaders,
+  transportError,
+  type CozeLogger,
+} from './http.js';
 import { downloadIcon, iconRules, type IconDownloadOptions } from './icon.js';
 import { createTokenSource, type CozeTokenSource } from './oauth.js';
 import { readCozeChatStream, type CozeChatEvent } from './stream.js';
@@ -79,8 +89,9 @@ export class CozeClient {
     this.#config = config;
     this.#fetch = options.fetch ?? globalThis.fetch;
     // A connection Coze closed while it waited costs no more than a new one: postForStream sends again.
-    this.agent = options.agent
-      ?? poolWithSpare(new URL(config.baseUrl).protocol, { keepAlive: true, scheduling: 'lifo', timeout: IDLE_CONNECTION_MS });
+    this.agent =
+      options.agent ??
+      poolWithSpare(new URL(config.baseUrl).protocol, { keepAlive: true, scheduling: 'lifo', timeout: IDLE_CONNECTION_MS });
     this.#logger = options.logger;
     this.#tokens = createTokenSource(config.auth, {
       baseUrl: config.baseUrl,
@@ -107,7 +118,11 @@ export class CozeClient {
    * is not available (HTTP 404/405/501, an "unsupported" answer, or 4200) the deprecated
    * `GET /v1/space/published_bots_list`; whichever answers is then kept for this client.
    */
-  async listPublishedBots(p: { page: number; pageSize: number; signal?: AbortSignal }): Promise<{ items: CozeBotSummary[]; total: number }> {
+  async listPublishedBots(p: {
+    page: number;
+    pageSize: number;
+    signal?: AbortSignal;
+  }): Promise<{ items: CozeBotSummary[]; total: number }> {
     const page = Math.max(1, Math.floor(p.page));
     const pageSize = Math.max(1, Math.floor(p.pageSize));
     if (this.#botListApi === 'published_bots_list') return this.#listLegacy(page, pageSize, p.signal);
@@ -118,7 +133,10 @@ export class CozeClient {
       return result;
     } catch (err) {
       if (!(err instanceof CozeApiError) || !(isEndpointUnavailable(err) || err.code === CozeErrorCode.NotFound)) throw err;
-      this.#logger?.warn({ coze: { code: err.code, httpStatus: err.httpStatus, logId: err.logId } }, 'Coze GET /v1/bots unavailable; using /v1/space/published_bots_list');
+      this.#logger?.warn(
+        { coze: { code: err.code, httpStatus: err.httpStatus, logId: err.logId } },
+        'Coze GET /v1/bots unavailable; using /v1/space/published_bots_list',
+      );
       const result = await this.#listLegacy(page, pageSize, p.signal);
       this.#botListApi = 'published_bots_list';
       return result;
@@ -140,7 +158,13 @@ export class CozeClient {
       signal,
     });
     const items = arrayOf(data?.items).map((raw) =>
-      summary({ id: raw.id ?? raw.bot_id, name: raw.name ?? raw.bot_name, description: raw.description, icon: raw.icon_url, time: raw.published_at ?? raw.publish_time }),
+      summary({
+        id: raw.id ?? raw.bot_id,
+        name: raw.name ?? raw.bot_name,
+        description: raw.description,
+        icon: raw.icon_url,
+        time: raw.published_at ?? raw.publish_time,
+      }),
     );
     return { items, total: totalOf(data?.total, items.length) };
   }
@@ -154,7 +178,13 @@ export class CozeClient {
       signal,
     });
     const items = arrayOf(data?.space_bots).map((raw) =>
-      summary({ id: raw.bot_id ?? raw.id, name: raw.bot_name ?? raw.name, description: raw.description, icon: raw.icon_url, time: raw.publish_time ?? raw.published_at }),
+      summary({
+        id: raw.bot_id ?? raw.id,
+        name: raw.bot_name ?? raw.name,
+        description: raw.description,
+        icon: raw.icon_url,
+        time: raw.publish_time ?? raw.published_at,
+      }),
     );
     return { items, total: totalOf(data?.total, items.length) };
   }
@@ -177,7 +207,10 @@ export class CozeClient {
       });
     } catch (err) {
       if (!(err instanceof CozeApiError) || !isEndpointUnavailable(err)) throw err;
-      this.#logger?.warn({ coze: { code: err.code, httpStatus: err.httpStatus, logId: err.logId } }, 'Coze GET /v1/bots/{id} unavailable; using /v1/bot/get_online_info');
+      this.#logger?.warn(
+        { coze: { code: err.code, httpStatus: err.httpStatus, logId: err.logId } },
+        'Coze GET /v1/bots/{id} unavailable; using /v1/bot/get_online_info',
+      );
       data = await this.#http.requestJson({
         method: 'GET',
         path: '/v1/bot/get_online_info',
@@ -232,15 +265,25 @@ export class CozeClient {
     const ctl = new CallControl(p.signal);
     try {
       const { res, logId } = await this.#openChat(url, JSON.stringify(body), ctl, p.signal);
-      yield* readCozeChatStream(res, { idleTimeoutMs: this.#config.idleTimeoutMs, maxEventChars: this.#config.maxEventChars, signal: p.signal, logId });
+      yield* readCozeChatStream(res, {
+        idleTimeoutMs: this.#config.idleTimeoutMs,
+        maxEventChars: this.#config.maxEventChars,
+        signal: p.signal,
+        logId,
+      });
     } finally {
       ctl.detach(); // the reader has let go of the body: drained for reuse once the chat is over, else destroyed
     }
   }
 
   /** Sends the chat request; resolves once an event stream has started, else throws what Coze said. */
-  async #openChat(url: string, body: string, ctl: CallControl, signal?: AbortSignal): Promise<{ res: IncomingMessage; logId: string | null }> {
-    for (let authRenewed = false; ; ) {
+  async #openChat(
+    url: string,
+    body: string,
+    ctl: CallControl,
+    signal?: AbortSignal,
+  ): Promise<{ res: IncomingMessage; logId: string | null }> {
+    for (let authRenewed = false; ;) {
       const token = await this.#tokens.getToken(signal);
       ctl.arm(this.#config.connectTimeoutMs);
       let res: IncomingMessage;
@@ -284,7 +327,13 @@ export class CozeClient {
       throw err;
     }
     // `{code: 0}` where a stream was due.
-    return new CozeApiError({ code: CozeTransportCode.BadResponse, cozeMsg: 'expected an event stream, got a JSON body', httpStatus: status.status, logId, retryable: false });
+    return new CozeApiError({
+      code: CozeTransportCode.BadResponse,
+      cozeMsg: 'expected an event stream, got a JSON body',
+      httpStatus: status.status,
+      logId,
+      retryable: false,
+    });
   }
 
   /**
@@ -315,7 +364,9 @@ export class CozeClient {
 /** The server does not offer this endpoint (as opposed to: the endpoint says no). */
 export function isEndpointUnavailable(err: CozeApiError): boolean {
   if (err.code < 0 && err.httpStatus !== null && [404, 405, 501].includes(err.httpStatus)) return true;
-  return err.code > 0 && /unsupported|not supported|not implemented|no such (?:api|route|path)|unknown (?:api|route|path)/i.test(err.cozeMsg);
+  return (
+    err.code > 0 && /unsupported|not supported|not implemented|no such (?:api|route|path)|unknown (?:api|route|path)/i.test(err.cozeMsg)
+  );
 }
 
 function headerValue(res: IncomingMessage, name: string): string | null {
@@ -352,7 +403,13 @@ export function unixToIso(value: unknown): string | null {
 }
 
 function summary(f: { id: unknown; name: unknown; description: unknown; icon: unknown; time: unknown }): CozeBotSummary {
-  return { botId: idString(f.id), name: str(f.name), description: str(f.description), iconUrl: str(f.icon), publishedAt: unixToIso(f.time) };
+  return {
+    botId: idString(f.id),
+    name: str(f.name),
+    description: str(f.description),
+    iconUrl: str(f.icon),
+    publishedAt: unixToIso(f.time),
+  };
 }
 
 function botDetail(data: Raw, requestedId: string): CozeBotDetail {

@@ -102,7 +102,10 @@ export class CozeApiError extends Error {
     if (cozeMsg) parts[0] += `: ${cozeMsg}`;
     if (httpStatus !== null) parts.push(`HTTP ${httpStatus}`);
     if (logId) parts.push(`logid ${logId}`);
-    super(parts.length > 1 ? `${parts[0]} (${parts.slice(1).join(', ')})` : parts[0], init.cause === undefined ? undefined : { cause: init.cause });
+    super(
+      parts.length > 1 ? `${parts[0]} (${parts.slice(1).join(', ')})` : parts[0],
+      init.cause === undefined ? undefined : { cause: init.cause },
+    );
     this.code = init.code;
     this.cozeMsg = cozeMsg;
     this.httpStatus = httpStatus;
@@ -113,7 +116,11 @@ export class CozeApiError extends Error {
   }
 
   /** A Coze error body `{code, msg, detail:{logid}}`; the header logid wins over the body's. */
-  static fromBody(body: { code: number; msg?: unknown; detail?: unknown }, httpStatus: number | null, headerLogId: string | null): CozeApiError {
+  static fromBody(
+    body: { code: number; msg?: unknown; detail?: unknown },
+    httpStatus: number | null,
+    headerLogId: string | null,
+  ): CozeApiError {
     const detail = body.detail as { logid?: unknown } | undefined;
     const bodyLogId = typeof detail?.logid === 'string' && detail.logid ? detail.logid : null;
     return new CozeApiError({

@@ -104,7 +104,13 @@ export class CallControl {
 }
 
 /** A thrown fetch/body error → the caller's abort reason, or a CozeApiError (time-out / network). */
-export function transportError(err: unknown, ctl: CallControl, phase: 'connect' | 'read', logId: string | null, retryable?: boolean): unknown {
+export function transportError(
+  err: unknown,
+  ctl: CallControl,
+  phase: 'connect' | 'read',
+  logId: string | null,
+  retryable?: boolean,
+): unknown {
   if (ctl.callerAborted) return ctl.callerReason;
   if (err instanceof CozeApiError) return err;
   if (ctl.timedOut) {
@@ -225,33 +231,38 @@ export function streamHeaders(token: string): Record<string, string> {
  * connections (an https.Agent for https).
  */
 export function postForStream(
-  url: string, headers: Record<string, string>, body: string, signal: AbortSignal, agent: http.Agent,
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  signal: AbortSignal,
+  agent: http.Agent,
 ): Promise<IncomingMessage> {
-  const send = (mayResend: boolean) => new Promise<IncomingMessage>((resolve, reject) => {
-    const target = new URL(url);
-    const request = (target.protocol === 'https:' ? https : http).request(target, {
-      method: 'POST',
-      headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) },
-      signal,
-      agent,
+  const send = (mayResend: boolean) =>
+    new Promise<IncomingMessage>((resolve, reject) => {
+      const target = new URL(url);
+      const request = (target.protocol === 'https:' ? https : http).request(target, {
+        method: 'POST',
+        headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) },
+        signal,
+        agent,
+      });
+      let answered = false;
+      request.on('response', (res) => {
+        answered = true;
+        resolve(res);
+      });
+      // Kept for the request's life: a later error (the body breaking) reaches the response's reader.
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        // A connection the server closed while it sat idle (kept alive, or opened ahead) fails the next
+        // request sent on it, before any answer: the server dropped the connection, not the chat. Sent
+        // again, once, on a new connection (the case Node's `reusedSocket` is there for).
+        const waitedOnConnection = request.reusedSocket || wasOpenedAhead(request.socket);
+        const idleConnectionClosed = waitedOnConnection && !answered && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+        if (mayResend && idleConnectionClosed) resolve(send(false));
+        else reject(error);
+      });
+      request.end(body);
     });
-    let answered = false;
-    request.on('response', (res) => {
-      answered = true;
-      resolve(res);
-    });
-    // Kept for the request's life: a later error (the body breaking) reaches the response's reader.
-    request.on('error', (error: NodeJS.ErrnoException) => {
-      // A connection the server closed while it sat idle (kept alive, or opened ahead) fails the next
-      // request sent on it, before any answer: the server dropped the connection, not the chat. Sent
-      // again, once, on a new connection (the case Node's `reusedSocket` is there for).
-      const waitedOnConnection = request.reusedSocket || wasOpenedAhead(request.socket);
-      const idleConnectionClosed = waitedOnConnection && !answered && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
-      if (mayResend && idleConnectionClosed) resolve(send(false));
-      else reject(error);
-    });
-    request.end(body);
-  });
   return send(true);
 }
 
@@ -266,7 +277,13 @@ export async function readText(res: IncomingMessage, logId: string | null = null
     size += chunk.length;
     if (size > MAX_REFUSAL_BYTES) {
       res.destroy();
-      throw new CozeApiError({ code: CozeTransportCode.BadResponse, cozeMsg: `a non-stream answer over ${MAX_REFUSAL_BYTES} bytes`, httpStatus: res.statusCode ?? null, logId, retryable: false });
+      throw new CozeApiError({
+        code: CozeTransportCode.BadResponse,
+        cozeMsg: `a non-stream answer over ${MAX_REFUSAL_BYTES} bytes`,
+        httpStatus: res.statusCode ?? null,
+        logId,
+        retryable: false,
+      });
     }
     chunks.push(chunk);
   }
@@ -276,7 +293,10 @@ export async function readText(res: IncomingMessage, logId: string | null = null
 export const isSuccess = (status: number): boolean => status >= 200 && status < 300;
 
 /** What parseEnvelope needs of a response, from fetch or node:http. */
-export interface ResponseStatus { status: number; statusText: string }
+export interface ResponseStatus {
+  status: number;
+  statusText: string;
+}
 
 /**
  * A Coze `{code, msg, data}` body → its data, or the CozeApiError it describes. A body that is not a
@@ -292,7 +312,12 @@ export function parseEnvelope(text: string, res: ResponseStatus, logId: string |
   }
   if (body !== null && typeof body === 'object') {
     const record = body as Record<string, unknown>;
-    const code = typeof record.code === 'number' ? record.code : typeof record.code === 'string' && /^-?\d+$/.test(record.code) ? Number(record.code) : null;
+    const code =
+      typeof record.code === 'number'
+        ? record.code
+        : typeof record.code === 'string' && /^-?\d+$/.test(record.code)
+          ? Number(record.code)
+          : null;
     if (code !== null && code !== 0) {
       const msg = typeof record.msg === 'string' ? record.msg.split(token).join('[redacted]') : '';
       throw CozeApiError.fromBody({ code, msg, detail: record.detail }, res.status, logId);

@@ -29,7 +29,10 @@ export async function downloadIcon(
     return await fetchImage(url, { ...options, rules });
   } catch (err) {
     if (err instanceof OutboundError) {
-      logger?.warn({ icon: { url: urlForLog(url), reason: err.reason, httpStatus: err.httpStatus } }, `Bot icon not downloaded: ${err.message}`);
+      logger?.warn(
+        { icon: { url: urlForLog(url), reason: err.reason, httpStatus: err.httpStatus } },
+        `Bot icon not downloaded: ${err.message}`,
+      );
     }
     throw err;
   }

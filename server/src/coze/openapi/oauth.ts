@@ -143,7 +143,12 @@ export class OAuthJwtTokenSource implements CozeTokenSource {
       try {
         this.#key = createPrivateKey(this.#auth.privateKeyPem); // PKCS#8 or PKCS#1 PEM
       } catch (err) {
-        throw new CozeApiError({ code: CozeTransportCode.OAuthFailed, cozeMsg: 'the OAuth private key could not be loaded', retryable: false, cause: err });
+        throw new CozeApiError({
+          code: CozeTransportCode.OAuthFailed,
+          cozeMsg: 'the OAuth private key could not be loaded',
+          retryable: false,
+          cause: err,
+        });
       }
     }
     const iat = Math.floor(this.#now() / 1000);

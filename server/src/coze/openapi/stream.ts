@@ -72,15 +72,7 @@ export interface CozeChat {
 
 /** `answer` and `follow_up` are for the user; the rest is the bot's internals. */
 export type CozeMessageType =
-  | 'question'
-  | 'answer'
-  | 'follow_up'
-  | 'verbose'
-  | 'function_call'
-  | 'tool_response'
-  | 'tool_output'
-  | 'knowledge'
-  | (string & {});
+  'question' | 'answer' | 'follow_up' | 'verbose' | 'function_call' | 'tool_response' | 'tool_output' | 'knowledge' | (string & {});
 
 export interface CozeMessage {
   id: string;
@@ -106,9 +98,7 @@ type ChatEventName =
   | typeof CozeChatEventType.ChatFailed
   | typeof CozeChatEventType.ChatRequiresAction;
 type MessageEventName =
-  | typeof CozeChatEventType.MessageDelta
-  | typeof CozeChatEventType.MessageCompleted
-  | typeof CozeChatEventType.AudioDelta;
+  typeof CozeChatEventType.MessageDelta | typeof CozeChatEventType.MessageCompleted | typeof CozeChatEventType.AudioDelta;
 
 export type CozeChatEvent =
   | { event: ChatEventName; data: CozeChat }
@@ -125,11 +115,7 @@ const CHAT_EVENTS = new Set<string>([
   CozeChatEventType.ChatFailed,
   CozeChatEventType.ChatRequiresAction,
 ]);
-const MESSAGE_EVENTS = new Set<string>([
-  CozeChatEventType.MessageDelta,
-  CozeChatEventType.MessageCompleted,
-  CozeChatEventType.AudioDelta,
-]);
+const MESSAGE_EVENTS = new Set<string>([CozeChatEventType.MessageDelta, CozeChatEventType.MessageCompleted, CozeChatEventType.AudioDelta]);
 
 /** Events after which a stream may end without `done`. */
 const COMPLETE_EVENTS = new Set<string>([CozeChatEventType.ChatCompleted, CozeChatEventType.ChatRequiresAction]);
@@ -159,7 +145,12 @@ export function toCozeChatEvent(message: EventSourceMessage, logId: string | nul
   }
   if (!known) return { event: 'unknown', name, data };
   if (!data || typeof data !== 'object') {
-    throw new CozeApiError({ code: CozeTransportCode.BadResponse, cozeMsg: `"${name}" event data is not an object`, logId, retryable: false });
+    throw new CozeApiError({
+      code: CozeTransportCode.BadResponse,
+      cozeMsg: `"${name}" event data is not an object`,
+      logId,
+      retryable: false,
+    });
   }
   const record = data as Record<string, unknown>;
   if (name === CozeChatEventType.Error) {
@@ -254,19 +245,30 @@ export async function* readCozeChatStream(
 
   // An abort or a silence destroys the body, which ends the wait in progress: one listener and one
   // re-armed timer for the whole stream.
-  const onAbort = () => { body.destroy(); };
+  const onAbort = () => {
+    body.destroy();
+  };
   if (signal?.aborted) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });
   let idle = false;
-  const idleTimer = idleTimeoutMs > 0
-    ? setTimeout(() => { idle = true; body.destroy(); }, idleTimeoutMs)
-    : null;
+  const idleTimer =
+    idleTimeoutMs > 0
+      ? setTimeout(() => {
+          idle = true;
+          body.destroy();
+        }, idleTimeoutMs)
+      : null;
   body.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
 
   const ended = (why: string, cause?: unknown) =>
     new CozeApiError({ code: CozeTransportCode.StreamEndedEarly, cozeMsg: why, logId, retryable: false, cause });
   const eventTooLarge = () =>
-    new CozeApiError({ code: CozeTransportCode.EventTooLarge, cozeMsg: `an event exceeded ${maxEventChars} characters`, logId, retryable: false });
+    new CozeApiError({
+      code: CozeTransportCode.EventTooLarge,
+      cozeMsg: `an event exceeded ${maxEventChars} characters`,
+      logId,
+      retryable: false,
+    });
   const timedOut = () =>
     new CozeApiError({ code: CozeTransportCode.Timeout, cozeMsg: `no stream event for ${idleTimeoutMs} ms`, logId, retryable: false });
   const nextEvent = (): CozeChatEvent => {
@@ -299,7 +301,9 @@ export async function* readCozeChatStream(
       }
       if (broken) throw ended('the connection broke mid-stream', broken);
       if (body.isPaused()) body.resume();
-      await new Promise<void>((resolve) => { wake = resolve; });
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
     }
   } finally {
     if (idleTimer) clearTimeout(idleTimer);
