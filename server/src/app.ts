@@ -23,7 +23,6 @@ import { API_PATH, installResponseCheck } from './http/response-check.js';
 import { Health, errorResponses } from './http/schemas.js';
 import { installValidation } from './http/validation.js';
 import { noChatMetrics } from './metrics/chat-metrics.js';
-import { metricsRoutes, platformMetrics } from './metrics/prometheus.js';
 import { uploadsRoutes } from './storage/routes.js';
 import { databaseStorage, localStorage, type FileStorage } from './storage/storage.js';
 
@@ -94,7 +93,9 @@ export async function buildApp({ config, database, providers = {}, logger = true
   const stops = new StopSignals(database);
   const cozeClient = config.coze && new CozeClient(config.coze, { logger: app.log });
   await stops.start();
-  const metrics = config.metrics && { ...platformMetrics(database), token: config.metrics.token };
+  // prom-client is loaded only when metrics are on: nothing of it at start-up otherwise.
+  const prometheus = config.metrics && (await import('./metrics/prometheus.js'));
+  const metrics = prometheus && config.metrics && { ...prometheus.platformMetrics(database), token: config.metrics.token };
 
   const deps: ChatDeps = {
     db,
@@ -124,7 +125,7 @@ export async function buildApp({ config, database, providers = {}, logger = true
   });
   await app.register(uploadsRoutes, { storage });
   // Off unless METRICS=1: then the route exists only for the scraper's token.
-  if (metrics) await app.register(metricsRoutes, metrics);
+  if (prometheus && metrics) await app.register(prometheus.metricsRoutes, metrics);
   const servesWebApp = await serveWebApp(app, config.webDistDir);
   app.setNotFoundHandler((request, reply) => {
     // History-mode pages of the web app load index.html; anything else is a clear JSON 404.
