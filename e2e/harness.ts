@@ -7,7 +7,7 @@ import { after, before } from 'node:test';
 import { startSandbox } from '@agentport/sandbox';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { findChromium } from '../scripts/chromium.mjs';
-import { assertFreshBuild } from '../scripts/lib/built.ts';
+import { assertFreshBuild } from '../scripts/lib/built.mjs';
 import { LISTENING, listeningUrl, repoRoot, serverMain, startProcess } from '../scripts/lib/processes.ts';
 
 const webDist = path.join(repoRoot, 'web', 'dist');

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { staleBuild } from '../lib/built.js';
+import { buildProblem, staleBuild } from '../lib/built.mjs';
 
 describe('staleBuild', () => {
   const root = mkdtempSync(path.join(tmpdir(), 'agentport-built-'));
@@ -49,5 +49,22 @@ describe('staleBuild', () => {
     assert.equal(staleBuild('web', root), null);
     write('web/index.html', 10);
     assert.equal(staleBuild('web', root), 'web/dist is older than web/index.html: run npm run build');
+  });
+
+  test('npm start: a missing build stops the start, a stale one is only a warning, and an image without sources is current', () => {
+    const image = mkdtempSync(path.join(tmpdir(), 'agentport-image-'));
+    try {
+      assert.deepEqual(buildProblem('server', image), { missing: true, problem: 'server/dist/main.js is missing' });
+      write('web/src/main.ts', 5);
+      assert.deepEqual(buildProblem('web', root), {
+        missing: false,
+        problem: 'web/dist is older than web/src (web/src/main.ts changed since the build)',
+      });
+      mkdirSync(path.join(image, 'server', 'dist'), { recursive: true });
+      writeFileSync(path.join(image, 'server', 'dist', 'main.js'), '');
+      assert.equal(buildProblem('server', image), null);
+    } finally {
+      rmSync(image, { recursive: true, force: true });
+    }
   });
 });

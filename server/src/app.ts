@@ -18,6 +18,7 @@ import { CozeClient } from './coze/openapi/client.js';
 import { cozeRoutes } from './coze/routes.js';
 import type { Database } from './db/index.js';
 import { installErrorHandler, noRouteBody } from './http/errors.js';
+import { serializersOnFirstUse } from './http/lazy-compile.js';
 import { errorForLog } from './http/redact.js';
 import { API_PATH, installResponseCheck } from './http/response-check.js';
 import { Health, errorResponses } from './http/schemas.js';
@@ -64,6 +65,7 @@ export async function buildApp({ config, database, providers = {}, logger = true
     requestTimeout: config.requestTimeoutMs,
     http: { headersTimeout: config.requestTimeoutMs, requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: 1000 },
     trustProxy: config.trustProxy,
+    schemaController: { compilersFactory: { buildSerializer: serializersOnFirstUse } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorateRequest('user', null);
   installErrorHandler(app);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { BOTS, startSandbox, type Sandbox } from '@agentport/sandbox';
-import { assertFreshBuild } from '../../scripts/lib/built.js';
+import { assertFreshBuild } from '../../scripts/lib/built.mjs';
 import { LISTENING, listeningUrl, serverMain, startProcess, type RunningProcess } from '../../scripts/lib/processes.js';
 import { readConfig } from '../src/config.js';
 import { LISTENER_NAME } from '../src/db/index.js';

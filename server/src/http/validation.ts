@@ -5,6 +5,7 @@ import { Ajv, type AnySchema } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
 import { badRequest } from './errors.js';
+import { validatorOnFirstUse } from './lazy-compile.js';
 
 // ajv-formats is CommonJS; its plugin is also its `default`, which is how the types see it.
 const addFormats = ajvFormats.default;
@@ -13,7 +14,9 @@ export function installValidation(app: FastifyInstance): void {
   const strict = addFormats(new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false }));
   const coercing = addFormats(new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false }));
   app.setValidatorCompiler(({ schema, httpPart }) =>
-    httpPart === 'body' ? strict.compile(closeObjects(schema) as AnySchema) : coercing.compile(schema as AnySchema),
+    validatorOnFirstUse(() =>
+      httpPart === 'body' ? strict.compile(closeObjects(schema) as AnySchema) : coercing.compile(schema as AnySchema),
+    ),
   );
 
   // Checked once the body is parsed, before any route sees it. PostgreSQL refuses a NUL in text and a
