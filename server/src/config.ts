@@ -1,10 +1,9 @@
-// Every setting comes from the environment; README's configuration table lists them all.
+// The platform's configuration: the settings of env.ts, checked together. README's configuration table lists them all.
 import { isIP } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCozeConfig, type CozeConfig } from './coze/openapi/config.js';
-import { int } from './env.js';
+import { readEnvironment, type Environment } from './env.js';
 
 export type RegistrationMode = 'open' | 'invite' | 'closed';
 
@@ -98,8 +97,8 @@ function readTrustProxy(raw = ''): Config['trustProxy'] {
 /** Long enough not to be guessed; no spaces, as a bearer token cannot carry them. */
 const METRICS_TOKEN_MIN_CHARS = 16;
 
-function readMetrics(env: NodeJS.ProcessEnv): Config['metrics'] {
-  if (env.METRICS !== '1' && env.METRICS !== 'true') return null;
+function readMetrics(env: Environment): Config['metrics'] {
+  if (!env.METRICS) return null;
   const token = env.METRICS_TOKEN ?? '';
   const wanted =
     `at least ${METRICS_TOKEN_MIN_CHARS} characters without spaces, e.g. from \`openssl rand -hex 32\`; ` +
@@ -112,68 +111,53 @@ function readMetrics(env: NodeJS.ProcessEnv): Config['metrics'] {
   return { token };
 }
 
-function readRegistrationMode(raw = 'open'): RegistrationMode {
-  if (raw === 'open' || raw === 'invite' || raw === 'closed') return raw;
-  throw new Error(`REGISTRATION must be "open", "invite" or "closed", got "${raw}"`);
-}
-
-export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const storageDriver = env.STORAGE_DRIVER ?? 'local';
-  if (storageDriver !== 'local' && storageDriver !== 'database') {
-    throw new Error(`STORAGE_DRIVER must be "local" or "database", got "${storageDriver}"`);
-  }
-  if (storageDriver === 'database' && !env.DATABASE_URL) {
+/** The platform's configuration from its environment (see env.ts for each setting on its own). */
+export function readConfig(raw: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const env = readEnvironment(raw);
+  if (env.STORAGE_DRIVER === 'database' && !env.DATABASE_URL) {
     throw new Error('STORAGE_DRIVER=database needs DATABASE_URL (the embedded database is one process only)');
   }
-  const workers = env.WORKERS === 'auto' ? os.availableParallelism() : int(env, 'WORKERS', 1, { min: 1, max: 256 });
-  if (workers > 1 && !env.DATABASE_URL) {
+  if (env.WORKERS > 1 && !env.DATABASE_URL) {
     throw new Error('WORKERS above 1 needs DATABASE_URL (the embedded database is one process only)');
   }
-  const adminEmail = env.ADMIN_EMAIL?.trim();
-  const adminPassword = env.ADMIN_PASSWORD;
-  if (Boolean(adminEmail) !== Boolean(adminPassword)) {
+  if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD)) {
     throw new Error('Set both ADMIN_EMAIL and ADMIN_PASSWORD, or neither');
   }
-  const maxAnswerBytes = int(env, 'MAX_ANSWER_BYTES', 1024 * 1024, { min: 1024, max: 256 * 1024 * 1024 });
   // One upstream event may carry the whole answer (Coze's completed message does), escaped as JSON.
-  const maxUpstreamEvent = 4 * maxAnswerBytes;
+  const maxUpstreamEvent = 4 * env.MAX_ANSWER_BYTES;
   const coze = readCozeConfig(env);
   return {
-    host: env.HOST ?? '127.0.0.1',
-    port: int(env, 'PORT', 3000, { max: 65_535 }),
-    workers,
-    dataDir: path.resolve(env.DATA_DIR ?? 'data'),
-    databaseUrl: env.DATABASE_URL || null,
-    storageDriver,
+    host: env.HOST,
+    port: env.PORT,
+    workers: env.WORKERS,
+    dataDir: path.resolve(env.DATA_DIR),
+    databaseUrl: env.DATABASE_URL ?? null,
+    storageDriver: env.STORAGE_DRIVER,
     webDistDir: path.resolve(env.WEB_DIST_DIR ?? path.join(serverRoot, '..', 'web', 'dist')),
-    admin: adminEmail && adminPassword ? { email: adminEmail, password: adminPassword } : null,
+    admin: env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD } : null,
     openai: {
-      baseUrl: env.OPENAI_BASE_URL || null,
-      apiKey: env.OPENAI_API_KEY || null,
-      idleTimeoutMs: int(env, 'OPENAI_IDLE_TIMEOUT_MS', 60_000, { min: 100, max: 3_600_000 }),
+      baseUrl: env.OPENAI_BASE_URL ?? null,
+      apiKey: env.OPENAI_API_KEY ?? null,
+      idleTimeoutMs: env.OPENAI_IDLE_TIMEOUT_MS,
       maxLineBytes: maxUpstreamEvent,
     },
     coze: coze && { ...coze, maxEventChars: maxUpstreamEvent },
-    cozeListCacheSeconds: int(env, 'COZE_LIST_CACHE_SECONDS', 60, { min: 1, max: 86_400 }),
-    bodyLimitBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024, { min: 64 * 1024, max: 64 * 1024 * 1024 }),
-    requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000, { min: 1000, max: 3_600_000 }),
-    answers: { maxBytes: maxAnswerBytes, stallTimeoutMs: int(env, 'STREAM_STALL_TIMEOUT_MS', 30_000, { min: 1000, max: 3_600_000 }) },
-    tokenTtlDays: int(env, 'AUTH_TOKEN_TTL_DAYS', 30, { min: 1, max: 3650 }),
+    cozeListCacheSeconds: env.COZE_LIST_CACHE_SECONDS,
+    bodyLimitBytes: env.MAX_BODY_BYTES,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    answers: { maxBytes: env.MAX_ANSWER_BYTES, stallTimeoutMs: env.STREAM_STALL_TIMEOUT_MS },
+    tokenTtlDays: env.AUTH_TOKEN_TTL_DAYS,
     login: {
-      maxFailuresPerEmail: int(env, 'LOGIN_MAX_FAILURES', 10, { min: 1, max: 1_000_000 }),
-      maxFailuresPerIp: int(env, 'LOGIN_MAX_FAILURES_PER_IP', 50, { min: 1, max: 1_000_000 }),
-      windowMinutes: int(env, 'LOGIN_WINDOW_MINUTES', 15, { min: 1, max: 10_080 }),
+      maxFailuresPerEmail: env.LOGIN_MAX_FAILURES,
+      maxFailuresPerIp: env.LOGIN_MAX_FAILURES_PER_IP,
+      windowMinutes: env.LOGIN_WINDOW_MINUTES,
     },
-    registration: {
-      mode: readRegistrationMode(env.REGISTRATION || undefined),
-      maxPerIp: int(env, 'REGISTER_MAX_PER_IP', 20, { min: 1, max: 1_000_000 }),
-      windowMinutes: int(env, 'REGISTER_WINDOW_MINUTES', 60, { min: 1, max: 10_080 }),
-    },
-    chatLeaseSeconds: int(env, 'CHAT_LEASE_SECONDS', 30, { min: 1, max: 3600 }),
-    logLevel: env.LOG_LEVEL ?? 'info',
+    registration: { mode: env.REGISTRATION, maxPerIp: env.REGISTER_MAX_PER_IP, windowMinutes: env.REGISTER_WINDOW_MINUTES },
+    chatLeaseSeconds: env.CHAT_LEASE_SECONDS,
+    logLevel: env.LOG_LEVEL,
     trustProxy: readTrustProxy(env.TRUST_PROXY),
-    tlsInFront: env.TLS_IN_FRONT === '1' || env.TLS_IN_FRONT === 'true',
-    demoSeed: env.DEMO_SEED === '1' || env.DEMO_SEED === 'true',
+    tlsInFront: env.TLS_IN_FRONT,
+    demoSeed: env.DEMO_SEED,
     metrics: readMetrics(env),
   };
 }

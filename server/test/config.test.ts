@@ -1,7 +1,9 @@
 // Settings are read once at start-up: a value that would break the platform stops the start, naming the setting.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import { readConfig } from '../src/config.js';
+import { SETTINGS } from '../src/env.js';
 
 const COZE = { COZE_API_TOKEN: 'pat_x', COZE_SPACE_ID: '1' };
 
@@ -56,6 +58,13 @@ describe('readConfig', () => {
     }
   });
 
+  test('a choice or a switch it does not take stops the start, naming the setting and what it takes', () => {
+    assert.throws(() => readConfig({ LOG_LEVEL: 'verbose' }), /LOG_LEVEL must be "fatal", .* or "silent", got "verbose"/);
+    assert.throws(() => readConfig({ METRICS: 'yes' }), /METRICS must be 1 or true \(on\), 0 or false \(off\), got "yes"/);
+    assert.equal(readConfig({ TLS_IN_FRONT: 'TRUE' }).tlsInFront, true);
+    assert.equal(readConfig({ TLS_IN_FRONT: '0' }).tlsInFront, false);
+  });
+
   test('values at the edges of their ranges are taken', () => {
     const low = readConfig({
       ...COZE,
@@ -84,5 +93,38 @@ describe('readConfig', () => {
     assert.equal(high.coze?.idleTimeoutMs, 3_600_000);
     assert.equal(high.tokenTtlDays, 3650);
     assert.equal(readConfig({ PORT: '' }).port, 3000, 'an empty value is unset');
+  });
+});
+
+// The README's configuration table is what operators read: it lists exactly the settings the server reads,
+// with their defaults, and the ranges it checks.
+describe('the README configuration table', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('### ', readme.indexOf('## Configuration')));
+  /** Each variable the table names, with the default its row shows (null for "—"). */
+  const rows = new Map<string, string | null>();
+  for (const line of section.split('\n').filter((l) => l.startsWith('| `'))) {
+    const [names, shown] = line
+      .split('|')
+      .slice(1, 3)
+      .map((cell) => cell.trim());
+    const value = shown === '—' ? null : /^`(.*)`$/.exec(shown!)![1]!;
+    for (const [, name] of names!.matchAll(/`([A-Z_]+)`/g)) rows.set(name!, value);
+  }
+  const TESTS_AND_DEMO_ONLY = ['TEST_DATABASE_URL', 'CHROMIUM_PATH', 'SANDBOX_PORT'];
+
+  test('lists every setting the server reads, and nothing else', () => {
+    assert.deepEqual([...rows.keys()].sort(), [...Object.keys(SETTINGS), ...TESTS_AND_DEMO_ONLY].sort());
+  });
+
+  test("shows each setting's default", () => {
+    for (const [name, setting] of Object.entries(SETTINGS)) assert.equal(rows.get(name), setting.shown, name);
+  });
+
+  test("states each number's range", () => {
+    for (const [name, setting] of Object.entries(SETTINGS)) {
+      if (!('min' in setting)) continue;
+      assert.match(section, new RegExp(`\`${name}\`[^0-9]*${setting.min}–${setting.max}\\b`), name);
+    }
   });
 });

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { oauthAudienceFor, readCozeConfig } from '../src/coze/openapi/config.js';
+import { readEnvironment } from '../src/env.js';
 import { CozeApiError, CozeTransportCode, isAbortError } from '../src/coze/openapi/errors.js';
 import { redactSecrets } from '../src/http/redact.js';
 import { readCozeChatStream, type CozeChatEvent } from '../src/coze/openapi/stream.js';
@@ -14,14 +15,17 @@ import { answerText, chunkedStream, collect, openBody, rejectsWith, splitEvery }
 
 const PEM = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';
 
+/** The Coze configuration from raw environment text, as at start-up. */
+const cozeConfig = (env: Record<string, string>) => readCozeConfig(readEnvironment(env));
+
 describe('readCozeConfig', () => {
   test('is null when nothing about Coze is set', () => {
-    assert.equal(readCozeConfig({}), null);
-    assert.equal(readCozeConfig({ COZE_API_BASE: 'https://api.coze.com', COZE_API_TOKEN: '  ' }), null);
+    assert.equal(cozeConfig({}), null);
+    assert.equal(cozeConfig({ COZE_API_BASE: 'https://api.coze.com', COZE_API_TOKEN: '  ' }), null);
   });
 
   test('a token and a space give a config with the documented defaults', () => {
-    const config = readCozeConfig({ COZE_API_TOKEN: 'pat_x', COZE_SPACE_ID: '123' });
+    const config = cozeConfig({ COZE_API_TOKEN: 'pat_x', COZE_SPACE_ID: '123' });
     assert.deepEqual(config, {
       baseUrl: 'https://api.coze.cn',
       spaceId: '123',
@@ -34,7 +38,7 @@ describe('readCozeConfig', () => {
   });
 
   test('reads the base URL (trailing slash dropped), time-outs, retries and list endpoint', () => {
-    const config = readCozeConfig({
+    const config = cozeConfig({
       COZE_API_TOKEN: 'pat_x',
       COZE_SPACE_ID: '1',
       COZE_API_BASE: 'https://api.coze.com/',
@@ -51,30 +55,26 @@ describe('readCozeConfig', () => {
   });
 
   test('half a configuration throws an error naming the missing variable', () => {
-    assert.throws(() => readCozeConfig({ COZE_API_TOKEN: 'pat_x' }), /COZE_SPACE_ID/);
-    assert.throws(() => readCozeConfig({ COZE_SPACE_ID: '1' }), /COZE_API_TOKEN/);
-    assert.throws(() => readCozeConfig({ COZE_SPACE_ID: '1', COZE_OAUTH_APP_ID: 'a', COZE_OAUTH_PRIVATE_KEY: PEM }), /COZE_OAUTH_KEY_ID/);
-    assert.throws(() => readCozeConfig({ COZE_SPACE_ID: '1', COZE_OAUTH_KEY_ID: 'k', COZE_OAUTH_PRIVATE_KEY: PEM }), /COZE_OAUTH_APP_ID/);
-    assert.throws(() => readCozeConfig({ COZE_SPACE_ID: '1', COZE_OAUTH_APP_ID: 'a', COZE_OAUTH_KEY_ID: 'k' }), /COZE_OAUTH_PRIVATE_KEY/);
+    assert.throws(() => cozeConfig({ COZE_API_TOKEN: 'pat_x' }), /COZE_SPACE_ID/);
+    assert.throws(() => cozeConfig({ COZE_SPACE_ID: '1' }), /COZE_API_TOKEN/);
+    assert.throws(() => cozeConfig({ COZE_SPACE_ID: '1', COZE_OAUTH_APP_ID: 'a', COZE_OAUTH_PRIVATE_KEY: PEM }), /COZE_OAUTH_KEY_ID/);
+    assert.throws(() => cozeConfig({ COZE_SPACE_ID: '1', COZE_OAUTH_KEY_ID: 'k', COZE_OAUTH_PRIVATE_KEY: PEM }), /COZE_OAUTH_APP_ID/);
+    assert.throws(() => cozeConfig({ COZE_SPACE_ID: '1', COZE_OAUTH_APP_ID: 'a', COZE_OAUTH_KEY_ID: 'k' }), /COZE_OAUTH_PRIVATE_KEY/);
   });
 
   test('malformed values throw naming the variable, without echoing secrets', () => {
+    assert.throws(() => cozeConfig({ COZE_API_TOKEN: 'pat_x', COZE_SPACE_ID: '1', COZE_IDLE_TIMEOUT_MS: 'soon' }), /COZE_IDLE_TIMEOUT_MS/);
+    assert.throws(() => cozeConfig({ COZE_API_TOKEN: 'pat_x', COZE_SPACE_ID: '1', COZE_API_BASE: 'ftp://x' }), /COZE_API_BASE/);
+    assert.throws(() => cozeConfig({ COZE_API_TOKEN: 'pat_x', COZE_SPACE_ID: '1', COZE_BOT_LIST_API: 'v2' }), /COZE_BOT_LIST_API/);
+    assert.throws(() => cozeConfig({ COZE_API_TOKEN: 'pat_x', COZE_SPACE_ID: '1', COZE_OAUTH_APP_ID: 'a' }), /not both/);
     assert.throws(
-      () => readCozeConfig({ COZE_API_TOKEN: 'pat_x', COZE_SPACE_ID: '1', COZE_IDLE_TIMEOUT_MS: 'soon' }),
-      /COZE_IDLE_TIMEOUT_MS/,
-    );
-    assert.throws(() => readCozeConfig({ COZE_API_TOKEN: 'pat_x', COZE_SPACE_ID: '1', COZE_API_BASE: 'ftp://x' }), /COZE_API_BASE/);
-    assert.throws(() => readCozeConfig({ COZE_API_TOKEN: 'pat_x', COZE_SPACE_ID: '1', COZE_BOT_LIST_API: 'v2' }), /COZE_BOT_LIST_API/);
-    assert.throws(() => readCozeConfig({ COZE_API_TOKEN: 'pat_x', COZE_SPACE_ID: '1', COZE_OAUTH_APP_ID: 'a' }), /not both/);
-    assert.throws(
-      () =>
-        readCozeConfig({ COZE_SPACE_ID: '1', COZE_OAUTH_APP_ID: 'a', COZE_OAUTH_KEY_ID: 'k', COZE_OAUTH_PRIVATE_KEY: 'secret-not-a-pem' }),
+      () => cozeConfig({ COZE_SPACE_ID: '1', COZE_OAUTH_APP_ID: 'a', COZE_OAUTH_KEY_ID: 'k', COZE_OAUTH_PRIVATE_KEY: 'secret-not-a-pem' }),
       (err: Error) => /PEM/.test(err.message) && !err.message.includes('secret-not-a-pem'),
     );
   });
 
   test('OAuth JWT settings: inline key with \\n escapes, or a key file', () => {
-    const inline = readCozeConfig({
+    const inline = cozeConfig({
       COZE_SPACE_ID: '1',
       COZE_OAUTH_APP_ID: 'app',
       COZE_OAUTH_KEY_ID: 'kid',
@@ -84,7 +84,7 @@ describe('readCozeConfig', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'coze-config-'));
     const file = path.join(dir, 'private_key.pem');
     writeFileSync(file, PEM);
-    const fromFile = readCozeConfig({
+    const fromFile = cozeConfig({
       COZE_SPACE_ID: '1',
       COZE_OAUTH_APP_ID: 'app',
       COZE_OAUTH_KEY_ID: 'kid',
@@ -93,7 +93,7 @@ describe('readCozeConfig', () => {
     assert.equal(fromFile?.auth.kind === 'oauth-jwt' && fromFile.auth.privateKeyPem, PEM);
     assert.throws(
       () =>
-        readCozeConfig({
+        cozeConfig({
           COZE_SPACE_ID: '1',
           COZE_OAUTH_APP_ID: 'app',
           COZE_OAUTH_KEY_ID: 'kid',

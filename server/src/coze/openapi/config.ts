@@ -1,6 +1,6 @@
 // Coze connection settings, read once from the environment.
 import { readFileSync } from 'node:fs';
-import { int } from '../../env.js';
+import type { Environment } from '../../env.js';
 
 export type CozeAuth =
   | { kind: 'token'; token: string }
@@ -37,26 +37,19 @@ export interface CozeConfig {
   botListApi?: CozeBotListApi;
 }
 
-export const DEFAULT_COZE_API_BASE = 'https://api.coze.cn';
-
 const OAUTH_VARS = ['COZE_OAUTH_APP_ID', 'COZE_OAUTH_KEY_ID', 'COZE_OAUTH_PRIVATE_KEY', 'COZE_OAUTH_PRIVATE_KEY_FILE'] as const;
 
 /**
- * Reads COZE_API_BASE (default https://api.coze.cn), COZE_SPACE_ID, and either COZE_API_TOKEN or
- * COZE_OAUTH_APP_ID + COZE_OAUTH_KEY_ID + COZE_OAUTH_PRIVATE_KEY (PEM, `\n` escapes allowed) or
- * COZE_OAUTH_PRIVATE_KEY_FILE; plus COZE_CONNECT_TIMEOUT_MS (10000), COZE_IDLE_TIMEOUT_MS (60000),
- * COZE_MAX_RETRIES (2), COZE_BOT_LIST_API (auto | bots | published_bots_list).
+ * The Coze settings of env.ts: the region's base URL, the space, and either a token or an OAuth JWT
+ * app (private key inline, with `\n` escapes allowed, or from a file).
  *
- * Returns null when none of the credential or space variables is set (Coze is simply off); throws an
- * Error naming the variable when the configuration is half there or malformed.
+ * Returns null when none of the credential or space settings is set (Coze is simply off); throws an
+ * Error naming the setting when the configuration is half there or malformed.
  */
-export function readCozeConfig(env: NodeJS.ProcessEnv = process.env): CozeConfig | null {
-  const get = (name: string): string | undefined => {
-    const value = env[name]?.trim();
-    return value ? value : undefined;
-  };
-  const token = get('COZE_API_TOKEN');
-  const spaceId = get('COZE_SPACE_ID');
+export function readCozeConfig(env: Environment): CozeConfig | null {
+  const get = (name: (typeof OAUTH_VARS)[number]): string | undefined => env[name]?.trim() || undefined;
+  const token = env.COZE_API_TOKEN?.trim();
+  const spaceId = env.COZE_SPACE_ID;
   const oauthSet = OAUTH_VARS.filter((name) => get(name) !== undefined);
   if (!token && !spaceId && oauthSet.length === 0) return null;
 
@@ -94,13 +87,13 @@ export function readCozeConfig(env: NodeJS.ProcessEnv = process.env): CozeConfig
   }
 
   return {
-    baseUrl: parseBaseUrl(get('COZE_API_BASE') ?? DEFAULT_COZE_API_BASE),
+    baseUrl: parseBaseUrl(env.COZE_API_BASE),
     spaceId: required(spaceId, 'COZE_SPACE_ID', 'to list the workspace’s bots'),
     auth,
-    connectTimeoutMs: int(env, 'COZE_CONNECT_TIMEOUT_MS', 10_000, { min: 100, max: 600_000 }),
-    idleTimeoutMs: int(env, 'COZE_IDLE_TIMEOUT_MS', 60_000, { min: 100, max: 3_600_000 }),
-    maxRetries: int(env, 'COZE_MAX_RETRIES', 2, { max: 10 }),
-    botListApi: botListApi(get('COZE_BOT_LIST_API')),
+    connectTimeoutMs: env.COZE_CONNECT_TIMEOUT_MS,
+    idleTimeoutMs: env.COZE_IDLE_TIMEOUT_MS,
+    maxRetries: env.COZE_MAX_RETRIES,
+    botListApi: env.COZE_BOT_LIST_API,
   };
 }
 
@@ -124,10 +117,4 @@ function parseBaseUrl(raw: string): string {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('Coze config: COZE_API_BASE must be http(s).');
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
-}
-
-function botListApi(raw: string | undefined): CozeBotListApi {
-  if (raw === undefined) return 'auto';
-  if (raw === 'auto' || raw === 'bots' || raw === 'published_bots_list') return raw;
-  throw new Error('Coze config: COZE_BOT_LIST_API must be auto, bots or published_bots_list.');
 }
