@@ -11,6 +11,7 @@ import type { ChatDeps } from './chat/chat-run.js';
 import { cozeProvider } from './chat/providers/coze.js';
 import { nativeProvider } from './chat/providers/native.js';
 import type { ChatProvider } from './chat/providers/types.js';
+import { conversationRoutes } from './chat/conversations.js';
 import { chatRoutes } from './chat/routes.js';
 import { StopSignals } from './chat/stop-signals.js';
 import type { Config } from './config.js';
@@ -119,6 +120,7 @@ export async function buildApp({ config, database, providers = {}, logger = true
   await app.register(authRoutes, { db, config });
   await app.register(agentRoutes, { db, storage });
   await app.register(chatRoutes, { deps });
+  await app.register(conversationRoutes, { db, stops: deps.stops });
   await app.register(cozeRoutes, {
     db,
     storage,

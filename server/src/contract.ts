@@ -22,6 +22,7 @@ export type {
   CompletionStreamError,
   Conversation,
   ConversationList,
+  ConversationPatch,
   Message,
   MessageError,
   MessageList,

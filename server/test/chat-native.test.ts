@@ -266,7 +266,7 @@ for (const target of databaseTargets()) {
       });
     });
 
-    test("a refused chat stores nothing: another agent's conversation is 400, an unpublished agent 404 for users (an admin may try it)", async () => {
+    test("a refused chat stores nothing: another agent's conversation is 400, an unpublished agent's 403 and a new one with it 404 for users (an admin may try it)", async () => {
       const first = await chat('Before unpublishing');
       const conversationId = first.headers.get('x-conversation-id')!;
       await readChatStream(first);
@@ -285,13 +285,13 @@ for (const target of databaseTargets()) {
         p.api('PATCH', `/console/api/ai-agent/${agentId}`, { token: p.adminToken, body: { published } });
       assert.equal((await setPublished(false)).status, 200);
       try {
-        for (const [name, res] of [
-          ['next turn', await chat('After unpublishing', { conversationId })],
-          ['new conversation', await chat('New, after unpublishing')],
-        ] as const) {
-          assert.equal(res.status, 404, name);
-          assert.match((await res.json()).message, /No agent/, name);
-        }
+        // The conversation stays readable but cannot go on (see conversations.test.ts); a new one is as with no such agent.
+        const nextTurn = await chat('After unpublishing', { conversationId });
+        assert.equal(nextTurn.status, 403);
+        assert.equal((await nextTurn.json()).code, 'agent_unavailable');
+        const newConversation = await chat('New, after unpublishing');
+        assert.equal(newConversation.status, 404);
+        assert.match((await newConversation.json()).message, /No agent/);
         assert.equal((await messagesOf(conversationId)).length, 2, 'the refused turns stored no message');
         assert.equal(await conversationCount(), conversationsBefore, 'the refused first turn stored no conversation');
         const tried = await chat('An admin tries it before publishing', {}, p.adminToken);

@@ -114,15 +114,20 @@ async function whyRefused(db: Db, request: ChatRequest): Promise<never> {
     .select({ id: agents.id })
     .from(agents)
     .where(chatableAgent(request.agentId, sql`${user.role === 'admin'}`));
-  if (!agent) throw notFound(`No agent with id ${request.agentId}`);
-  // A new conversation is refused only for its agent; an existing one also when it is not the user's or busy.
-  if (!request.conversationId) throw new Error('a first turn was refused with a chatable agent');
+  if (!request.conversationId) {
+    if (!agent) throw notFound(`No agent with id ${request.agentId}`);
+    throw new Error('a first turn was refused with a chatable agent');
+  }
+  // An existing conversation is refused when it is not the user's, not the agent's, its agent was
+  // unpublished since (it stays readable, see conversations.ts), or it is busy.
   const [found] = await db
     .select({ agentId: conversations.agentId })
     .from(conversations)
     .where(and(eq(conversations.id, request.conversationId), eq(conversations.userId, user.id)));
   if (!found) throw notFound(`No conversation with id ${request.conversationId}`);
   if (found.agentId !== request.agentId) throw new HttpError(400, 'This conversation belongs to another agent', 'agent_mismatch');
+  if (!agent)
+    throw new HttpError(403, 'This agent is no longer available: the conversation can be read but not continued', 'agent_unavailable');
   throw new HttpError(409, 'This conversation is still answering the previous message. Wait for it or stop it.', 'conversation_busy');
 }
 

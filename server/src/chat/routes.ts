@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { and, desc, eq, asc } from 'drizzle-orm';
+import { eq, asc } from 'drizzle-orm';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type {
   ChatCompletionContentPart,
@@ -10,13 +10,14 @@ import type {
 import { isUuid } from '../agents/agents.js';
 import { bearerToken, currentUser, guards, unauthorized } from '../auth/guard.js';
 import { userForToken } from '../auth/tokens.js';
-import { conversations, messages, type Message } from '../db/schema.js';
+import { messages, type Message } from '../db/schema.js';
 import { badRequest, errorBody, notFound } from '../http/errors.js';
-import { NoContent, errorResponses } from '../http/schemas.js';
+import { errorResponses } from '../http/schemas.js';
 import { openChat, type ChatDeps } from './chat-run.js';
+import { ownConversation } from './conversations.js';
 import { CompletionStream } from './completion-stream.js';
 import { failInterruptedAnswers, isLeaseLive } from './statements.js';
-import { ChatCompletion, ConversationList, Message as MessageView, MessageList, StopResult } from './schemas.js';
+import { ChatCompletion, Message as MessageView, MessageList, StopResult } from './schemas.js';
 
 // The request is OpenAI's chat-completion request, so that OpenAI clients and chat apps work as they
 // are. Their fields that agentport has no use for (an agent brings its own model settings, and only
@@ -208,58 +209,16 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (
   );
 
   app.get(
-    '/api/ai-agent/conversations',
-    {
-      onRequest: requireUser,
-      schema: {
-        querystring: Type.Object({ agentId: Type.Optional(Type.String({ format: 'uuid' })) }),
-        response: { 200: ConversationList, ...errorResponses },
-      },
-    },
-    async (request) => {
-      const user = currentUser(request);
-      const filter = request.query.agentId
-        ? and(eq(conversations.userId, user.id), eq(conversations.agentId, request.query.agentId))
-        : eq(conversations.userId, user.id);
-      const rows = await db.select().from(conversations).where(filter).orderBy(desc(conversations.updatedAt)).limit(200);
-      return {
-        items: rows.map((c) => ({
-          id: c.id,
-          agentId: c.agentId,
-          title: c.title,
-          answering: isLeaseLive(c),
-          createdAt: c.createdAt.toISOString(),
-          updatedAt: c.updatedAt.toISOString(),
-        })),
-      };
-    },
-  );
-
-  app.get(
     '/api/ai-agent/conversations/:id/messages',
     {
       onRequest: requireUser,
       schema: { params: ConversationId, response: { 200: MessageList, ...errorResponses } },
     },
     async (request) => {
-      const conversation = await ownConversation(request.params.id, currentUser(request).id);
+      const conversation = await ownConversation(db, request.params.id, currentUser(request).id);
       await failInterruptedAnswers(db, conversation.id);
       const rows = await db.select().from(messages).where(eq(messages.conversationId, conversation.id)).orderBy(asc(messages.seq));
       return { items: rows.map(messageView) };
-    },
-  );
-
-  app.delete(
-    '/api/ai-agent/conversations/:id',
-    {
-      onRequest: requireUser,
-      schema: { params: ConversationId, response: { 204: NoContent, ...errorResponses } },
-    },
-    async (request, reply) => {
-      const conversation = await ownConversation(request.params.id, currentUser(request).id);
-      if (isLeaseLive(conversation)) await stops.stop(conversation.id);
-      await db.delete(conversations).where(eq(conversations.id, conversation.id));
-      return reply.code(204).send(null);
     },
   );
 
@@ -270,19 +229,10 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (
       schema: { params: ConversationId, response: { 202: StopResult, ...errorResponses } },
     },
     async (request, reply) => {
-      const conversation = await ownConversation(request.params.id, currentUser(request).id);
+      const conversation = await ownConversation(db, request.params.id, currentUser(request).id);
       const answering = isLeaseLive(conversation);
       if (answering) await stops.stop(conversation.id);
       return reply.code(202).send({ stopped: answering });
     },
   );
-
-  async function ownConversation(id: string, userId: string) {
-    const [conversation] = await db
-      .select()
-      .from(conversations)
-      .where(and(eq(conversations.id, id), eq(conversations.userId, userId)));
-    if (!conversation) throw notFound(`No conversation with id ${id}`);
-    return conversation;
-  }
 };

@@ -27,6 +27,14 @@ const EndStatus = Type.Union([Type.Literal('completed'), Type.Literal('canceled'
 export const Conversation = Type.Object({
   id: Type.String({ format: 'uuid' }),
   agentId: Type.String({ format: 'uuid' }),
+  /** The agent as the list shows it, so that one list can hold every agent's conversations. */
+  agentName: Type.String(),
+  agentAvatar: Type.Union([Type.String(), Type.Null()]),
+  /**
+   * The agent is published: the conversation can go on. False once it was unpublished: it stays
+   * readable, and a new message to it is refused (403 agent_unavailable).
+   */
+  chatable: Type.Boolean(),
   title: Type.String(),
   /** An answer is streaming in it (on any instance, from any tab). */
   answering: Type.Boolean(),
@@ -35,8 +43,13 @@ export const Conversation = Type.Object({
 });
 export type Conversation = Static<typeof Conversation>;
 
-export const ConversationList = Type.Object({ items: Type.Array(Conversation) });
+/** Newest first; `nextCursor` fetches the page after this one (null on the last page). */
+export const ConversationList = Type.Object({ items: Type.Array(Conversation), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 export type ConversationList = Static<typeof ConversationList>;
+
+/** PATCH /api/ai-agent/conversations/:id: the new title (1-200 characters once trimmed). */
+export const ConversationPatch = Type.Object({ title: Type.String() });
+export type ConversationPatch = Static<typeof ConversationPatch>;
 
 export const Message = Type.Object({
   id: Type.String({ format: 'uuid' }),

@@ -138,7 +138,8 @@ export const conversations = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index('conversations_user_updated').on(t.userId, t.updatedAt)],
+  // The list's order and its cursor: a user's conversations by (updated_at, id), newest first.
+  (t) => [index('conversations_user_updated_id').on(t.userId, t.updatedAt, t.id)],
 );
 
 export type MessageRole = 'user' | 'assistant';
