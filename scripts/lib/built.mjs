@@ -1,6 +1,6 @@
 // Whether the built output (server/dist, web/dist) is there and newer than its sources. Tests that run
 // the build call it so that a stale build fails with what to do rather than test the last build;
-// `npm start` calls it (scripts/check-built.mjs) so that an operator who pulled without building hears
+// `npm start` calls it (scripts/start.mjs) so that an operator who pulled without building hears
 // so. Plain JS: `npm start` runs it without tsx, on a host that may have only production dependencies.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';

@@ -95,7 +95,9 @@ export async function buildApp({ config, database, providers = {}, logger = true
   const storage = config.storageDriver === 'database' ? databaseStorage(db) : localStorage(config.dataDir);
   const stops = new StopSignals(database);
   const cozeClient = config.coze && new CozeClient(config.coze, { logger: app.log });
-  await stops.start();
+  // Listening for stop signals waits for the database, which may still be migrating (startPlatform
+  // builds the app meanwhile): the routes are set up first, and this is awaited last.
+  const stopsListening = stops.start();
   // prom-client is loaded only when metrics are on: nothing of it at start-up otherwise.
   const prometheus = config.metrics && (await import('./metrics/prometheus.js'));
   const metrics = prometheus && config.metrics && { ...prometheus.platformMetrics(database), token: config.metrics.token };
@@ -140,6 +142,7 @@ export async function buildApp({ config, database, providers = {}, logger = true
 
   // Before the server waits for open connections: end every local answer so each is saved and its stream closes.
   app.addHook('preClose', async () => stops.abortAll('shutdown'));
+  await stopsListening;
   return { app, storage, stops, coze: cozeClient || null };
 }
 

@@ -8,18 +8,23 @@ export async function startPlatform(
   options: Omit<AppOptions, 'config' | 'database'> = {},
 ): Promise<App & { database: Database }> {
   // The database opens (the embedded one starts PostgreSQL on a thread of its own) while this thread
-  // loads the app's modules, rather than after.
+  // loads the app's modules, rather than after: the embedded client is handed over at once, and
+  // statements wait until its thread is ready.
   const [database, { buildApp }, { ensureAdmin }, { seedDemoAgent }] = await Promise.all([
     openDatabase(config),
     import('./app.js'),
     import('./auth/users.js'),
     import('./agents/demo.js'),
   ]);
-  await database.migrate(async (db) => {
-    if (config.admin) await ensureAdmin(db, config.admin);
-    if (config.demoSeed) await seedDemoAgent(db);
-  });
-  const built = await buildApp({ config, database, ...options });
+  // The app is built (on this thread) while the database migrates (on its own thread or server);
+  // nothing is served before both are done.
+  const [built] = await Promise.all([
+    buildApp({ config, database, ...options }),
+    database.migrate(async (db) => {
+      if (config.admin) await ensureAdmin(db, config.admin);
+      if (config.demoSeed) await seedDemoAgent(db);
+    }),
+  ]);
   built.app.addHook('onClose', async () => database.close());
   return { ...built, database };
 }

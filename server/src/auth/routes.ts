@@ -23,8 +23,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config }> =
   const { requireUser } = guards(db);
   const registration = config.registration;
 
-  // Stale limit rows and expired tokens go at start-up and then hourly, on every instance.
-  await pruneAuthRecords(db, config);
+  // Stale limit rows and expired tokens go at start-up and then hourly, on every instance. At start-up
+  // means once the app is ready: the app is built while the database migrates.
+  app.addHook('onReady', async () => pruneAuthRecords(db, config));
   const pruning = setInterval(() => {
     pruneAuthRecords(db, config).catch((err) => app.log.warn({ err }, 'pruning expired sign-in records failed'));
   }, PRUNE_EVERY_MS).unref();

@@ -27,6 +27,8 @@ export class EmbeddedClient implements Queryable {
   private readonly listeners = new Map<string, Array<(payload: string) => void>>();
   private nextId = 1;
   private stopped: Error | null = null;
+  /** Settles when the thread has opened the database (or failed to). */
+  private ready!: Promise<void>;
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (message: FromWorker) => this.receive(message));
@@ -35,21 +37,25 @@ export class EmbeddedClient implements Queryable {
   }
 
   /**
-   * Starts the database's thread; resolves once it is open. A new data directory is created by a
-   * first thread that then ends: creating the cluster leaves PGlite holding some 500 MB it never
+   * Starts the database's thread and hands the client over at once: statements sent before the
+   * thread is ready wait in its queue, so the caller's own start-up (loading and building the app)
+   * runs meanwhile, and a thread that fails to start fails them. A new data directory is created
+   * first by a thread that then ends: creating the cluster leaves PGlite holding some 500 MB it never
    * gives back, which a server should not carry for its whole life.
    */
   static async open(location: string): Promise<EmbeddedClient> {
     if (!location.startsWith('memory://') && !existsSync(path.join(location, 'PG_VERSION'))) {
-      await (await EmbeddedClient.start(location)).close();
+      const creator = EmbeddedClient.start(location);
+      await creator.ready;
+      await creator.close();
     }
     return EmbeddedClient.start(location);
   }
 
-  private static async start(location: string): Promise<EmbeddedClient> {
+  private static start(location: string): EmbeddedClient {
     const worker = startWorker({ location });
     const client = new EmbeddedClient(worker);
-    await new Promise<void>((resolve, reject) => {
+    client.ready = new Promise<void>((resolve, reject) => {
       const onMessage = (message: FromWorker) => {
         if (message.op !== 'ready') return;
         worker.off('message', onMessage);
@@ -60,7 +66,11 @@ export class EmbeddedClient implements Queryable {
       worker.on('message', onMessage);
       worker.once('exit', onExit);
     });
-    client.idle();
+    // The thread keeps the process alive until it is ready; a failed start reaches the statements waiting for it.
+    client.ready.then(
+      () => client.idle(),
+      () => {},
+    );
     return client;
   }
 
