@@ -21,6 +21,8 @@ export interface SandboxCore {
   /** Key that signs icon URLs. */
   iconSecret: Buffer;
   conversations: Map<string, Conversation>;
+  /** Last user messages with `[flaky]` already failed once: the next time they are answered. */
+  flakyFailed: Set<string>;
   chats: Map<string, ChatRun>;
   tickers: TickerPool;
 }

@@ -51,6 +51,10 @@ export async function chatCompletions(ctx: RequestContext): Promise<void> {
   const userTexts = messages.filter((m) => m.role === 'user').map((m) => textOf(m.content));
   const systemMessage = messages.find((m) => m.role === 'system' || m.role === 'developer');
   const last = userTexts.at(-1) ?? '';
+  // `[flaky]`: the first answer to this message breaks off as `[fail]` does, the next one is whole.
+  const flaky = last.includes('[flaky]') && !ctx.core.flakyFailed.has(last);
+  if (flaky) ctx.core.flakyFailed.add(last);
+  const fails = last.includes('[fail]') || flaky;
   if (last.includes('[error]')) return sendJson(ctx.res, 500, { error: { message: 'sandbox model failure', type: 'server_error' } });
 
   // `[bench]` (200 deltas) or `[bench:<deltas>]`, paced by the shared 50 ms bench timer.
@@ -72,7 +76,7 @@ export async function chatCompletions(ctx: RequestContext): Promise<void> {
   const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
 
   if (body.stream !== true) {
-    if (last.includes('[fail]')) return void ctx.res.destroy();
+    if (fails) return void ctx.res.destroy();
     const message = { role: 'assistant', content: answer, ...(reasoning ? { reasoning_content: reasoning } : {}) };
     return sendJson(ctx.res, 200, {
       id,
@@ -108,7 +112,7 @@ export async function chatCompletions(ctx: RequestContext): Promise<void> {
     for (const piece of reasoning ? pieces(reasoning) : []) steps.push({ delayMs: gap, bytes: chunk({ reasoning_content: piece }) });
     const contentPieces = huge ? new Array<string>(HUGE_ANSWER_DELTAS).fill(HUGE_DELTA) : slow ? evenPieces(answer, 40) : pieces(answer);
     for (const piece of contentPieces) steps.push({ delayMs: gap, bytes: chunk({ content: piece }) });
-    if (last.includes('[fail]')) steps.splice(steps.length - contentPieces.length + 3, Infinity, { delayMs: gap, drop: true });
+    if (fails) steps.splice(steps.length - contentPieces.length + 3, Infinity, { delayMs: gap, drop: true });
     else if (last.includes('[huge-line]'))
       steps.splice(steps.length - contentPieces.length + 3, Infinity, ...unendedLine(chunk({ content: '' }), gap));
     else steps.push({ delayMs: gap, bytes: tail });

@@ -69,6 +69,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     seenJtis: new Set(),
     iconSecret: randomBytes(32),
     conversations: new Map(),
+    flakyFailed: new Set(),
     chats: new Map(),
     tickers: new TickerPool(),
   };

@@ -18,10 +18,10 @@ import {
   type MessageStatus,
   type Usage,
 } from '../db/schema.js';
-import { HttpError, notFound } from '../http/errors.js';
+import { HttpError, badRequest, notFound } from '../http/errors.js';
 import type { ChatMetrics } from '../metrics/chat-metrics.js';
 import type { ChatConversation, ChatProvider, ChatUser, ProviderEvent } from './providers/types.js';
-import { saveAnswer, saveCheckpoint, startFirstTurn, startNextTurn, type TurnStart } from './statements.js';
+import { saveAnswer, saveCheckpoint, startFirstTurn, startNextTurn, startReplacingTurn, type TurnStart } from './statements.js';
 import type { AbortReason, StopSignals } from './stop-signals.js';
 
 export interface ChatDeps {
@@ -41,6 +41,11 @@ export interface ChatRequest {
   token: string;
   agentId: string;
   conversationId?: string;
+  /**
+   * A user message of the conversation: it and every later message are replaced by this turn (an
+   * edited message, a new answer to the same one, a retry after an error).
+   */
+  replaceFrom?: string;
   content: string;
 }
 
@@ -91,7 +96,17 @@ export async function openChat(deps: ChatDeps, request: ChatRequest): Promise<Ch
   };
   let conversation: ChatConversation;
   let started: TurnStart | undefined;
-  if (request.conversationId) {
+  if (request.replaceFrom && !request.conversationId)
+    throw badRequest('replaceFrom names a message of a conversation: give its conversationId too', 'missing_conversation');
+  if (request.conversationId && request.replaceFrom) {
+    [started] = await startReplacingTurn(db).execute({
+      ...common,
+      conversationId: request.conversationId,
+      replaceFrom: request.replaceFrom,
+      title: request.content.slice(0, TITLE_LENGTH),
+    });
+    conversation = { id: request.conversationId, providerConversationId: started?.providerConversationId ?? null };
+  } else if (request.conversationId) {
     [started] = await startNextTurn(db).execute({ ...common, conversationId: request.conversationId });
     conversation = { id: request.conversationId, providerConversationId: started?.providerConversationId ?? null };
   } else {
@@ -102,8 +117,14 @@ export async function openChat(deps: ChatDeps, request: ChatRequest): Promise<Ch
       title: request.content.slice(0, TITLE_LENGTH),
     });
   }
-  if (!started?.answerId || started.questionSeq === null) return whyRefused(db, request);
-  return new ChatRun(deps, started.agent, conversation, started.user, request.content, started.questionSeq, started.answerId, runId);
+  if (!started?.answerId || !started.questionId || started.questionSeq === null) return whyRefused(db, request);
+  return new ChatRun(deps, started.agent, conversation, started.user, request.content, {
+    runId,
+    messageId: started.answerId,
+    questionId: started.questionId,
+    questionSeq: started.questionSeq,
+    firstTurn: !request.conversationId,
+  });
 }
 
 /** The chat was refused: says why, as the client should hear it. */
@@ -128,7 +149,27 @@ async function whyRefused(db: Db, request: ChatRequest): Promise<never> {
   if (found.agentId !== request.agentId) throw new HttpError(400, 'This conversation belongs to another agent', 'agent_mismatch');
   if (!agent)
     throw new HttpError(403, 'This agent is no longer available: the conversation can be read but not continued', 'agent_unavailable');
+  if (request.replaceFrom) {
+    const [replaced] = await db
+      .select({ role: messages.role })
+      .from(messages)
+      .where(and(eq(messages.id, request.replaceFrom), eq(messages.conversationId, request.conversationId)));
+    if (!replaced) throw notFound(`No message with id ${request.replaceFrom} in this conversation`);
+    if (replaced.role !== 'user')
+      throw badRequest("Only the user's messages can be replaced (edited or answered again)", 'not_a_user_message');
+  }
   throw new HttpError(409, 'This conversation is still answering the previous message. Wait for it or stop it.', 'conversation_busy');
+}
+
+/** Where a run's rows are. */
+interface RunTurn {
+  runId: string;
+  messageId: string;
+  questionId: string;
+  /** Where this run's messages start in the conversation. */
+  questionSeq: number;
+  /** A new conversation: there is no history to read. */
+  firstTurn: boolean;
 }
 
 export class ChatRun {
@@ -153,11 +194,18 @@ export class ChatRun {
     readonly conversation: ChatConversation,
     private readonly user: ChatUser,
     private readonly message: string,
-    /** Where this run's messages start in the conversation. */
-    private readonly questionSeq: number,
-    readonly messageId: string,
-    private readonly runId: string,
+    private readonly turn: RunTurn,
   ) {}
+
+  /** The answer's stored id. */
+  get messageId(): string {
+    return this.turn.messageId;
+  }
+
+  /** The stored id of the user's message it answers. */
+  get questionId(): string {
+    return this.turn.questionId;
+  }
 
   abort(reason: AbortReason): void {
     this.controller.abort(reason);
@@ -293,11 +341,12 @@ export class ChatRun {
   }
 
   /** The conversation's messages before this run's question. */
-  private loadHistory(): Promise<Message[]> {
+  private async loadHistory(): Promise<Message[]> {
+    if (this.turn.firstTurn) return [];
     return this.deps.db
       .select()
       .from(messages)
-      .where(and(eq(messages.conversationId, this.conversation.id), lt(messages.seq, this.questionSeq)))
+      .where(and(eq(messages.conversationId, this.conversation.id), lt(messages.seq, this.turn.questionSeq)))
       .orderBy(asc(messages.seq));
   }
 
@@ -319,9 +368,9 @@ export class ChatRun {
   private ids() {
     return {
       conversationId: this.conversation.id,
-      runId: this.runId,
+      runId: this.turn.runId,
       providerConversationId: this.conversation.providerConversationId,
-      messageId: this.messageId,
+      messageId: this.turn.messageId,
     };
   }
 }

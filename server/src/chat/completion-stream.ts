@@ -1,5 +1,5 @@
 // The platform's one wire format for answers: OpenAI `chat.completion.chunk` server-sent events,
-// with extensions (conversation_id, message_id, delta.reasoning_content, activity "working" while the
+// with extensions (conversation_id, message_id, the user message's id first, delta.reasoning_content, activity "working" while the
 // agent runs steps the user does not see, final usage/suggestions/status). Its events are the
 // CompletionEvent schema (./schemas.ts), rendered here by hand because the stream's prefix is shared.
 import type { ServerResponse } from 'node:http';
@@ -58,6 +58,13 @@ export class CompletionStream {
       if (!res.writableNeedDrain) this.write(': keepalive\n\n');
     }, KEEPALIVE_MS).unref();
     res.on('close', () => clearInterval(this.keepalive));
+  }
+
+  /** The first chunk: the answer's role, and the stored id of the user's message it answers. */
+  start(userMessageId: string): Promise<void> | undefined {
+    return this.write(
+      `${this.prefix}{"role":"assistant","content":""},"finish_reason":null}],"user_message_id":${JSON.stringify(userMessageId)}}\n\n`,
+    );
   }
 
   /** Writes one delta; returns a promise only when the client is behind and the caller must wait. */

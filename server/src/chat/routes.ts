@@ -52,6 +52,11 @@ const CompletionRequest = Type.Object({
   /** OpenAI-compatible clients name the agent as the model. */
   model: Type.Optional(Type.String()),
   conversationId: Type.Optional(Type.String({ format: 'uuid' })),
+  /**
+   * A user message of the conversation to replace, with everything after it, by this turn: an edited
+   * message, or the same one answered again (regenerate, retry).
+   */
+  replaceFrom: Type.Optional(Type.String({ format: 'uuid' })),
   messages: Type.Array(ChatMessage, { minItems: 1, maxItems: 500 }),
   stream: Type.Optional(Type.Boolean()),
   ...({
@@ -151,6 +156,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (
         token,
         agentId,
         conversationId: body.conversationId,
+        replaceFrom: body.replaceFrom,
         content: newUserMessage(body),
       });
       const ids = {
@@ -182,6 +188,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (
           model: ids.model,
           conversation_id: ids.conversationId,
           message_id: ids.messageId,
+          user_message_id: run.questionId,
           status: run.status === 'canceled' ? ('canceled' as const) : ('completed' as const),
           choices: [
             {
@@ -201,7 +208,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (
         stallTimeoutMs: deps.answers.stallTimeoutMs,
         onStall: () => run.abort('client-stalled'),
       });
-      await stream.delta({ role: 'assistant', content: '' });
+      await stream.start(run.questionId);
       await run.answer((step) => (step === 'working' ? stream.working() : stream.delta(step)));
       if (run.status === 'failed' && run.error) stream.fail(run.error);
       else stream.finish({ status: run.status === 'canceled' ? 'canceled' : 'completed', usage: run.usage, suggestions: run.suggestions });

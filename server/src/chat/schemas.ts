@@ -80,6 +80,8 @@ export const ChatCompletion = Type.Object({
   model: Type.String(),
   conversation_id: Type.String({ format: 'uuid' }),
   message_id: Type.String({ format: 'uuid' }),
+  /** The stored id of the user's message this answers (what replaceFrom names, to edit it or answer it again). */
+  user_message_id: Type.String({ format: 'uuid' }),
   status: EndStatus,
   choices: Type.Array(
     Type.Object({
@@ -124,6 +126,8 @@ export const CompletionChunk = Type.Object({
       finish_reason: Type.Union([Type.Literal('stop'), Type.Null()]),
     }),
   ),
+  /** On the first chunk: the stored id of the user's message this answers (what replaceFrom names). */
+  user_message_id: Type.Optional(Type.String({ format: 'uuid' })),
   /** The agent runs steps the user does not see (tools, knowledge) until the next text. */
   activity: Type.Optional(Type.Literal('working')),
   /** On the last chunk (finish_reason "stop"): */

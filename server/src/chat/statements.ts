@@ -1,13 +1,14 @@
 // The chat's SQL, in one place. Every answer runs these statements, so each is one round trip and
 // is prepared once per database (preparedFor):
-// - the start of the turn (startFirstTurn, startNextTurn): checks the caller and the agent, creates
-//   or claims the conversation and stores the turn's two messages;
+// - the start of the turn (startFirstTurn, startNextTurn, startReplacingTurn): checks the caller and
+//   the agent, creates or claims the conversation and stores the turn's two messages (a replacing
+//   turn first deletes the user message it replaces and everything after it);
 // - a checkpoint now and then while the answer streams (saveCheckpoint), never per delta;
 // - the answer once it ended, however it ended (saveAnswer).
 // The lease that allows one answer at a time per conversation, across every instance, is written by
 // those same statements: its claim, renewal and release below are statement parts folded into them.
 // The run's logic, which calls them, is chat-run.ts.
-import { and, eq, isNull, lt, or, sql, type Placeholder, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { and, eq, gte, isNull, lt, or, sql, type Placeholder, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { WithSubqueryWithSelection } from 'drizzle-orm/pg-core';
 import { chatableAgent } from '../agents/agents.js';
 import { tokenHolder } from '../auth/tokens.js';
@@ -30,13 +31,20 @@ const INTERRUPTED: MessageError = {
 const leaseUntil = (seconds: number | Placeholder) => sql`now() + make_interval(secs => ${seconds})`;
 
 /**
- * Takes the conversation `which` selects for `runId`, when no other chat holds it. A statement, with
- * the conversation's id and upstream conversation id as its rows: none when it was not taken.
+ * Takes the conversation `which` selects for `runId`, when no other chat holds it (and sets `also`
+ * on it). A statement, with the conversation's id and upstream conversation id as its rows: none when
+ * it was not taken.
  */
-function claimConversation(db: Db, which: SQL, runId: SQLWrapper, seconds: number | Placeholder) {
+function claimConversation(
+  db: Db,
+  which: SQL,
+  runId: SQLWrapper,
+  seconds: number | Placeholder,
+  also: { providerConversationId?: null; title?: SQL } = {},
+) {
   return db
     .update(conversations)
-    .set({ leaseRunId: sql`${runId}`, leaseExpiresAt: leaseUntil(seconds), updatedAt: sql`now()` })
+    .set({ ...also, leaseRunId: sql`${runId}`, leaseExpiresAt: leaseUntil(seconds), updatedAt: sql`now()` })
     .where(and(which, or(isNull(conversations.leaseRunId), lt(conversations.leaseExpiresAt, sql`now()`))))
     .returning({ id: conversations.id, providerConversationId: conversations.providerConversationId });
 }
@@ -84,9 +92,10 @@ export const isLeaseLive = (conversation: Conversation) =>
 /**
  * Answers still marked `streaming` whose run no longer holds the conversation were left by an instance
  * that died: they become `failed`, keeping whatever text was flushed. Runs on claim (inside
- * startNextTurn) and on read (the conversation's messages).
+ * startNextTurn) and on read (the conversation's messages). `belowSeq` leaves alone the messages a
+ * replacing turn deletes in the same statement (a row must not be written twice by one statement).
  */
-export function failInterruptedAnswers(db: Db, conversationId: string | SQLWrapper) {
+export function failInterruptedAnswers(db: Db, conversationId: string | SQLWrapper, belowSeq?: SQLWrapper) {
   const liveRun = db
     .select({ id: conversations.leaseRunId })
     .from(conversations)
@@ -99,6 +108,7 @@ export function failInterruptedAnswers(db: Db, conversationId: string | SQLWrapp
         eq(messages.conversationId, conversationId),
         eq(messages.status, 'streaming'),
         or(isNull(messages.runId), sql`${messages.runId} is distinct from (${liveRun})`),
+        belowSeq ? lt(messages.seq, belowSeq) : undefined,
       ),
     )
     .returning({ id: messages.id });
@@ -113,6 +123,7 @@ export interface TurnStart {
   agent: Agent;
   user: ChatUser;
   questionSeq: number | null;
+  questionId: string | null;
   answerId: string | null;
   providerConversationId?: string | null;
 }
@@ -138,6 +149,7 @@ function startedTurn(caller: Caller, turn: ReturnType<typeof turnMessages>) {
     agent: agents,
     user: { id: caller.id, role: caller.role },
     questionSeq: sql<number | null>`(select ${turn.seq} from ${turn} where ${turn.role} = 'user')`,
+    questionId: sql<string | null>`(select ${turn.id} from ${turn} where ${turn.role} = 'user')`,
     answerId: sql<string | null>`(select ${turn.id} from ${turn} where ${turn.role} = 'assistant')`,
   };
 }
@@ -167,23 +179,18 @@ export const startFirstTurn = preparedFor((db) => {
  * The turn in an existing conversation the run claims: any other answer still `streaming` was left by
  * an instance that died. Parameters: tokenHash, agentId, conversationId, runId, leaseSeconds, content.
  */
+/** The conversation named by the parameter conversationId, when the caller owns it and may chat with its agent. */
+const chatableConversation = (caller: Caller) =>
+  and(
+    eq(conversations.id, param('conversationId')),
+    eq(conversations.userId, sql`(select ${caller.id} from ${caller})`),
+    eq(conversations.agentId, param('agentId')),
+    sql`exists (select 1 from ${caller}, ${agents} where ${mayChat(caller)})`,
+  )!;
+
 export const startNextTurn = preparedFor((db) => {
   const caller = callerOf(db);
-  const claimed = db
-    .$with('claimed')
-    .as(
-      claimConversation(
-        db,
-        and(
-          eq(conversations.id, param('conversationId')),
-          eq(conversations.userId, sql`(select ${caller.id} from ${caller})`),
-          eq(conversations.agentId, param('agentId')),
-          sql`exists (select 1 from ${caller}, ${agents} where ${mayChat(caller)})`,
-        )!,
-        param('runId'),
-        param('leaseSeconds'),
-      ),
-    );
+  const claimed = db.$with('claimed').as(claimConversation(db, chatableConversation(caller), param('runId'), param('leaseSeconds')));
   const repaired = db.$with('repaired').as(failInterruptedAnswers(db, sql`(select ${claimed.id} from ${claimed})`));
   const turn = turnMessages(db, claimed);
   return db
@@ -193,6 +200,44 @@ export const startNextTurn = preparedFor((db) => {
     .innerJoin(agents, eq(agents.id, param('agentId')))
     .leftJoin(claimed, sql`true`)
     .prepare('start_next_turn');
+});
+
+/**
+ * A turn that replaces the conversation's user message replaceFrom and everything after it (an edit,
+ * a new answer, a retry): the claim, the deletion and the new turn are one statement, so no other
+ * answer can slip in between. The upstream conversation id is cleared: Coze's copy of the thread
+ * still holds the replaced turns, so the next answer starts a fresh one that carries the kept turns.
+ * A turn that replaces the first message also renames the conversation. Refused (no ids) when
+ * replaceFrom is not a user message of this conversation. Parameters: tokenHash, agentId,
+ * conversationId, replaceFrom, title, runId, leaseSeconds, content.
+ */
+export const startReplacingTurn = preparedFor((db) => {
+  const caller = callerOf(db);
+  const replacedSeq = sql`(select ${messages.seq} from ${messages} where ${messages.id} = ${param('replaceFrom')}
+    and ${messages.conversationId} = ${param('conversationId')} and ${messages.role} = 'user')`;
+  const claimed = db.$with('claimed').as(
+    claimConversation(db, and(chatableConversation(caller), sql`${replacedSeq} is not null`)!, param('runId'), param('leaseSeconds'), {
+      providerConversationId: null,
+      title: sql`case when exists (select 1 from ${messages} where ${messages.conversationId} = ${conversations.id}
+        and ${messages.seq} < ${replacedSeq}) then ${conversations.title} else ${param('title')}::text end`,
+    }),
+  );
+  const claimedId = sql`(select ${claimed.id} from ${claimed})`;
+  const removed = db.$with('removed').as(
+    db
+      .delete(messages)
+      .where(and(eq(messages.conversationId, claimedId), gte(messages.seq, replacedSeq)))
+      .returning({ id: messages.id }),
+  );
+  const repaired = db.$with('repaired').as(failInterruptedAnswers(db, claimedId, replacedSeq));
+  const turn = turnMessages(db, claimed);
+  return db
+    .with(caller, claimed, removed, repaired, turn)
+    .select({ ...startedTurn(caller, turn), providerConversationId: claimed.providerConversationId })
+    .from(caller)
+    .innerJoin(agents, eq(agents.id, param('agentId')))
+    .leftJoin(claimed, sql`true`)
+    .prepare('start_replacing_turn');
 });
 
 // ---- A running answer's writes ----

@@ -1,6 +1,6 @@
 // Coze agents: the new message goes to Coze's /v3/chat in the Coze conversation that belongs to this
 // platform conversation; Coze's events become neutral events. The bot's logic and memory stay in Coze.
-import type { CozeClient } from '../../coze/openapi/client.js';
+import type { CozeClient, CozeHistoryMessage } from '../../coze/openapi/client.js';
 import { CozeApiError, CozeErrorCode, CozeTransportCode, isAbortError, userMessageFor } from '../../coze/openapi/errors.js';
 import { CozeChatEventType, type CozeChatEvent, type CozeLastError, type CozeMessage } from '../../coze/openapi/stream.js';
 import type { ChatInput, ChatProvider, Emit, ProviderError, ProviderEvent } from './types.js';
@@ -37,6 +37,10 @@ async function chatWithCoze(client: CozeClient, botId: string, input: ChatInput,
   // issues one for the chat and every event carries it, so no separate create call delays the answer.
   let conversationId = input.conversation.providerConversationId;
   let chatId: string | null = null;
+  // A thread Coze does not hold (its turns were edited, or Coze forgot it) continues in a fresh Coze
+  // conversation that is handed the turns kept here.
+  const keptTurns = async (): Promise<CozeHistoryMessage[]> =>
+    (await input.loadHistory()).filter((m) => m.content).map((m) => ({ role: m.role, content: m.content }));
   // Stop: closing our stream is not enough for Coze, which keeps the chat running; cancel it too.
   const cancel = () => {
     if (conversationId && chatId) client.cancelChat({ conversationId, chatId }).catch(() => {});
@@ -51,6 +55,7 @@ async function chatWithCoze(client: CozeClient, botId: string, input: ChatInput,
           userId: input.user.id,
           conversationId: conversationId ?? undefined,
           message: input.message,
+          history: conversationId ? undefined : await keptTurns(),
           customVariables: input.agent.thirdPartyIntegration?.coze?.customVariables,
           signal,
         });

@@ -52,9 +52,22 @@ export interface CozeChatParams {
   /** A Coze-issued conversation id; omitted → Coze starts one (every event carries its id). */
   conversationId?: string;
   message: string;
+  /**
+   * Earlier turns to give the bot as context, oldest first: for a new Coze conversation that continues
+   * a thread Coze does not hold. Only the newest that fit beside the message are sent.
+   */
+  history?: CozeHistoryMessage[];
   customVariables?: Record<string, string>;
   signal?: AbortSignal;
 }
+
+export interface CozeHistoryMessage {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+/** /v3/chat takes at most this many additional_messages, the new message included (docs/coze-openapi.md §3). */
+export const MAX_ADDITIONAL_MESSAGES = 100;
 
 export interface CozeClientOptions {
   /** For the JSON calls and the OAuth exchange (the chat stream uses node:http, http.ts says why; icons, icon.ts). */
@@ -258,7 +271,15 @@ export class CozeClient {
       user_id: p.userId,
       stream: true,
       auto_save_history: true,
-      additional_messages: [{ role: 'user', type: 'question', content: p.message, content_type: 'text' }],
+      additional_messages: [
+        ...(p.history ?? []).slice(-(MAX_ADDITIONAL_MESSAGES - 1)).map((m) => ({
+          role: m.role,
+          type: m.role === 'user' ? 'question' : 'answer',
+          content: m.content,
+          content_type: 'text',
+        })),
+        { role: 'user', type: 'question', content: p.message, content_type: 'text' },
+      ],
     };
     if (p.customVariables && Object.keys(p.customVariables).length > 0) body.custom_variables = p.customVariables;
     const url = this.#http.url('/v3/chat', { conversation_id: p.conversationId });
