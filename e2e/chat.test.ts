@@ -61,7 +61,7 @@ describe('chat with a native agent', () => {
 
       await page.reload();
       await page.locator('[data-testid="message-assistant"]').nth(1).waitFor();
-      const users = await page.getByTestId('message-user').allTextContents();
+      const users = await page.locator('[data-testid="message-user"] [data-testid="message-content"]').allTextContents();
       assert.deepEqual(
         users.map((t) => t.trim()),
         ['Hi there', 'And again'],

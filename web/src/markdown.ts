@@ -3,17 +3,36 @@
 // contact another host on its own.
 import DOMPurify from 'dompurify';
 import { Marked } from 'marked';
+import { highlighter, loadHighlighter } from './codeBlocks';
 import { isLocalImage } from './images';
 
 const markdown = new Marked({
   gfm: true,
   breaks: true,
-  // Task-list items as characters: an answer holds no form controls.
-  renderer: { checkbox: ({ checked }) => (checked ? '☑ ' : '☐ ') },
+  renderer: {
+    // Task-list items as characters: an answer holds no form controls.
+    checkbox: ({ checked }) => (checked ? '☑ ' : '☐ '),
+    // A code block is highlighted once the highlighter is there; the first one rendered sends for it.
+    code({ text, lang }) {
+      const highlight = highlighter.value;
+      if (!highlight) {
+        loadHighlighter();
+        return false;
+      }
+      const language = (lang ?? '').match(/^\S*/)?.[0] ?? '';
+      const html = highlight(text.replace(/\n$/, ''), language);
+      if (html === null) return false; // marked's own rendering
+      return `<pre><code class="hljs language-${escapeHtml(language)}">${html}\n</code></pre>\n`;
+    },
+  },
 });
 
-// What chat markdown needs, and nothing else: no style, class or id (they restyle the page), no
-// forms, frames, embeds or document-level tags.
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+// What chat markdown needs, and nothing else: no style or id (they restyle the page), no forms,
+// frames, embeds or document-level tags. Classes only as highlighted code has them (below).
 const ALLOWED_TAGS = [
   'p',
   'br',
@@ -47,10 +66,25 @@ const ALLOWED_TAGS = [
   'td',
   'a',
   'img',
+  'span',
 ];
-const ALLOWED_ATTR = ['href', 'title', 'src', 'alt', 'align', 'start'];
+const ALLOWED_ATTR = ['href', 'title', 'src', 'alt', 'align', 'start', 'class'];
+/**
+ * The classes highlighted code needs: a code block's language; highlight.js's token names (`hljs-…`,
+ * a sub-scope's `name_`, an embedded language's `language-…`).
+ */
+const CODE_CLASS = /^(?:hljs|language-[\w+#.-]+)$/;
+const TOKEN_CLASS = /^(?:hljs-[\w-]+|[a-z][\w-]*_+|language-[\w+#.-]+)$/;
 // Web and mail addresses, and addresses on this site (DOMPurify also lets images be data: URLs).
 const ALLOWED_URI_REGEXP = /^(?:https?:|mailto:|[^a-z]|[a-z+.-]+(?:[^a-z+.\-:]|$))/i;
+
+// A class stays only where highlighted code puts one, and only with those names: no page style applies.
+DOMPurify.addHook('uponSanitizeAttribute', (node, data) => {
+  if (data.attrName !== 'class') return;
+  const allowed = node.tagName === 'CODE' ? CODE_CLASS : node.tagName === 'SPAN' ? TOKEN_CLASS : null;
+  const names = data.attrValue.split(/\s+/).filter(Boolean);
+  data.keepAttr = allowed !== null && names.length > 0 && names.every((name) => allowed.test(name));
+});
 
 DOMPurify.addHook('afterSanitizeAttributes', (node) => {
   if (node.tagName === 'IMG') {

@@ -8,6 +8,8 @@ import { readEventData } from './sse';
 /** A message as the page shows it; `key` stays stable while the server id arrives mid-stream. */
 export interface ChatMessage extends Message {
   key: string;
+  /** Not stored yet: its id is the local key until the server's arrives (it cannot be replaced before). */
+  local?: boolean;
   /** While streaming: the agent is busy with steps the user does not see. */
   working?: boolean;
 }
@@ -25,6 +27,7 @@ function newMessage(role: Message['role'], content: string, status: Message['sta
   return {
     key,
     id: key,
+    local: true,
     role,
     content,
     reasoningContent: '',
@@ -132,7 +135,7 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
     }
   }
 
-  function applyChunk(answer: ChatMessage, chunk: CompletionEvent): void {
+  function applyChunk(question: ChatMessage, answer: ChatMessage, chunk: CompletionEvent): void {
     if ('error' in chunk) {
       answer.working = false;
       answer.error = chunk.error;
@@ -141,7 +144,8 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
     }
     answer.working = chunk.activity === 'working';
     if (chunk.conversation_id && !conversationId.value) conversationId.value = chunk.conversation_id;
-    if (chunk.message_id) answer.id = chunk.message_id;
+    if (chunk.message_id && answer.local) Object.assign(answer, { id: chunk.message_id, local: false });
+    if (chunk.user_message_id) Object.assign(question, { id: chunk.user_message_id, local: false });
     const choice = chunk.choices?.[0];
     if (!choice) return;
     if (choice.delta.reasoning_content) answer.reasoningContent += choice.delta.reasoning_content;
@@ -153,16 +157,23 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
     }
   }
 
-  /** Sends a user message and streams the answer into the message list. */
-  async function send(text: string): Promise<void> {
+  /**
+   * Sends a user message and streams the answer into the message list. With `replaceFrom` (a stored
+   * user message's id) the message takes that one's place: it and every later message go.
+   */
+  async function send(text: string, replaceFrom?: string): Promise<void> {
     const content = text.trim();
     if (!content || answering.value) return;
+    const replaced = replaceFrom ? messages.value.findIndex((m) => m.id === replaceFrom && m.role === 'user' && !m.local) : -1;
+    if (replaceFrom && (replaced === -1 || !conversationId.value)) return;
     clearPoll();
     const wasNew = conversationId.value === null;
     const seq = openSeq;
+    if (replaced !== -1) messages.value.splice(replaced);
     messages.value.push(newMessage('user', content, 'completed'));
     messages.value.push(newMessage('assistant', '', 'streaming'));
-    // The reactive proxy of the answer just pushed: mutating it re-renders token by token.
+    // The reactive proxies of the messages just pushed: mutating them re-renders token by token.
+    const question = messages.value[messages.value.length - 2]!;
     const answer = messages.value[messages.value.length - 1]!;
     const ownController = new AbortController();
     controller = ownController;
@@ -175,6 +186,7 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
         stream: true,
       };
       if (conversationId.value) body.conversationId = conversationId.value;
+      if (replaceFrom) body.replaceFrom = replaceFrom;
       const response = await apiFetch('/api/ai-agent/chat/completions', {
         method: 'POST',
         body,
@@ -194,7 +206,7 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
         } catch {
           return; // A malformed event is skipped rather than ending the answer.
         }
-        applyChunk(answer, chunk);
+        applyChunk(question, answer, chunk);
       });
       if (answer.status === 'streaming') {
         if (ownController.signal.aborted) answer.status = 'canceled';
@@ -218,6 +230,28 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
     if (seq !== openSeq) return; // The user moved to another conversation meanwhile.
     if (wasNew && conversationId.value) options.onConversationCreated?.(conversationId.value);
     await loadConversations();
+  }
+
+  /** The user message `answer` answers. */
+  function questionOf(answer: ChatMessage): ChatMessage | null {
+    const index = messages.value.findIndex((m) => m.key === answer.key);
+    const question = index > 0 ? messages.value[index - 1] : undefined;
+    return question?.role === 'user' ? question : null;
+  }
+
+  /** Answers the question of `answer` again (a new answer, or a retry after an error): `answer` and everything after it go. */
+  async function regenerate(answer: ChatMessage): Promise<void> {
+    const question = questionOf(answer);
+    if (!question || answering.value) return;
+    if (!question.local) return send(question.content, question.id);
+    // Refused before anything was stored (the server unreachable, say): the same message, sent anew.
+    messages.value.splice(messages.value.indexOf(question));
+    await send(question.content);
+  }
+
+  /** Sends `text` in place of the user message `question`; the turns after it go. */
+  async function edit(question: ChatMessage, text: string): Promise<void> {
+    if (!question.local) await send(text, question.id);
   }
 
   /**
@@ -271,6 +305,9 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
     loadConversations,
     openConversation,
     send,
+    regenerate,
+    edit,
+    questionOf,
     stop,
     deleteConversation,
     dispose,
