@@ -134,7 +134,7 @@ for (const target of databaseTargets()) {
       );
     });
 
-    test('editing the first message renames the conversation', async () => {
+    test('editing the first message renames the conversation, unless the user named it', async () => {
       const conversationId = await conversationWith(nativeAgent, ['Old title', 'More']);
       await readChatStream(
         await chat(nativeAgent, 'New title', { conversationId, replaceFrom: await userMessage(conversationId, 'Old title') }),
@@ -149,6 +149,14 @@ for (const target of databaseTargets()) {
       );
       const again = await (await p.api('GET', `/api/ai-agent/conversations?agentId=${nativeAgent}`, { token: user.token })).json();
       assert.equal(again.items.find((c: any) => c.id === other).title, 'Kept title');
+      // So does an edit of the first message of a conversation the user named.
+      const named = await conversationWith(nativeAgent, ['Untitled start']);
+      await p.api('PATCH', `/api/ai-agent/conversations/${named}`, { token: user.token, body: { title: 'My name for it' } });
+      await readChatStream(
+        await chat(nativeAgent, 'Edited start', { conversationId: named, replaceFrom: await userMessage(named, 'Untitled start') }),
+      );
+      const renamed = await (await p.api('GET', `/api/ai-agent/conversations/${named}`, { token: user.token })).json();
+      assert.equal(renamed.title, 'My name for it');
     });
 
     test('refusals: an unknown message, an answer, no conversation, a running answer, someone else’s conversation', async () => {

@@ -207,7 +207,8 @@ export const startNextTurn = preparedFor((db) => {
  * a new answer, a retry): the claim, the deletion and the new turn are one statement, so no other
  * answer can slip in between. The upstream conversation id is cleared: Coze's copy of the thread
  * still holds the replaced turns, so the next answer starts a fresh one that carries the kept turns.
- * A turn that replaces the first message also renames the conversation. Refused (no ids) when
+ * A turn that replaces the first message also renames the conversation, unless the user named it.
+ * Refused (no ids) when
  * replaceFrom is not a user message of this conversation. Parameters: tokenHash, agentId,
  * conversationId, replaceFrom, title, runId, leaseSeconds, content.
  */
@@ -218,8 +219,11 @@ export const startReplacingTurn = preparedFor((db) => {
   const claimed = db.$with('claimed').as(
     claimConversation(db, and(chatableConversation(caller), sql`${replacedSeq} is not null`)!, param('runId'), param('leaseSeconds'), {
       providerConversationId: null,
-      title: sql`case when exists (select 1 from ${messages} where ${messages.conversationId} = ${conversations.id}
-        and ${messages.seq} < ${replacedSeq}) then ${conversations.title} else ${param('title')}::text end`,
+      // Only a title taken from the replaced first message: a name the user gave stays.
+      title: sql`case when not exists (select 1 from ${messages} where ${messages.conversationId} = ${conversations.id}
+          and ${messages.seq} < ${replacedSeq})
+        and starts_with((select ${messages.content} from ${messages} where ${messages.id} = ${param('replaceFrom')}), ${conversations.title})
+        then ${param('title')}::text else ${conversations.title} end`,
     }),
   );
   const claimedId = sql`(select ${claimed.id} from ${claimed})`;
