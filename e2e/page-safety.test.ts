@@ -53,6 +53,8 @@ describe('the page with untrusted answers', () => {
         `<link rel="stylesheet" href="https://${leak.host}/style.css"><meta http-equiv="refresh" content="0;url=https://${leak.host}/meta"><base href="https://${leak.host}/">`,
         `<img src="http://${leak.host}/pixel"> ![chart](https://${leak.host}/chart.png)`,
         '[click](javascript:alert(1)) [open](data:text/html,hello) [docs](https://example.com/docs)',
+        // The page's own classes, even beside the ones highlighted code may have.
+        '<p class="notice notice-error">alarm</p> <span class="hljs-keyword sidebar-open">wide</span> <code class="language-js modal">x</code>',
       ].join('\n\n'); // blank lines: each part its own block, so markdown after raw HTML is still markdown
       const input = page.getByTestId('chat-input');
       await input.fill(hostile);
