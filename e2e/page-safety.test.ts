@@ -136,7 +136,7 @@ describe('the page with untrusted answers', () => {
     });
   });
 
-  test('the page works over plain HTTP at a LAN name: sign in, chat', async () => {
+  test('the page works over plain HTTP at a LAN name: sign in, chat, copy an answer', async () => {
     await withPage(async (page) => {
       const lanUrl = new URL(platform().baseUrl);
       lanUrl.hostname = LAN_HOST;
@@ -155,6 +155,15 @@ describe('the page with untrusted answers', () => {
       await page.locator('[data-testid="message-assistant"][data-status="completed"]').filter({ hasText: 'This is turn 1.' }).waitFor();
       assert.equal(new URL(page.url()).protocol, 'http:');
       assert.deepEqual(failed, [], 'every request to the platform succeeded');
+
+      // Copying works without the Clipboard API, which a page over plain HTTP does not get.
+      assert.equal(await page.evaluate(() => window.isSecureContext), false);
+      const answer = page.getByTestId('message-assistant').last();
+      await answer.getByTestId('copy-message').click();
+      await answer.getByTestId('copy-message').filter({ hasText: 'Copied' }).waitFor();
+      await input.focus();
+      await page.keyboard.press('Control+V');
+      assert.equal(await input.inputValue(), (await answer.getByTestId('message-content').textContent())!.trim());
     });
   });
 });
