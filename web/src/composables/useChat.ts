@@ -1,8 +1,9 @@
-// State of one chat page: the agent, this user's conversations with it, and the open conversation.
-// The completion stream is consumed here and only here; components render the resulting state.
+// State of one chat page: the agent and the open conversation (the list of conversations is
+// useConversations'). The completion stream is consumed here and only here; components render the
+// resulting state.
 import { computed, ref, type Ref } from 'vue';
-import { api, apiFetch, errorMessage } from '../api';
-import type { CompletionEvent, Conversation, ConversationList, Message, MessageList, PublicAgent } from '@agentport/server/contract';
+import { ApiError, api, apiFetch, errorMessage } from '../api';
+import type { CompletionEvent, Conversation, Message, MessageList, PublicAgent } from '@agentport/server/contract';
 import { readEventData } from './sse';
 
 /** A message as the page shows it; `key` stays stable while the server id arrives mid-stream. */
@@ -17,6 +18,8 @@ export interface ChatMessage extends Message {
 export interface UseChatOptions {
   /** Called once a new conversation has its id (after its first answer), to put it in the URL. */
   onConversationCreated?: (conversationId: string) => void;
+  /** Called when the list of conversations changed: one was created, or an answer ended (it moves to the top). */
+  onConversationsChanged?: () => void;
 }
 
 let localKeys = 0;
@@ -44,9 +47,9 @@ const STILL_STREAMING_POLL_MS = 2000;
 export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
   const agent = ref<PublicAgent | null>(null);
   const agentError = ref<string | null>(null);
-  const conversations = ref<Conversation[]>([]);
-  const conversationsError = ref<string | null>(null);
   const conversationId = ref<string | null>(null);
+  /** The open stored conversation as listed (its agent, whether it can go on); null for a new one. */
+  const conversation = ref<Conversation | null>(null);
   const messages = ref<ChatMessage[]>([]);
   const loadingMessages = ref(false);
   const messagesError = ref<string | null>(null);
@@ -55,8 +58,6 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
 
   let controller: AbortController | null = null;
   let pollTimer: ReturnType<typeof setTimeout> | null = null;
-  let listPollTimer: ReturnType<typeof setTimeout> | null = null;
-  let disposed = false;
   let openSeq = 0;
 
   const lastAssistant = computed(() => {
@@ -66,6 +67,8 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
   const isNewConversation = computed(() => conversationId.value === null && messages.value.length === 0);
   /** An answer runs in this conversation: streamed here, or elsewhere (another tab, before a reload). */
   const answering = computed(() => streaming.value || lastAssistant.value?.status === 'streaming');
+  /** The conversation's agent was unpublished: it can be read, not continued. */
+  const readOnly = computed(() => conversation.value?.chatable === false);
 
   async function loadAgent(): Promise<void> {
     agentError.value = null;
@@ -75,25 +78,6 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
     } catch (err) {
       agentError.value = errorMessage(err);
     }
-  }
-
-  async function loadConversations(): Promise<void> {
-    try {
-      const res = await api<ConversationList>('/api/ai-agent/conversations', {
-        query: { agentId: agentId.value },
-      });
-      conversations.value = [...res.items].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
-      conversationsError.value = null;
-    } catch (err) {
-      conversationsError.value = errorMessage(err);
-    }
-    // An answer streaming elsewhere (another tab, or one just stopped and not yet saved): look again
-    // until it settles, so that no conversation stays marked "Answering…".
-    if (listPollTimer) clearTimeout(listPollTimer);
-    listPollTimer =
-      !disposed && conversations.value.some((c) => c.answering) && !streaming.value
-        ? setTimeout(() => void loadConversations(), STILL_STREAMING_POLL_MS)
-        : null;
   }
 
   function clearPoll(): void {
@@ -108,14 +92,24 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
     clearPoll();
     const seq = ++openSeq;
     conversationId.value = id;
+    conversation.value = null;
     messages.value = [];
     messagesError.value = null;
     if (id === null) return;
     loadingMessages.value = true;
     try {
-      await fetchMessages(id, seq);
+      await Promise.all([fetchMessages(id, seq), fetchConversation(id, seq)]);
     } finally {
       if (seq === openSeq) loadingMessages.value = false;
+    }
+  }
+
+  async function fetchConversation(id: string, seq: number): Promise<void> {
+    try {
+      const found = await api<Conversation>(`/api/ai-agent/conversations/${encodeURIComponent(id)}`);
+      if (seq === openSeq) conversation.value = found;
+    } catch {
+      // Its messages' request says what is wrong (the same 404).
     }
   }
 
@@ -163,7 +157,7 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
    */
   async function send(text: string, replaceFrom?: string): Promise<void> {
     const content = text.trim();
-    if (!content || answering.value) return;
+    if (!content || answering.value || readOnly.value) return;
     const replaced = replaceFrom ? messages.value.findIndex((m) => m.id === replaceFrom && m.role === 'user' && !m.local) : -1;
     if (replaceFrom && (replaced === -1 || !conversationId.value)) return;
     clearPoll();
@@ -196,7 +190,7 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
       const headerId = response.headers.get('X-Conversation-Id');
       if (headerId && !conversationId.value) conversationId.value = headerId;
       // The server has stored the new conversation: list it now, not only once the answer ends.
-      if (wasNew) void loadConversations();
+      if (wasNew) options.onConversationsChanged?.();
       if (!response.body) throw new Error('The server sent no answer stream.');
       await readEventData(response.body, (payload) => {
         if (payload === '[DONE]') return;
@@ -221,6 +215,8 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
       } else {
         answer.status = 'failed';
         answer.error = { message: errorMessage(err), type: 'request_error', code: 'request_failed' };
+        // Unpublished while open: the page turns read-only.
+        if (err instanceof ApiError && err.code === 'agent_unavailable' && conversation.value) conversation.value.chatable = false;
       }
     } finally {
       if (controller === ownController) controller = null;
@@ -229,7 +225,7 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
     }
     if (seq !== openSeq) return; // The user moved to another conversation meanwhile.
     if (wasNew && conversationId.value) options.onConversationCreated?.(conversationId.value);
-    await loadConversations();
+    options.onConversationsChanged?.();
   }
 
   /** The user message `answer` answers. */
@@ -274,25 +270,18 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
     controller = null;
   }
 
-  async function deleteConversation(id: string): Promise<void> {
-    await api(`/api/ai-agent/conversations/${encodeURIComponent(id)}`, { method: 'DELETE' });
-    conversations.value = conversations.value.filter((c) => c.id !== id);
-  }
-
   function dispose(): void {
-    disposed = true;
     abortStream();
     clearPoll();
-    if (listPollTimer) clearTimeout(listPollTimer);
     openSeq++;
   }
 
   return {
     agent,
     agentError,
-    conversations,
-    conversationsError,
     conversationId,
+    conversation,
+    readOnly,
     messages,
     loadingMessages,
     messagesError,
@@ -302,14 +291,12 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
     lastAssistant,
     isNewConversation,
     loadAgent,
-    loadConversations,
     openConversation,
     send,
     regenerate,
     edit,
     questionOf,
     stop,
-    deleteConversation,
     dispose,
   };
 }
