@@ -13,6 +13,8 @@ import { nativeProvider } from './chat/providers/native.js';
 import type { ChatProvider } from './chat/providers/types.js';
 import { conversationRoutes } from './chat/conversations.js';
 import { chatRoutes } from './chat/routes.js';
+import { AnswerFollowers } from './chat/follow-answer.js';
+import { LiveAnswers } from './chat/live-answers.js';
 import { StopSignals } from './chat/stop-signals.js';
 import type { Config } from './config.js';
 import { CozeClient } from './coze/openapi/client.js';
@@ -95,9 +97,11 @@ export async function buildApp({ config, database, providers = {}, logger = true
   const storage = config.storageDriver === 'database' ? databaseStorage(db) : localStorage(config.dataDir);
   const stops = new StopSignals(database);
   const cozeClient = config.coze && new CozeClient(config.coze, { logger: app.log });
-  // Listening for stop signals waits for the database, which may still be migrating (startPlatform
-  // builds the app meanwhile): the routes are set up first, and this is awaited last.
-  const stopsListening = stops.start();
+  // Listening for stop signals and for followers of answers waits for the database, which may still be
+  // migrating (startPlatform builds the app meanwhile): the routes are set up first, this awaited last.
+  const live = new LiveAnswers(database, { log: app.log });
+  const followers = new AnswerFollowers(database);
+  const listening = Promise.all([stops.start(), live.start(), followers.start()]);
   // prom-client is loaded only when metrics are on: nothing of it at start-up otherwise.
   const prometheus = config.metrics && (await import('./metrics/prometheus.js'));
   const metrics = prometheus && config.metrics && { ...prometheus.platformMetrics(database), token: config.metrics.token };
@@ -105,6 +109,8 @@ export async function buildApp({ config, database, providers = {}, logger = true
   const deps: ChatDeps = {
     db,
     stops,
+    live,
+    followers,
     leaseSeconds: config.chatLeaseSeconds,
     answers: config.answers,
     log: app.log,
@@ -140,9 +146,13 @@ export async function buildApp({ config, database, providers = {}, logger = true
     return reply.code(404).send(noRouteBody(request));
   });
 
-  // Before the server waits for open connections: end every local answer so each is saved and its stream closes.
-  app.addHook('preClose', async () => stops.abortAll('shutdown'));
-  await stopsListening;
+  // Before the server waits for open connections: end every local answer so each is saved and its
+  // stream closes, and every follow stream (its client resumes on another instance).
+  app.addHook('preClose', async () => {
+    stops.abortAll('shutdown');
+    followers.closeAll();
+  });
+  await listening;
   return { app, storage, stops, coze: cozeClient || null };
 }
 

@@ -32,8 +32,8 @@ export interface Config {
   bodyLimitBytes: number;
   /** Longest time a client may take to send a request, headers and body (not to read the answer). */
   requestTimeoutMs: number;
-  /** The largest answer (text, reasoning and suggestions), and how long a client may leave it unread. */
-  answers: { maxBytes: number; stallTimeoutMs: number };
+  /** The largest answer (text, reasoning and suggestions), how long a client may leave it unread, and the longest it may run. */
+  answers: { maxBytes: number; stallTimeoutMs: number; timeoutMs: number };
   tokenTtlDays: number;
   login: { maxFailuresPerEmail: number; maxFailuresPerIp: number; windowMinutes: number };
   /** Who may create an account, and how many accounts one client address may create per window. */
@@ -145,7 +145,7 @@ export function readConfig(raw: Readonly<Record<string, string | undefined>> = p
     cozeListCacheSeconds: env.COZE_LIST_CACHE_SECONDS,
     bodyLimitBytes: env.MAX_BODY_BYTES,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
-    answers: { maxBytes: env.MAX_ANSWER_BYTES, stallTimeoutMs: env.STREAM_STALL_TIMEOUT_MS },
+    answers: { maxBytes: env.MAX_ANSWER_BYTES, stallTimeoutMs: env.STREAM_STALL_TIMEOUT_MS, timeoutMs: env.ANSWER_TIMEOUT_MS },
     tokenTtlDays: env.AUTH_TOKEN_TTL_DAYS,
     login: {
       maxFailuresPerEmail: env.LOGIN_MAX_FAILURES,

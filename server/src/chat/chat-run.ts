@@ -22,15 +22,24 @@ import { HttpError, badRequest, notFound } from '../http/errors.js';
 import type { ChatMetrics } from '../metrics/chat-metrics.js';
 import type { ChatConversation, ChatProvider, ChatUser, ProviderEvent } from './providers/types.js';
 import { saveAnswer, saveCheckpoint, startFirstTurn, startNextTurn, startReplacingTurn, type TurnStart } from './statements.js';
+import type { AnswerFollowers } from './follow-answer.js';
+import type { LiveAnswers } from './live-answers.js';
 import type { AbortReason, StopSignals } from './stop-signals.js';
 
 export interface ChatDeps {
   db: Db;
   providers: Record<Agent['provider'], ChatProvider>;
   stops: StopSignals;
+  /** Tells a running answer to those who follow it from elsewhere (a reload, another instance). */
+  live: LiveAnswers;
+  /** Followers of answers running on any instance, served by this one. */
+  followers: AnswerFollowers;
   leaseSeconds: number;
-  /** The largest answer, and how long a client may leave it unread (see CompletionStream). */
-  answers: { maxBytes: number; stallTimeoutMs: number };
+  /**
+   * The largest answer, how long a client may leave it unread (see CompletionStream), and the longest
+   * an answer may run (one kept running after its client left ends by then at the latest).
+   */
+  answers: { maxBytes: number; stallTimeoutMs: number; timeoutMs: number };
   log: FastifyBaseLogger;
   /** Told when an answer starts, gets its first delta and ends; never per delta. */
   metrics: ChatMetrics;
@@ -71,8 +80,18 @@ const CLIENT_STALLED: MessageError = {
   type: 'server_error',
   code: 'client_stalled',
 };
-/** How an answer that was aborted ended, when not simply canceled. */
+/** How an answer that was aborted ended, when not simply canceled (the time limit's: answerTimedOut). */
 const ABORT_FAILURES: Partial<Record<AbortReason, MessageError>> = { shutdown: SHUTDOWN, 'client-stalled': CLIENT_STALLED };
+
+function answerTimedOut(timeoutMs: number): MessageError {
+  const minutes = timeoutMs / 60_000;
+  const limit = minutes >= 1 ? `${+minutes.toFixed(1)} min` : `${+(timeoutMs / 1000).toFixed(1)} s`;
+  return {
+    message: `The answer took longer than the ${limit} this server allows and was cut off there. The text that arrived is kept.`,
+    type: 'server_error',
+    code: 'answer_timeout',
+  };
+}
 
 function answerTooLong(maxBytes: number): MessageError {
   const size = maxBytes >= 1024 * 1024 ? `${+(maxBytes / (1024 * 1024)).toFixed(1)} MB` : `${Math.floor(maxBytes / 1024)} KB`;
@@ -180,6 +199,8 @@ export class ChatRun {
   usage: Usage | null = null;
   error: MessageError | null = null;
   status: MessageStatus = 'streaming';
+  /** The agent is busy with steps the user does not see (since the last text). */
+  working = false;
   private readonly metadata: Record<string, unknown> = {};
   /** UTF-8 bytes of the text, reasoning and suggestions so far, held to `answers.maxBytes`. */
   private size = 0;
@@ -187,6 +208,8 @@ export class ChatRun {
   private deltas = 0;
   /** When the provider was asked (performance.now()), for the upstream's time to first token. */
   private askedAt = 0;
+  /** Checkpoints are saved one after another: an earlier one never lands after a later one. */
+  private saving: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: ChatDeps,
@@ -219,6 +242,8 @@ export class ChatRun {
     const { stops, leaseSeconds, log, metrics } = this.deps;
     const signal = this.controller.signal;
     const unregister = stops.register(this.conversation.id, this.controller);
+    const ended = this.deps.live.register(this.messageId, this);
+    const timeout = setTimeout(() => this.abort('answer-timeout'), this.deps.answers.timeoutMs).unref();
     // Renew the claim and save the partial answer now and then, never per delta.
     const heartbeat = setInterval(() => this.checkpointAside(), (leaseSeconds * 1000) / 3).unref();
     metrics.answerStarted(this.agent.provider);
@@ -247,9 +272,13 @@ export class ChatRun {
       }
     } finally {
       clearInterval(heartbeat);
+      clearTimeout(timeout);
       unregister();
       this.settle();
+      await this.saving;
       await this.persist().catch((error) => log.error({ err: error }, 'could not save the answer'));
+      // Followers read the saved answer once told: after the save. Nothing here waits for them.
+      void ended();
       metrics.answerEnded(this.agent.provider, { deltas: this.deltas, failed: this.status === 'failed' });
     }
   }
@@ -258,6 +287,7 @@ export class ChatRun {
   private apply(event: ProviderEvent): AnswerStep | null {
     switch (event.type) {
       case 'text-delta': {
+        this.working = false;
         this.countDelta();
         const text = this.fit(withoutNul(event.text));
         this.content += text;
@@ -270,6 +300,7 @@ export class ChatRun {
         return { reasoning_content: text };
       }
       case 'working':
+        this.working = true;
         return 'working';
       case 'suggestion': {
         const text = this.fit(withoutNul(event.text));
@@ -321,13 +352,15 @@ export class ChatRun {
 
   private settle(): void {
     const { aborted, reason } = this.controller.signal;
-    if (aborted && !this.error) this.error = ABORT_FAILURES[reason as AbortReason] ?? null;
+    if (aborted && !this.error)
+      this.error =
+        reason === 'answer-timeout' ? answerTimedOut(this.deps.answers.timeoutMs) : (ABORT_FAILURES[reason as AbortReason] ?? null);
     this.status = this.error ? 'failed' : aborted ? 'canceled' : 'completed';
   }
 
   /** A checkpoint nothing waits for. */
   private checkpointAside(): void {
-    this.checkpoint().catch((error) => this.deps.log.warn({ err: error }, 'chat checkpoint failed'));
+    this.saving = this.saving.then(() => this.checkpoint()).catch((error) => this.deps.log.warn({ err: error }, 'chat checkpoint failed'));
   }
 
   private async checkpoint(): Promise<void> {

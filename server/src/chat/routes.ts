@@ -12,10 +12,11 @@ import { bearerToken, currentUser, guards, unauthorized } from '../auth/guard.js
 import { userForToken } from '../auth/tokens.js';
 import { messages, type Message } from '../db/schema.js';
 import { badRequest, errorBody, notFound } from '../http/errors.js';
-import { errorResponses } from '../http/schemas.js';
+import { NoContent, errorResponses } from '../http/schemas.js';
 import { openChat, type ChatDeps } from './chat-run.js';
 import { ownConversation } from './conversations.js';
 import { CompletionStream } from './completion-stream.js';
+import { followAnswer, runningAnswer } from './follow-answer.js';
 import { failInterruptedAnswers, isLeaseLive } from './statements.js';
 import { ChatCompletion, Message as MessageView, MessageList, StopResult } from './schemas.js';
 
@@ -59,6 +60,12 @@ const CompletionRequest = Type.Object({
   replaceFrom: Type.Optional(Type.String({ format: 'uuid' })),
   messages: Type.Array(ChatMessage, { minItems: 1, maxItems: 500 }),
   stream: Type.Optional(Type.Boolean()),
+  /**
+   * agentport's: the answer goes on when the client disconnects (a reload, a closed tab, a network
+   * drop), until it ends, is stopped or reaches ANSWER_TIMEOUT_MS; GET …/conversations/:id/stream
+   * resumes it. Unset, a disconnect stops the upstream, as OpenAI's API does.
+   */
+  keepRunning: Type.Optional(Type.Boolean()),
   ...({
     audio: Ignored,
     frequency_penalty: Ignored,
@@ -167,9 +174,9 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (
         messageId: run.messageId,
       };
 
-      // A client that hangs up before the answer is complete stops it.
+      // A client that hangs up before the answer is complete stops it, unless it asked to keep it running.
       reply.raw.on('close', () => {
-        if (!reply.raw.writableEnded) run.abort('client-disconnected');
+        if (!reply.raw.writableEnded && !body.keepRunning) run.abort('client-disconnected');
       });
 
       if (!body.stream) {
@@ -206,7 +213,10 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (
       const stream = new CompletionStream(reply.raw, ids, {
         signal: run.controller.signal,
         stallTimeoutMs: deps.answers.stallTimeoutMs,
-        onStall: () => run.abort('client-stalled'),
+        // Its connection is closed either way; an answer kept running goes on without it.
+        onStall: () => {
+          if (!body.keepRunning) run.abort('client-stalled');
+        },
       });
       await stream.start(run.questionId);
       await run.answer((step) => (step === 'working' ? stream.working() : stream.delta(step)));
@@ -226,6 +236,27 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (
       await failInterruptedAnswers(db, conversation.id);
       const rows = await db.select().from(messages).where(eq(messages.conversationId, conversation.id)).orderBy(asc(messages.seq));
       return { items: rows.map(messageView) };
+    },
+  );
+
+  app.get(
+    '/api/ai-agent/conversations/:id/stream',
+    {
+      onRequest: requireUser,
+      // 200 is the answer stream (text/event-stream), written by CompletionStream past the serialiser.
+      schema: { params: ConversationId, response: { 204: NoContent, ...errorResponses } },
+    },
+    async (request, reply) => {
+      const conversation = await ownConversation(db, request.params.id, currentUser(request).id);
+      const answer = isLeaseLive(conversation) ? await runningAnswer(db, conversation.id) : null;
+      if (!answer) return reply.code(204).send(null);
+      reply.hijack();
+      await followAnswer(
+        { db, followers: deps.followers, stallTimeoutMs: deps.answers.stallTimeoutMs, log: deps.log },
+        conversation.agentId,
+        answer,
+        reply.raw,
+      );
     },
   );
 

@@ -4,8 +4,8 @@ import type { Database } from '../db/index.js';
 
 const CHANNEL = 'agentport_chat_stop';
 
-/** Why an answer ended early: a Stop, a client that hung up or stopped reading, a shutdown, an answer past its size limit. */
-export type AbortReason = 'stopped' | 'client-disconnected' | 'client-stalled' | 'shutdown' | 'answer-too-long';
+/** Why an answer ended early: a Stop, a client that hung up or stopped reading, a shutdown, an answer past its size or time limit. */
+export type AbortReason = 'stopped' | 'client-disconnected' | 'client-stalled' | 'shutdown' | 'answer-too-long' | 'answer-timeout';
 
 export class StopSignals {
   /** Runs streaming on this instance, by conversation id. Only a delivery address, never a source of truth. */
