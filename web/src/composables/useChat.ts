@@ -4,6 +4,7 @@
 import { computed, ref, type Ref } from 'vue';
 import { ApiError, api, apiFetch, errorMessage } from '../api';
 import type { CompletionEvent, Conversation, Message, MessageList, PublicAgent } from '@agentport/server/contract';
+import { followAnswer, type FollowEnd } from './followAnswer';
 import { readEventData } from './sse';
 
 /** A message as the page shows it; `key` stays stable while the server id arrives mid-stream. */
@@ -16,7 +17,7 @@ export interface ChatMessage extends Message {
 }
 
 export interface UseChatOptions {
-  /** Called once a new conversation has its id (after its first answer), to put it in the URL. */
+  /** Called as soon as a new conversation has its id (its first answer still streaming), to put it in the URL. */
   onConversationCreated?: (conversationId: string) => void;
   /** Called when the list of conversations changed: one was created, or an answer ended (it moves to the top). */
   onConversationsChanged?: () => void;
@@ -57,6 +58,8 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
   const stopping = ref(false);
 
   let controller: AbortController | null = null;
+  /** Following an answer that runs on the server without this page (see followAnswer). */
+  let followController: AbortController | null = null;
   let pollTimer: ReturnType<typeof setTimeout> | null = null;
   let openSeq = 0;
 
@@ -118,15 +121,53 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
       const res = await api<MessageList>(`/api/ai-agent/conversations/${encodeURIComponent(id)}/messages`);
       if (seq !== openSeq) return;
       messages.value = res.items.map((m) => ({ ...m, key: m.id }));
-      // An answer still running (e.g. after a reload mid-stream): refresh until it settles.
+      // An answer still running (e.g. after a reload mid-stream): show it as it goes on.
       if (lastAssistant.value?.status === 'streaming') {
-        pollTimer = setTimeout(() => void fetchMessages(id, seq), STILL_STREAMING_POLL_MS);
+        void follow(id, seq);
       } else if (!streaming.value) {
         stopping.value = false;
       }
     } catch (err) {
       if (seq === openSeq) messagesError.value = errorMessage(err);
     }
+  }
+
+  /**
+   * Shows the answer running in the open conversation, from its text so far to its end. Should the
+   * stream break off, or the answer end meanwhile, the stored conversation says where it stands.
+   */
+  async function follow(id: string, seq: number): Promise<void> {
+    const answer = lastAssistant.value;
+    const question = messages.value[messages.value.length - 2];
+    if (!answer || !question) return;
+    followController?.abort();
+    const own = new AbortController();
+    followController = own;
+    let first = true;
+    let end: FollowEnd = 'cut';
+    try {
+      end = await followAnswer(id, own.signal, (chunk) => {
+        if (seq !== openSeq) return;
+        // The first chunk holds the whole text so far: it replaces what the stored message had.
+        if (first && !('error' in chunk)) {
+          answer.content = '';
+          answer.reasoningContent = '';
+        }
+        first = false;
+        applyChunk(question, answer, chunk);
+      });
+    } catch {
+      // Unreachable or refused: looked at again below, unless the page moved on.
+    } finally {
+      if (followController === own) followController = null;
+    }
+    if (own.signal.aborted || seq !== openSeq) return;
+    if (end === 'ended') {
+      stopping.value = false;
+      options.onConversationsChanged?.();
+      return;
+    }
+    pollTimer = setTimeout(() => void fetchMessages(id, seq), end === 'idle' ? 0 : STILL_STREAMING_POLL_MS);
   }
 
   function applyChunk(question: ChatMessage, answer: ChatMessage, chunk: CompletionEvent): void {
@@ -173,11 +214,15 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
     controller = ownController;
     streaming.value = true;
     stopping.value = false;
+    /** The answer started on the server: it runs on there even if this connection breaks. */
+    let started = false;
     try {
       const body: Record<string, unknown> = {
         agentId: agentId.value,
         messages: [{ role: 'user', content }],
         stream: true,
+        // A reload, a closed tab or a network drop does not end the answer; only Stop does.
+        keepRunning: true,
       };
       if (conversationId.value) body.conversationId = conversationId.value;
       if (replaceFrom) body.replaceFrom = replaceFrom;
@@ -187,10 +232,15 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
         signal: ownController.signal,
         headers: { Accept: 'text/event-stream' },
       });
+      started = true;
       const headerId = response.headers.get('X-Conversation-Id');
       if (headerId && !conversationId.value) conversationId.value = headerId;
-      // The server has stored the new conversation: list it now, not only once the answer ends.
-      if (wasNew) options.onConversationsChanged?.();
+      // The server has stored the new conversation: into the URL and the list now, so that a reload
+      // finds its first answer, not only once the answer ends.
+      if (wasNew && conversationId.value) {
+        options.onConversationCreated?.(conversationId.value);
+        options.onConversationsChanged?.();
+      }
       if (!response.body) throw new Error('The server sent no answer stream.');
       await readEventData(response.body, (payload) => {
         if (payload === '[DONE]') return;
@@ -202,17 +252,11 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
         }
         applyChunk(question, answer, chunk);
       });
-      if (answer.status === 'streaming') {
-        if (ownController.signal.aborted) answer.status = 'canceled';
-        else {
-          answer.status = 'failed';
-          answer.error = { message: 'The answer ended unexpectedly.', type: 'stream_error', code: 'incomplete' };
-        }
-      }
+      if (answer.status === 'streaming' && ownController.signal.aborted) answer.status = 'canceled';
     } catch (err) {
       if (ownController.signal.aborted) {
         if (answer.status === 'streaming') answer.status = 'canceled';
-      } else {
+      } else if (!started) {
         answer.status = 'failed';
         answer.error = { message: errorMessage(err), type: 'request_error', code: 'request_failed' };
         // Unpublished while open: the page turns read-only.
@@ -224,7 +268,11 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
       stopping.value = false;
     }
     if (seq !== openSeq) return; // The user moved to another conversation meanwhile.
-    if (wasNew && conversationId.value) options.onConversationCreated?.(conversationId.value);
+    // The connection broke off before the answer's end, which runs on: follow it from the server.
+    if (answer.status === 'streaming' && conversationId.value) {
+      await fetchMessages(conversationId.value, seq);
+      return;
+    }
     options.onConversationsChanged?.();
   }
 
@@ -268,6 +316,8 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
   function abortStream(): void {
     controller?.abort();
     controller = null;
+    followController?.abort();
+    followController = null;
   }
 
   function dispose(): void {
