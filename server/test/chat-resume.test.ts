@@ -175,6 +175,40 @@ for (const target of databaseTargets()) {
   });
 }
 
+describeOn(databaseTargets()[0]!, 'an answer kept running ends at ANSWER_TIMEOUT_MS', () => {
+  let sandbox: Sandbox;
+  let p: TestPlatform;
+  let c: ReturnType<typeof client>;
+
+  before(async () => {
+    sandbox = await startSandbox({ quiet: true });
+    p = await startTestPlatform(databaseTargets()[0]!, {
+      ANSWER_TIMEOUT_MS: '1500',
+      OPENAI_BASE_URL: sandbox.openaiBaseUrl,
+      OPENAI_API_KEY: 'sk-sandbox',
+    });
+    const user = await p.newUser();
+    c = client(p, await nativeAgent(p), user.token);
+  });
+  after(async () => {
+    await p.close();
+    await sandbox.close();
+  });
+
+  test('its client gone, it still ends at the time limit: failed, with its text and a clear reason', async () => {
+    const conversationId = await startAndLeave(c, { keepRunning: true });
+    const answer = await eventually(async () => {
+      const a = await c.answer(conversationId);
+      return a.status !== 'streaming' && a;
+    });
+    assert.equal(answer.status, 'failed');
+    assert.equal(answer.error.code, 'answer_timeout');
+    assert.match(answer.error.message, /longer than the 1\.5 s this server allows/);
+    assert.match(answer.content, /^Hello/);
+    assert.doesNotMatch(answer.content, /This is turn 1\./, 'cut off');
+  });
+});
+
 describeOnPostgres('an answer resumed on another instance than the one streaming it', (baseUrl) => {
   let sandbox: Sandbox;
   let database: Awaited<ReturnType<typeof freshPostgresDatabase>>;
