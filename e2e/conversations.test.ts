@@ -155,6 +155,7 @@ describe('conversations across agents', () => {
       await dialog.waitFor({ state: 'detached' });
       assert.equal(await item(page, soup).count(), 1);
       assert.deepEqual(deletes, []);
+      await item(page, soup).hover();
       await item(page, soup).getByTestId('delete-conversation').click();
       const deleted = page.waitForResponse((r) => r.url().endsWith(`/conversations/${soup}`) && r.request().method() === 'DELETE');
       await dialog.getByTestId('confirm-ok').click();
@@ -163,6 +164,24 @@ describe('conversations across agents', () => {
       await page.reload();
       await item(page, trip).waitFor();
       assert.equal(await item(page, soup).count(), 0, 'gone for good');
+    });
+  });
+
+  test('Show more brings the next page, without repeating any conversation', async () => {
+    await withPage(async (page) => {
+      const { agents, user, chat } = await setUp(page, ['Note Taker']);
+      const notes = Array.from({ length: 32 }, (_, i) => `Note ${i + 1}`);
+      for (let i = 0; i < notes.length; i += 8) await Promise.all(notes.slice(i, i + 8).map((note) => chat('Note Taker', note)));
+      await signIn(page, user);
+      await page.goto(`/chat/${agents['Note Taker']}`);
+      const more = page.getByTestId('conversations-more');
+      await more.waitFor();
+      assert.equal(await page.getByTestId('conversation-item').count(), 30, 'a page of 30');
+      await more.click();
+      await more.waitFor({ state: 'detached' });
+      const shown = await titles(page);
+      assert.equal(shown.length, 32);
+      assert.deepEqual([...shown].sort(), [...notes].sort(), 'every conversation once');
     });
   });
 
