@@ -137,7 +137,6 @@ export function followAnswer(deps: FollowDeps, agentId: string, answer: Message,
   let showWorking = false;
   let writing: Promise<void> | null = null;
   let ending = false;
-  let ended = false;
 
   return new Promise<void>((resolve) => {
     const unsubscribe = followers.subscribe(answer.id, onLive);
@@ -219,7 +218,7 @@ export function followAnswer(deps: FollowDeps, agentId: string, answer: Message,
     async function checkAndRenew(): Promise<void> {
       if (ending) return;
       try {
-        if (!(await runningAnswer(db, answer.conversationId))) await end();
+        if ((await runningAnswer(db, answer.conversationId))?.id !== answer.id) await end();
         else await askForMore();
       } catch (error) {
         deps.log.warn({ err: error }, 'could not follow an answer');
@@ -232,24 +231,28 @@ export function followAnswer(deps: FollowDeps, agentId: string, answer: Message,
       ending = true;
       clearInterval(renew);
       unsubscribe();
-      await failInterruptedAnswers(db, answer.conversationId);
-      const [saved] = await db.select().from(messages).where(eq(messages.id, answer.id));
-      if (saved) {
-        add('reasoning_content', reasoning.take(0, saved.reasoningContent));
-        add('content', content.take(0, saved.content));
+      try {
+        await failInterruptedAnswers(db, answer.conversationId);
+        const [saved] = await db.select().from(messages).where(eq(messages.id, answer.id));
+        if (saved) {
+          add('reasoning_content', reasoning.take(0, saved.reasoningContent));
+          add('content', content.take(0, saved.content));
+        }
+        showWorking = false;
+        await write();
+        if (!saved) stream.fail({ message: 'The conversation was deleted.', type: 'server_error', code: 'deleted' });
+        else if (saved.status === 'failed' && saved.error) stream.fail(saved.error);
+        else
+          stream.finish({
+            status: saved.status === 'canceled' ? 'canceled' : 'completed',
+            usage: saved.usage ?? null,
+            suggestions: saved.suggestions,
+          });
+      } catch (error) {
+        // The database failed us: the connection closes without an end, and the client looks again.
+        deps.log.warn({ err: error }, 'could not end a followed answer');
+        res.destroy();
       }
-      showWorking = false;
-      await write();
-      if (ended) return;
-      ended = true;
-      if (!saved) stream.fail({ message: 'The conversation was deleted.', type: 'server_error', code: 'deleted' });
-      else if (saved.status === 'failed' && saved.error) stream.fail(saved.error);
-      else
-        stream.finish({
-          status: saved.status === 'canceled' ? 'canceled' : 'completed',
-          usage: saved.usage ?? null,
-          suggestions: saved.suggestions,
-        });
       done();
     }
   });
