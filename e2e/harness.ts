@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
 import { startSandbox } from '@agentport/sandbox';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { findChromium } from '../scripts/chromium.mjs';
 import { assertFreshBuild } from '../scripts/lib/built.mjs';
 import { LISTENING, listeningUrl, repoRoot, serverMain, startProcess } from '../scripts/lib/processes.ts';
@@ -89,9 +89,16 @@ export async function launchBrowser(extraArgs: readonly string[] = []): Promise<
   });
 }
 
-/** A fresh browser context (its own storage, so its own session) pointed at the platform. */
-export async function newPage(browser: Browser, baseUrl: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1280, height: 820 } });
+/**
+ * A fresh browser context (its own storage, so its own session) pointed at the platform; `options`
+ * e.g. a phone's viewport or a dark colour scheme.
+ */
+export async function newPage(
+  browser: Browser,
+  baseUrl: string,
+  options: BrowserContextOptions = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1280, height: 820 }, ...options });
   context.setDefaultTimeout(20_000);
   const page = await context.newPage();
   return { context, page };
@@ -101,7 +108,7 @@ export interface BrowserSuite {
   /** The running platform (from inside a test or hook registered after `useBrowserSuite()`). */
   platform(): Platform;
   /** Runs `fn` on the page of a fresh browser context (its own session), then closes the context. */
-  withPage<T>(fn: (page: Page) => Promise<T>): Promise<T>;
+  withPage<T>(fn: (page: Page) => Promise<T>, options?: BrowserContextOptions): Promise<T>;
 }
 
 /**
@@ -128,9 +135,9 @@ export function useBrowserSuite(options: { browserArgs?: readonly string[] } = {
 
   return {
     platform: () => started().platform,
-    async withPage(fn) {
+    async withPage(fn, options) {
       const { platform, browser } = started();
-      const { context, page } = await newPage(browser, platform.baseUrl);
+      const { context, page } = await newPage(browser, platform.baseUrl, options);
       try {
         return await fn(page);
       } finally {

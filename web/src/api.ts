@@ -1,6 +1,9 @@
-// The one fetch wrapper: adds the bearer token, turns error bodies into ApiError, and hands a 401
-// to whoever registered for it (useAuth logs out and goes to /login).
+// The one fetch wrapper: adds the bearer token, turns error bodies into ApiError (worded for people
+// by errors.ts), and hands a 401 to whoever registered for it (useAuth logs out and goes to /login).
 import type { ErrorResponse } from '@agentport/server/contract';
+import { ApiError, humanError } from './errors';
+
+export { ApiError };
 
 const TOKEN_KEY = 'agentport.token';
 
@@ -33,24 +36,6 @@ export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler;
 }
 
-/**
- * An HTTP error from the server, carrying its `message` (safe to show) and the full body: the
- * server's one error shape, or nothing of it when something in between answered (a proxy's page).
- */
-export class ApiError extends Error {
-  readonly status: number;
-  readonly code: string | undefined;
-  readonly body: Partial<ErrorResponse>;
-
-  constructor(status: number, message: string, body: Partial<ErrorResponse>) {
-    super(message);
-    this.name = 'ApiError';
-    this.status = status;
-    this.body = body;
-    this.code = typeof body.code === 'string' ? body.code : undefined;
-  }
-}
-
 export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   body?: unknown;
@@ -75,13 +60,9 @@ async function readError(response: Response): Promise<ApiError> {
     const parsed: unknown = await response.json();
     if (parsed && typeof parsed === 'object') body = parsed as Partial<ErrorResponse>;
   } catch {
-    // Not JSON (a proxy's HTML page, an empty body): fall back to the status text.
+    // Not JSON (a proxy's HTML page, an empty body): the status alone picks the sentence.
   }
-  const message =
-    typeof body.message === 'string' && body.message
-      ? body.message
-      : `Request failed (${response.status}${response.statusText ? ` ${response.statusText}` : ''})`;
-  return new ApiError(response.status, message, body);
+  return new ApiError(response.status, body);
 }
 
 /**
@@ -125,8 +106,5 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
-/** A readable message for anything thrown. */
-export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
+/** A readable sentence for anything thrown (see errors.ts). */
+export const errorMessage = humanError;
