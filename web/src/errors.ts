@@ -33,6 +33,8 @@ const SERVER_WORDED = new Set([
   'rate_limited',
   'conflict',
   'conversation_busy',
+  'agent_unavailable',
+  'invalid_search',
   'empty_message',
   'message_too_long',
   'prompt_read_only',
