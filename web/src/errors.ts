@@ -24,7 +24,10 @@ export class ApiError extends Error {
   }
 }
 
-/** Codes whose server message is already a plain sentence for the person who acted. */
+/**
+ * Codes whose server message is already a plain sentence for the person who acted (a new route's
+ * code goes here when its message is; any other shows the sentence for its status).
+ */
 const SERVER_WORDED = new Set([
   'invalid_credentials',
   'registration_closed',
@@ -35,6 +38,7 @@ const SERVER_WORDED = new Set([
   'conversation_busy',
   'agent_unavailable',
   'invalid_search',
+  'invalid_title',
   'empty_message',
   'message_too_long',
   'prompt_read_only',
