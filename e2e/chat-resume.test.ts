@@ -2,6 +2,7 @@
 // Answers survive the page: a reload mid-answer shows the text so far, then the rest live, and Stop
 // still works on the answer followed.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { signIn, useBrowserSuite } from './harness.ts';
@@ -27,12 +28,37 @@ async function recordAnswerStates(page: Page): Promise<void> {
   });
 }
 
+/** A TCP proxy to `target` that can drop every open connection at once, as a network does. */
+async function startCuttableProxy(target: string) {
+  const { hostname, port } = new URL(target);
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(port), hostname);
+    client.pipe(upstream).pipe(client);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    cut: () => sockets.forEach((socket) => socket.destroy()),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve()) && sockets.forEach((socket) => socket.destroy())),
+  };
+}
+
 const answerStates = (page: Page) =>
   page.evaluate(() => (window as unknown as { answerStates: Array<{ status: string; text: string }> }).answerStates);
 
 /** Opens the demo agent and sends `text`; returns once the answer shows its first words, still streaming. */
 async function askSlowly(page: Page, text: string): Promise<void> {
-  await page.getByTestId('agent-card').filter({ hasText: DEMO_AGENT }).click();
+  if (!/\/chat\//.test(page.url())) await page.getByTestId('agent-card').filter({ hasText: DEMO_AGENT }).click();
   await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/);
   await page.getByTestId('chat-input').fill(text);
   await page.getByTestId('chat-input').press('Enter');
@@ -79,6 +105,32 @@ describe('answers that survive the page', () => {
       await done.filter({ hasText: 'This is turn 1.' }).waitFor();
       assert.equal((await done.getByTestId('message-content').textContent())?.trim(), text);
     });
+  });
+
+  test('a network drop mid-answer does not end it: the page shows it on to its end', async () => {
+    const proxy = await startCuttableProxy(platform().baseUrl);
+    try {
+      await withPage(async (page) => {
+        // The page reaches the platform through a proxy whose connections the test can cut.
+        await page.goto(`${proxy.url}/login`);
+        await page.getByTestId('login-email').fill(platform().admin.email);
+        await page.getByTestId('login-password').fill(platform().admin.password);
+        await page.getByTestId('login-submit').click();
+        await page.getByTestId('agent-grid').waitFor();
+        const broken = page.waitForEvent('requestfailed', (r) => r.url().endsWith('/api/ai-agent/chat/completions'));
+        await askSlowly(page, 'Through a network drop [slow]');
+        proxy.cut();
+        await broken; // the answer's connection is gone
+        const done = page.locator('[data-testid="message-assistant"][data-status="completed"]');
+        await done.filter({ hasText: 'This is turn 1.' }).waitFor();
+        const text = (await done.getByTestId('message-content').textContent())?.trim() ?? '';
+        assert.match(text, /^Hello from the sandbox model\. You said: "Through a network drop \[slow\]"\. This is turn 1\./);
+        assert.equal(text.split('Hello from the sandbox model').length, 2, 'nothing doubled');
+        assert.equal(await page.getByTestId('message-error').count(), 0);
+      });
+    } finally {
+      await proxy.close();
+    }
   });
 
   test('Stop while following an answer after a reload ends it, keeping its text', async () => {

@@ -156,8 +156,9 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
         first = false;
         applyChunk(question, answer, chunk);
       });
-    } catch {
-      // Unreachable or refused: looked at again below, unless the page moved on.
+    } catch (err) {
+      // Refused (the conversation deleted, the session gone): the stored conversation says so.
+      if (err instanceof ApiError) end = 'idle';
     } finally {
       if (followController === own) followController = null;
     }
@@ -165,9 +166,14 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
     if (end === 'ended') {
       stopping.value = false;
       options.onConversationsChanged?.();
-      return;
+    } else if (end === 'idle') {
+      // Nothing runs any more: it ended meanwhile.
+      void fetchMessages(id, seq);
+    } else {
+      // Broken off or unreachable (a network drop): the answer runs on; follow it again shortly.
+      clearPoll();
+      pollTimer = setTimeout(() => void follow(id, seq), STILL_STREAMING_POLL_MS);
     }
-    pollTimer = setTimeout(() => void fetchMessages(id, seq), end === 'idle' ? 0 : STILL_STREAMING_POLL_MS);
   }
 
   function applyChunk(question: ChatMessage, answer: ChatMessage, chunk: CompletionEvent): void {
@@ -270,7 +276,7 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
     if (seq !== openSeq) return; // The user moved to another conversation meanwhile.
     // The connection broke off before the answer's end, which runs on: follow it from the server.
     if (answer.status === 'streaming' && conversationId.value) {
-      await fetchMessages(conversationId.value, seq);
+      await follow(conversationId.value, seq);
       return;
     }
     options.onConversationsChanged?.();
