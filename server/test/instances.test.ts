@@ -206,10 +206,13 @@ describeOnPostgres('several instances on one PostgreSQL', (baseUrl) => {
     }
   });
 
-  test('an instance killed mid-answer: after the lease the conversation works on B, in the same Coze conversation; the old answer reads failed', async () => {
+  test('an instance killed mid-answer: after the lease the conversation works on B, in the same Coze conversation; the old answer reads failed, also to whoever followed it on B', async () => {
     const res = await chat(a, 'Doomed');
     const conversationId = res.headers.get('x-conversation-id')!;
     await readUntil(res, (c) => Boolean(c.choices?.[0]?.delta?.content));
+    const following = await readUntil(await call(b, 'GET', `/api/ai-agent/conversations/${conversationId}/stream`), (c) =>
+      Boolean(c.choices?.[0]?.delta?.content),
+    );
     a.process.proc.kill('SIGKILL');
     assert.equal((await chat(b, 'Too early', conversationId)).status, 409, 'the lease still holds');
     const next = await eventually(
@@ -235,6 +238,11 @@ describeOnPostgres('several instances on one PostgreSQL', (baseUrl) => {
     const { items } = await (await call(b, 'GET', `/api/ai-agent/conversations/${conversationId}/messages`)).json();
     assert.equal(items[1].status, 'failed');
     assert.equal(items[1].error.code, 'interrupted');
+    // The follower on B had no end to wait for from A: it ends with what A had saved, and why.
+    const followed = await following.rest();
+    assert.equal(followed.error.code, 'interrupted');
+    assert.ok(followed.done);
+    assert.ok(items[1].content.startsWith(followed.text) || followed.text.startsWith(items[1].content));
   });
 });
 
