@@ -134,6 +134,7 @@ describe('chat layout and experience', () => {
       const toggle = page.getByRole('button', { name: 'Show conversations' });
       await toggle.click();
       await page.getByTestId('chat-sidebar').getByTestId('conversation-item').first().waitFor({ state: 'visible' });
+      await waitFocused(page, 'new-chat'); // the keyboard carries on in the drawer
       await page.keyboard.press('Escape');
       await page.getByTestId('chat-sidebar').waitFor({ state: 'hidden' });
       assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
