@@ -128,7 +128,7 @@ export async function buildApp({ config, database, providers = {}, logger = true
   await app.register(authRoutes, { db, config });
   await app.register(agentRoutes, { db, storage });
   await app.register(chatRoutes, { deps });
-  await app.register(conversationRoutes, { db, stops: deps.stops });
+  await app.register(conversationRoutes, { db, stops });
   await app.register(cozeRoutes, {
     db,
     storage,

@@ -10,10 +10,9 @@ import { agents, conversations, type Agent, type Conversation as ConversationRow
 import { badRequest, notFound } from '../http/errors.js';
 import { NoContent, errorResponses } from '../http/schemas.js';
 import { isLeaseLive } from './statements.js';
-import { Conversation, ConversationList, ConversationPatch } from './schemas.js';
+import { Conversation, ConversationId, ConversationList, ConversationPatch } from './schemas.js';
 import type { StopSignals } from './stop-signals.js';
 
-const ConversationId = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const DEFAULT_PAGE = 30;
 const MAX_TITLE_CHARS = 200;
 const MAX_SEARCH_CHARS = 200;

@@ -18,7 +18,7 @@ import { ownConversation } from './conversations.js';
 import { CompletionStream } from './completion-stream.js';
 import { followAnswer, runningAnswer } from './follow-answer.js';
 import { failInterruptedAnswers, isLeaseLive } from './statements.js';
-import { ChatCompletion, Message as MessageView, MessageList, StopResult } from './schemas.js';
+import { ChatCompletion, ConversationId, Message as MessageView, MessageList, StopResult } from './schemas.js';
 
 // The request is OpenAI's chat-completion request, so that OpenAI clients and chat apps work as they
 // are. Their fields that agentport has no use for (an agent brings its own model settings, and only
@@ -103,7 +103,6 @@ const CompletionRequest = Type.Object({
     web_search_options: Ignored,
   } satisfies Record<Exclude<KeysOfAny<ChatCompletionCreateParams>, 'model' | 'messages' | 'stream'>, typeof Ignored>),
 });
-const ConversationId = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const MAX_MESSAGE_CHARS = 32_000;
 
 /** The new user message: the last one, which must be the user's and must say something. */

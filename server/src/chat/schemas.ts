@@ -47,6 +47,9 @@ export type Conversation = Static<typeof Conversation>;
 export const ConversationList = Type.Object({ items: Type.Array(Conversation), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 export type ConversationList = Static<typeof ConversationList>;
 
+/** The path parameters of /api/ai-agent/conversations/:id and the routes under it. */
+export const ConversationId = Type.Object({ id: Type.String({ format: 'uuid' }) });
+
 /** PATCH /api/ai-agent/conversations/:id: the new title (1-200 characters once trimmed). */
 export const ConversationPatch = Type.Object({ title: Type.String() });
 export type ConversationPatch = Static<typeof ConversationPatch>;

@@ -175,10 +175,6 @@ export const startFirstTurn = preparedFor((db) => {
     .prepare('start_first_turn');
 });
 
-/**
- * The turn in an existing conversation the run claims: any other answer still `streaming` was left by
- * an instance that died. Parameters: tokenHash, agentId, conversationId, runId, leaseSeconds, content.
- */
 /** The conversation named by the parameter conversationId, when the caller owns it and may chat with its agent. */
 const chatableConversation = (caller: Caller) =>
   and(
@@ -188,6 +184,10 @@ const chatableConversation = (caller: Caller) =>
     sql`exists (select 1 from ${caller}, ${agents} where ${mayChat(caller)})`,
   )!;
 
+/**
+ * The turn in an existing conversation the run claims: any other answer still `streaming` was left by
+ * an instance that died. Parameters: tokenHash, agentId, conversationId, runId, leaseSeconds, content.
+ */
 export const startNextTurn = preparedFor((db) => {
   const caller = callerOf(db);
   const claimed = db.$with('claimed').as(claimConversation(db, chatableConversation(caller), param('runId'), param('leaseSeconds')));
@@ -208,9 +208,8 @@ export const startNextTurn = preparedFor((db) => {
  * answer can slip in between. The upstream conversation id is cleared: Coze's copy of the thread
  * still holds the replaced turns, so the next answer starts a fresh one that carries the kept turns.
  * A turn that replaces the first message also renames the conversation, unless the user named it.
- * Refused (no ids) when
- * replaceFrom is not a user message of this conversation. Parameters: tokenHash, agentId,
- * conversationId, replaceFrom, title, runId, leaseSeconds, content.
+ * Refused (no ids) when replaceFrom is not a user message of this conversation. Parameters:
+ * tokenHash, agentId, conversationId, replaceFrom, title, runId, leaseSeconds, content.
  */
 export const startReplacingTurn = preparedFor((db) => {
   const caller = callerOf(db);
