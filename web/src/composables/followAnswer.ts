@@ -3,7 +3,7 @@
 // own stream, beginning with the text so far, or 204 when nothing runs (see docs/resume.md).
 import { apiFetch } from '../api';
 import type { CompletionEvent } from '@agentport/server/contract';
-import { readEventData } from './sse';
+import { readCompletionEvents } from './sse';
 
 /** How following ended: nothing ran, the answer's end arrived, or the stream broke off before it. */
 export type FollowEnd = 'idle' | 'ended' | 'cut';
@@ -19,19 +19,5 @@ export async function followAnswer(
     headers: { Accept: 'text/event-stream' },
   });
   if (response.status === 204 || !response.body) return 'idle';
-  let ended = false;
-  await readEventData(response.body, (payload) => {
-    if (payload === '[DONE]') {
-      ended = true;
-      return;
-    }
-    let chunk: CompletionEvent;
-    try {
-      chunk = JSON.parse(payload) as CompletionEvent;
-    } catch {
-      return; // A malformed event is skipped rather than ending the answer.
-    }
-    onChunk(chunk);
-  });
-  return ended ? 'ended' : 'cut';
+  return (await readCompletionEvents(response.body, onChunk)) ? 'ended' : 'cut';
 }

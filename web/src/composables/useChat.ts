@@ -5,7 +5,7 @@ import { computed, ref, type Ref } from 'vue';
 import { ApiError, api, apiFetch, errorMessage } from '../api';
 import type { CompletionEvent, Conversation, Message, MessageList, PublicAgent } from '@agentport/server/contract';
 import { followAnswer, type FollowEnd } from './followAnswer';
-import { readEventData } from './sse';
+import { readCompletionEvents } from './sse';
 
 /** A message as the page shows it; `key` stays stable while the server id arrives mid-stream. */
 export interface ChatMessage extends Message {
@@ -248,16 +248,7 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
         options.onConversationsChanged?.();
       }
       if (!response.body) throw new Error('The server sent no answer stream.');
-      await readEventData(response.body, (payload) => {
-        if (payload === '[DONE]') return;
-        let chunk: CompletionEvent;
-        try {
-          chunk = JSON.parse(payload) as CompletionEvent;
-        } catch {
-          return; // A malformed event is skipped rather than ending the answer.
-        }
-        applyChunk(question, answer, chunk);
-      });
+      await readCompletionEvents(response.body, (chunk) => applyChunk(question, answer, chunk));
       if (answer.status === 'streaming' && ownController.signal.aborted) answer.status = 'canceled';
     } catch (err) {
       if (ownController.signal.aborted) {
