@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { signIn, useBrowserSuite } from './harness.ts';
+import { signIn, stopAnswer, useBrowserSuite } from './harness.ts';
 
 const DEMO_AGENT = 'Sandbox Assistant';
 
@@ -144,13 +144,7 @@ describe('answers that survive the page', () => {
         .getByTestId('message-content')
         .filter({ hasText: 'Hello' })
         .waitFor();
-      const stopped = page.waitForResponse((r) => /\/conversations\/[0-9a-f-]+\/stop$/.test(r.url()) && r.status() === 202);
-      await page.getByTestId('chat-stop').click();
-      await stopped;
-
-      const canceled = page.locator('[data-testid="message-assistant"][data-status="canceled"]');
-      await canceled.getByTestId('message-canceled').waitFor();
-      const partial = (await canceled.getByTestId('message-content').textContent())?.trim() ?? '';
+      const { canceled, partial } = await stopAnswer(page);
       assert.match(partial, /^Hello/);
       assert.doesNotMatch(partial, /This is turn 1\./, 'the answer was cut short');
       await page.getByTestId('chat-send').waitFor(); // the composer is usable again

@@ -3,7 +3,7 @@
 // keeps a partial answer marked as stopped.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { signIn, snapshot, useBrowserSuite } from './harness.ts';
+import { signIn, snapshot, stopAnswer, useBrowserSuite } from './harness.ts';
 
 const DEMO_AGENT = 'Sandbox Assistant';
 
@@ -99,13 +99,7 @@ describe('chat with a native agent', () => {
       const listed = page.locator('[data-testid="conversation-item"][data-answering="true"]').filter({ hasText: 'Take your time [slow]' });
       await listed.waitFor();
       assert.match((await listed.textContent()) ?? '', /Answering…/);
-      const stopped = page.waitForResponse((r) => /\/conversations\/[0-9a-f-]+\/stop$/.test(r.url()) && r.status() === 202);
-      await page.getByTestId('chat-stop').click();
-      await stopped;
-
-      const canceled = page.locator('[data-testid="message-assistant"][data-status="canceled"]');
-      await canceled.getByTestId('message-canceled').waitFor();
-      const partial = (await canceled.getByTestId('message-content').textContent())?.trim() ?? '';
+      const { partial } = await stopAnswer(page);
       assert.match(partial, /^Hello/);
       assert.doesNotMatch(partial, /This is turn 1\./, 'the answer was cut short');
       assert.equal(await page.getByTestId('message-error').count(), 0);

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
 import { startSandbox } from '@agentport/sandbox';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
 import { findChromium } from '../scripts/chromium.mjs';
 import { assertFreshBuild } from '../scripts/lib/built.mjs';
 import { LISTENING, listeningUrl, repoRoot, serverMain, startProcess } from '../scripts/lib/processes.ts';
@@ -153,6 +153,19 @@ export async function signIn(page: Page, credentials: { email: string; password:
   await page.getByTestId('login-password').fill(credentials.password);
   await page.getByTestId('login-submit').click();
   await page.getByTestId('agent-grid').waitFor();
+}
+
+/**
+ * Presses Stop on the answer streaming in `page` and waits until the server took it (202) and the
+ * answer shows as stopped; returns that answer and the text it kept.
+ */
+export async function stopAnswer(page: Page): Promise<{ canceled: Locator; partial: string }> {
+  const stopped = page.waitForResponse((r) => /\/conversations\/[0-9a-f-]+\/stop$/.test(r.url()) && r.status() === 202);
+  await page.getByTestId('chat-stop').click();
+  await stopped;
+  const canceled = page.locator('[data-testid="message-assistant"][data-status="canceled"]');
+  await canceled.getByTestId('message-canceled').waitFor();
+  return { canceled, partial: (await canceled.getByTestId('message-content').textContent())?.trim() ?? '' };
 }
 
 /** Saves a screenshot into $E2E_SCREENSHOTS_DIR when it is set (to look at the UI); a no-op otherwise. */
