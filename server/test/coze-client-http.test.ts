@@ -5,10 +5,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
-import { CozeClient } from '../src/coze/openapi/client.js';
+import { CozeClient, SPARE_CONNECTIONS } from '../src/coze/openapi/client.js';
 import { CozeApiError, CozeTransportCode, isAbortError } from '../src/coze/openapi/errors.js';
 import { MAX_REDIRECTS, OutboundError } from '../src/http/outbound.js';
-import { poolWithSpare } from '../src/http/spare-connection.js';
+import { poolWithSpares } from '../src/http/spare-connection.js';
 import {
   SECRET_TOKEN,
   collect,
@@ -312,7 +312,7 @@ describe('Coze client: errors and transport', () => {
       },
       { tls: TLS },
     );
-    const agent = poolWithSpare('https:', { keepAlive: true, ca: TLS.cert });
+    const agent = poolWithSpares('https:', { keepAlive: true, ca: TLS.cert }, SPARE_CONNECTIONS);
     try {
       const client = new CozeClient(testConfig(server.url), { agent });
       for (const expected of ['hello 1', 'hello 2']) {
@@ -333,16 +333,19 @@ describe('Coze client: errors and transport', () => {
   });
 
   for (const protocol of ['http', 'https'] as const) {
-    test(`a chat that finds every pooled connection busy takes one opened ahead of it, and one that was closed meanwhile is replaced (${protocol})`, async () => {
+    test(`chats that find every pooled connection busy take connections opened ahead of them, a bunch of them at once, and one closed meanwhile is replaced (${protocol})`, async () => {
       let endChats!: () => void;
       const chatsEnd = new Promise<void>((resolve) => {
         endChats = resolve;
       });
-      let closing: number | undefined;
+      const closing = new Set<number>();
       const server = await startLocalServer(
         async (req, res) => {
           // What a server's idle time-out does to a waiting connection, at the moment a chat arrives on it.
-          if (req.socket.remotePort === closing) return void req.socket.destroy();
+          if (closing.delete(req.socket.remotePort!)) {
+            closing.clear();
+            return void req.socket.destroy();
+          }
           res.writeHead(200, { 'content-type': 'text/event-stream' });
           res.write(sse('conversation.chat.created', chatData('created')));
           await chatsEnd; // every chat streams until the test is over
@@ -351,24 +354,29 @@ describe('Coze client: errors and transport', () => {
         protocol === 'https' ? { tls: TLS } : {},
       );
       // Over HTTP the client's own pool; over HTTPS the same kind of pool, trusting the test certificate.
-      const agent = protocol === 'https' ? poolWithSpare('https:', { keepAlive: true, ca: TLS.cert }) : undefined;
+      const agent = protocol === 'https' ? poolWithSpares('https:', { keepAlive: true, ca: TLS.cert }, SPARE_CONNECTIONS) : undefined;
       const client = new CozeClient(testConfig(server.url), { agent });
-      const chats = ['one', 'two', 'three'].map((message) => client.streamChat({ botId: 'b1', userId: 'u1', message }));
+      const chats = Array.from({ length: SPARE_CONNECTIONS + 2 }, (_, i) =>
+        client.streamChat({ botId: 'b1', userId: 'u1', message: `chat ${i}` }),
+      );
       try {
         await chats[0]!.next();
-        // While the first chat streams, the next connection is already open...
-        await eventually(async () => server.connections.length === 2);
-        await chats[1]!.next();
-        // ...and the second chat goes out on it, with no handshake of its own.
-        assert.equal(server.requests[1]!.clientPort, server.connections[1]);
-        await eventually(async () => server.connections.length === 3);
+        // While the first chat streams, the next connections are already open...
+        await eventually(async () => server.connections.length === 1 + SPARE_CONNECTIONS);
+        const openedAhead = server.connections.slice(1);
+        // ...and as many chats arriving together go out on them, with no handshake of their own.
+        await Promise.all(chats.slice(1, -1).map((chat) => chat.next()));
+        assert.deepEqual(new Set(server.requests.slice(1).map((r) => r.clientPort)), new Set(openedAhead));
+        await eventually(async () => server.connections.length === 1 + 2 * SPARE_CONNECTIONS);
 
         // A waiting connection the server has closed by the time a chat uses it: sent again, on a new one.
-        closing = server.connections[2];
-        await chats[2]!.next();
-        assert.equal(server.requests.length, 4);
-        assert.equal(server.requests[2]!.clientPort, server.connections[2], 'the third chat first went out on the connection opened ahead');
-        assert.notEqual(server.requests[3]!.clientPort, server.connections[2], 'and then on another');
+        for (const port of server.connections.slice(1 + SPARE_CONNECTIONS)) closing.add(port);
+        const waiting = new Set(closing);
+        await chats.at(-1)!.next();
+        const [closed, resent] = server.requests.slice(-2);
+        assert.equal(server.requests.length, SPARE_CONNECTIONS + 3);
+        assert.ok(waiting.has(closed!.clientPort), 'the last chat first went out on a connection opened ahead');
+        assert.notEqual(resent!.clientPort, closed!.clientPort, 'and then on another');
       } finally {
         endChats();
         await Promise.all(chats.map((chat) => chat.return()));

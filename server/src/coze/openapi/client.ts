@@ -4,7 +4,7 @@ import type { Agent, IncomingMessage } from 'node:http';
 import { IDLE_CONNECTION_MS } from '../../http/connections.js';
 import type { ImageType } from '../../http/image-type.js';
 import type { OutboundRules } from '../../http/outbound.js';
-import { poolWithSpare } from '../../http/spare-connection.js';
+import { poolWithSpares } from '../../http/spare-connection.js';
 import type { CozeBotListApi, CozeConfig } from './config.js';
 import { CozeApiError, CozeErrorCode, CozeTransportCode } from './errors.js';
 import {
@@ -79,12 +79,18 @@ export interface CozeClientOptions {
   now?: () => number;
   /**
    * The chat stream's connection pool (an https.Agent for https); by default the client's own, which
-   * also keeps a connection open ahead of need (see poolWithSpare).
+   * also keeps connections open ahead of need (see poolWithSpares).
    */
   agent?: Agent;
 }
 
 export const COZE_API_CONNECTOR_ID = '1024';
+
+/**
+ * Chat connections kept open ahead of need. Under load chats arrive in bunches (all that came in while
+ * the event loop was busy); with a few ready, a bunch's chats do not each wait for a handshake.
+ */
+export const SPARE_CONNECTIONS = 4;
 
 export class CozeClient {
   readonly #config: CozeConfig;
@@ -104,7 +110,11 @@ export class CozeClient {
     // A connection Coze closed while it waited costs no more than a new one: postForStream sends again.
     this.agent =
       options.agent ??
-      poolWithSpare(new URL(config.baseUrl).protocol, { keepAlive: true, scheduling: 'lifo', timeout: IDLE_CONNECTION_MS });
+      poolWithSpares(
+        new URL(config.baseUrl).protocol,
+        { keepAlive: true, scheduling: 'lifo', timeout: IDLE_CONNECTION_MS },
+        SPARE_CONNECTIONS,
+      );
     this.#logger = options.logger;
     this.#tokens = createTokenSource(config.auth, {
       baseUrl: config.baseUrl,
