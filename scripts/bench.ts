@@ -708,6 +708,16 @@ function printTable(results: LevelResult[], s: Setup): void {
   const cells = (f: (r: LevelResult, x: Derived) => string): string => results.map((r) => ` ${f(r, derive(r))} |`).join('');
   const head = results.map((r) => ` ${r.concurrency} streams${r.invalid.length ? ' (INVALID)' : ''} |`).join('');
   const kb = (b: number): string => `${(b / 1024).toFixed(1)} KB`;
+  // What one more open stream costs: the slope from the level before. Growth from idle also holds
+  // what load of any size costs once (V8's young generation grown to its size, code compiled on
+  // first use), which divided by the streams looks like a cost per stream.
+  const slopes = (pick: (r: LevelResult) => number): string =>
+    results
+      .map((r, i) => {
+        const before = results[i - 1];
+        return ` ${before ? kb((pick(r) - pick(before)) / Math.max(1, r.openPlatform - before.openPlatform)) : '—'} |`;
+      })
+      .join('');
   const lines = [
     `Machine: ${os.availableParallelism()} cores (${os.cpus()[0]?.model.trim() ?? '?'}), Node ${process.version}, ${s.dbLabel}, platform ${workers > 1 ? `${workers} worker processes (WORKERS=${workers})` : 'one process'}.`,
     `Load: open-loop arrivals at ${rate}/s from ${userCount} user${userCount > 1 ? 's' : ''} to ${botCount} agent${botCount > 1 ? 's' : ''}, answers of ≥ ${minDeltas} deltas ${intervalText} apart (${pacing === 'spread' ? 'spread pacing: each stream at its own phase' : 'burst pacing: every stream on the same tick'}), ${Math.round(directShare * 100)} % of chats to the sandbox directly (control arm), ${(holdMs / 1000).toFixed(0)} s window with every stream open.`,
@@ -724,8 +734,10 @@ function printTable(results: LevelResult[], s: Setup): void {
     `| Added inter-chunk gap, p99 |${cells((_, x) => signedMs(x.gapP99))} — |`,
     `| Added total time, median |${cells((_, x) => signedMs(x.totalMedian))} — |`,
     `| Deltas/s through the platform |${cells((_, x) => x.throughput.toFixed(0))} — |`,
-    `| Platform RSS growth per open stream |${cells((_, x) => kb(x.rssPerStream))} < 64 KB |`,
-    `| Platform RSS still held per stream once the load is gone |${cells((_, x) => kb(x.rssKeptPerStream))} ≈ 0 |`,
+    `| Platform RSS growth per open stream (from idle) |${cells((_, x) => kb(x.rssPerStream))} — |`,
+    `| Platform RSS still held per stream once the load is gone (from idle) |${cells((_, x) => kb(x.rssKeptPerStream))} — |`,
+    `| Platform RSS per added open stream (plateau, slope from the level before) |${slopes((r) => r.rssPlateau)} < 64 KB |`,
+    `| Platform RSS held per added stream once the load is gone (slope from the level before) |${slopes((r) => r.rssAfter)} ≈ 0 |`,
     `| Platform live JS heap per open stream (after a full GC) |${cells((_, x) => kb(x.livePerStream))} < 64 KB |`,
     `| Platform event-loop delay p99 / max; longest GC pause |${cells((r) =>
       r.platformPauses
