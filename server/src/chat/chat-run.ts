@@ -394,6 +394,10 @@ export class ChatRun {
       usage: asJson(this.usage),
       suggestions: asJson(this.suggestions),
       metadata: asJson(Object.keys(this.metadata).length ? this.metadata : null),
+      userId: this.user.id,
+      agentId: this.agent.id,
+      promptTokens: this.usage?.prompt_tokens ?? 0,
+      completionTokens: this.usage?.completion_tokens ?? 0,
     });
   }
 

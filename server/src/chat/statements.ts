@@ -14,6 +14,7 @@ import { chatableAgent } from '../agents/agents.js';
 import { tokenHolder } from '../auth/tokens.js';
 import { preparedFor, type Db } from '../db/index.js';
 import { agents, conversations, messages, type Agent, type Conversation, type MessageError } from '../db/schema.js';
+import { addAnswerUsage } from '../usage/accounting.js';
 import type { ChatUser } from './providers/types.js';
 
 const param = sql.placeholder;
@@ -267,25 +268,31 @@ export const saveCheckpoint = preparedFor((db) => {
 });
 
 /**
- * Stores the finished answer (however it ended) and frees the conversation. Parameters:
- * conversationId, runId, providerConversationId, messageId, content, reasoning, status, and as JSON
- * text (or null): error, usage, suggestions, metadata.
+ * Stores the finished answer (however it ended), frees the conversation and adds the answer to its
+ * user's usage (usage/accounting.ts), all in one statement. Parameters: conversationId, runId,
+ * providerConversationId, messageId, content, reasoning, status, as JSON text (or null): error,
+ * usage, suggestions, metadata; and userId, agentId, promptTokens, completionTokens.
  */
 export const saveAnswer = preparedFor((db) => {
   const released = db.$with('released').as(releaseLease(db, param('conversationId'), param('runId'), param('providerConversationId')));
-  return db
-    .with(released)
-    .update(messages)
-    .set({
-      content: text('content'),
-      reasoningContent: text('reasoning'),
-      status: text('status'),
-      error: json('error'),
-      usage: json('usage'),
-      suggestions: json('suggestions'),
-      providerMetadata: json('metadata'),
-      updatedAt: sql`now()`,
-    })
-    .where(eq(messages.id, param('messageId')))
-    .prepare('save_answer');
+  const saved = db.$with('saved').as(
+    db
+      .update(messages)
+      .set({
+        content: text('content'),
+        reasoningContent: text('reasoning'),
+        status: text('status'),
+        error: json('error'),
+        usage: json('usage'),
+        suggestions: json('suggestions'),
+        providerMetadata: json('metadata'),
+        updatedAt: sql`now()`,
+      })
+      .where(eq(messages.id, param('messageId')))
+      .returning({ createdAt: messages.createdAt }),
+  );
+  // The answer counts even when its message is gone (its conversation was deleted while it ran): the
+  // upstream was asked all the same.
+  const startedAt = sql`coalesce((select ${saved.createdAt} from ${saved}), now())`;
+  return addAnswerUsage(db.with(released, saved), startedAt).prepare('save_answer');
 });

@@ -1,6 +1,20 @@
 // One PostgreSQL schema for both drivers (PGlite embedded, node-postgres in production).
 import { sql } from 'drizzle-orm';
-import { boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  customType,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
@@ -193,6 +207,27 @@ export const storedFiles = pgTable('stored_files', {
   etag: text('etag').notNull(),
   createdAt: createdAt(),
 });
+
+/**
+ * What each user's answers used, per agent and UTC day: every answer adds itself (one message, its
+ * tokens) in the statement that saves it. The agent has no foreign key: a deleted agent's usage
+ * stays in the accounts.
+ */
+export const usageDaily = pgTable(
+  'usage_daily',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    agentId: uuid('agent_id').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    messages: integer('messages').notNull().default(0),
+    promptTokens: bigint('prompt_tokens', { mode: 'number' }).notNull().default(0),
+    completionTokens: bigint('completion_tokens', { mode: 'number' }).notNull().default(0),
+  },
+  // A user's days (their own usage, the month's tokens), and everyone's over a period (the console).
+  (t) => [primaryKey({ columns: [t.userId, t.day, t.agentId] }), index('usage_daily_day').on(t.day)],
+);
 
 export type User = typeof users.$inferSelect;
 export type Agent = typeof agents.$inferSelect;
