@@ -8,3 +8,4 @@ export { benchAnswer, benchDelta, BENCH_DEFAULTS } from './bench.js';
 export { PACINGS, type Pacing } from './ticker.js';
 export { echoText, HUGE_ANSWER_DELTAS, HUGE_DELTA, HUGE_LINE_BYTES, SPLIT_BYTES_ANSWER } from './coze/replies-test.js';
 export { sandboxModelAnswer } from './openai.js';
+export { solidPng } from './png.js';

@@ -26,6 +26,8 @@ import { errorForLog } from './http/redact.js';
 import { API_PATH, installResponseCheck } from './http/response-check.js';
 import { Health, errorResponses } from './http/schemas.js';
 import { installValidation } from './http/validation.js';
+import { filesRoutes } from './files/routes.js';
+import { sweepUnattachedFiles } from './files/files.js';
 import { noChatMetrics } from './metrics/chat-metrics.js';
 import { uploadsRoutes } from './storage/routes.js';
 import { databaseStorage, localStorage, type FileStorage } from './storage/storage.js';
@@ -77,9 +79,10 @@ export async function buildApp({ config, database, providers = {}, logger = true
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
       directives: {
-        // Images only from here (avatars are stored here) or embedded: an answer cannot make a browser
-        // contact another host; the web app shows remote images in answers as links.
-        'img-src': ["'self'", 'data:'],
+        // Images only from here (avatars are stored here), embedded, or read by the page itself (a chat
+        // file is fetched with the user's token and shown as a blob: URL): an answer cannot make a
+        // browser contact another host; the web app shows remote images in answers as links.
+        'img-src': ["'self'", 'data:', 'blob:'],
         // Styles only from the app's own stylesheet (Vue sets element styles through the CSSOM, which
         // this does not restrict): no style tag or attribute in an answer could apply.
         'style-src': ["'self'"],
@@ -128,7 +131,8 @@ export async function buildApp({ config, database, providers = {}, logger = true
   await app.register(authRoutes, { db, config });
   await app.register(agentRoutes, { db, storage });
   await app.register(chatRoutes, { deps });
-  await app.register(conversationRoutes, { db, stops });
+  await app.register(conversationRoutes, { db, stops, storage });
+  await app.register(filesRoutes, { db, storage, limits: config.files });
   await app.register(cozeRoutes, {
     db,
     storage,
@@ -145,6 +149,15 @@ export async function buildApp({ config, database, providers = {}, logger = true
     if (servesWebApp && isPage) return reply.type('text/html').sendFile('index.html');
     return reply.code(404).send(noRouteBody(request));
   });
+
+  // Files sent with no message (or left by a conversation deleted with its agent or user) go after
+  // FILE_UNATTACHED_HOURS: each instance looks every 10 minutes; a row is deleted once however many do.
+  const sweep = setInterval(() => {
+    sweepUnattachedFiles(db, storage, config.files.unattachedHours).catch((err: unknown) =>
+      app.log.warn({ err }, 'could not remove unattached files'),
+    );
+  }, 10 * 60_000).unref();
+  app.addHook('onClose', async () => clearInterval(sweep));
 
   // Before the server waits for open connections: end every local answer so each is saved and its
   // stream closes, and every follow stream (its client resumes on another instance).

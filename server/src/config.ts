@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCozeConfig, type CozeConfig } from './coze/openapi/config.js';
 import { readEnvironment, type Environment } from './env.js';
+import { KNOWN_FILE_TYPES, type FileType } from './files/content-type.js';
 
 export type RegistrationMode = 'open' | 'invite' | 'closed';
 
@@ -34,6 +35,11 @@ export interface Config {
   requestTimeoutMs: number;
   /** The largest answer (text, reasoning and suggestions), how long a client may leave it unread, and the longest it may run. */
   answers: { maxBytes: number; stallTimeoutMs: number; timeoutMs: number };
+  /**
+   * Files users send to chat: the largest, how many one message may carry, the types allowed (read
+   * from their bytes), and how long a file in no conversation is kept.
+   */
+  files: { maxBytes: number; perMessage: number; types: FileType[]; unattachedHours: number };
   tokenTtlDays: number;
   login: { maxFailuresPerEmail: number; maxFailuresPerIp: number; windowMinutes: number };
   /** Who may create an account, and how many accounts one client address may create per window. */
@@ -94,6 +100,18 @@ function readTrustProxy(raw = ''): Config['trustProxy'] {
   return entries;
 }
 
+function readFileTypes(raw: string): FileType[] {
+  const types = raw
+    .split(',')
+    .map((type) => type.trim().toLowerCase())
+    .filter(Boolean);
+  const unknown = types.find((type) => !(KNOWN_FILE_TYPES as readonly string[]).includes(type));
+  if (unknown !== undefined || !types.length) {
+    throw new Error(`FILE_TYPES must list some of ${KNOWN_FILE_TYPES.join(', ')} (comma-separated), got "${unknown ?? raw}"`);
+  }
+  return types as FileType[];
+}
+
 /** Long enough not to be guessed; no spaces, as a bearer token cannot carry them. */
 const METRICS_TOKEN_MIN_CHARS = 16;
 
@@ -146,6 +164,12 @@ export function readConfig(raw: Readonly<Record<string, string | undefined>> = p
     bodyLimitBytes: env.MAX_BODY_BYTES,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     answers: { maxBytes: env.MAX_ANSWER_BYTES, stallTimeoutMs: env.STREAM_STALL_TIMEOUT_MS, timeoutMs: env.ANSWER_TIMEOUT_MS },
+    files: {
+      maxBytes: env.FILE_MAX_BYTES,
+      perMessage: env.FILES_PER_MESSAGE,
+      types: readFileTypes(env.FILE_TYPES),
+      unattachedHours: env.FILE_UNATTACHED_HOURS,
+    },
     tokenTtlDays: env.AUTH_TOKEN_TTL_DAYS,
     login: {
       maxFailuresPerEmail: env.LOGIN_MAX_FAILURES,

@@ -31,4 +31,5 @@ export type {
   Usage,
 } from './chat/schemas.js';
 export type { CozeBot, CozeBotPage, ImportResult } from './coze/schemas.js';
+export type { Attachment } from './files/schemas.js';
 export type { ErrorResponse, Health } from './http/schemas.js';

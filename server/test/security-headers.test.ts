@@ -39,7 +39,7 @@ describe('security headers of the page', () => {
 
   test('images come only from the platform or the page itself, styles only from its stylesheet', () => {
     for (const { csp } of [plain, tls]) {
-      assert.deepEqual(csp.get('img-src'), ["'self'", 'data:']);
+      assert.deepEqual(csp.get('img-src'), ["'self'", 'data:', 'blob:']);
       assert.deepEqual(csp.get('style-src'), ["'self'"]);
     }
   });

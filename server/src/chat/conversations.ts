@@ -6,6 +6,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { isUuid } from '../agents/agents.js';
 import { currentUser, guards } from '../auth/guard.js';
 import type { Db } from '../db/index.js';
+import { removeConversationFiles } from '../files/files.js';
+import type { FileStorage } from '../storage/storage.js';
 import { agents, conversations, type Agent, type Conversation as ConversationRow } from '../db/schema.js';
 import { badRequest, notFound } from '../http/errors.js';
 import { NoContent, errorResponses } from '../http/schemas.js';
@@ -77,7 +79,10 @@ function validTitle(title: string): string {
   return trimmed;
 }
 
-export const conversationRoutes: FastifyPluginAsyncTypebox<{ db: Db; stops: StopSignals }> = async (app, { db, stops }) => {
+export const conversationRoutes: FastifyPluginAsyncTypebox<{ db: Db; stops: StopSignals; storage: FileStorage }> = async (
+  app,
+  { db, stops, storage },
+) => {
   const { requireUser } = guards(db);
 
   app.get(
@@ -172,6 +177,8 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ db: Db; stops: Stop
     async (request, reply) => {
       const conversation = await ownConversation(db, request.params.id, currentUser(request).id);
       if (isLeaseLive(conversation)) await stops.stop(conversation.id);
+      // Its files first, while they still name it (deleting it leaves them in no conversation).
+      await removeConversationFiles(db, storage, conversation.id);
       await db.delete(conversations).where(eq(conversations.id, conversation.id));
       return reply.code(204).send(null);
     },

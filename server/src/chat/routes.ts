@@ -130,6 +130,7 @@ export const messageView = (message: Message): MessageView => ({
   error: message.error ?? null,
   usage: message.usage ?? null,
   suggestions: message.suggestions,
+  attachments: message.attachments,
   createdAt: message.createdAt.toISOString(),
 });
 

@@ -1,6 +1,7 @@
 // What the chat routes answer, and the chunks of the answer stream, as schemas (for the routes and
 // tests) and types (for the web app, via ../contract.ts).
 import { Type, type Static } from 'typebox';
+import { Attachment } from '../files/schemas.js';
 
 export const Usage = Type.Object({
   prompt_tokens: Type.Integer(),
@@ -63,6 +64,8 @@ export const Message = Type.Object({
   error: Type.Union([MessageError, Type.Null()]),
   usage: Type.Union([Usage, Type.Null()]),
   suggestions: Type.Array(Type.String()),
+  /** The files a user message carries (none on answers). */
+  attachments: Type.Array(Attachment),
   createdAt: Type.String({ format: 'date-time' }),
 });
 export type Message = Static<typeof Message>;

@@ -123,6 +123,8 @@ export const agents = pgTable(
     openingStatement: text('opening_statement').notNull().default(''),
     openingQuestions: jsonb('opening_questions').$type<string[]>().notNull().default([]),
     published: boolean('published').notNull().default(true),
+    /** Native agents: users may send files other than images (text files reach the model as text). */
+    acceptsFiles: boolean('accepts_files').notNull().default(false),
     thirdPartyIntegration: jsonb('third_party_integration').$type<ThirdPartyIntegration | null>(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -184,6 +186,8 @@ export const messages = pgTable(
     usage: jsonb('usage').$type<Usage | null>(),
     suggestions: jsonb('suggestions').$type<string[]>().notNull().default([]),
     providerMetadata: jsonb('provider_metadata').$type<Record<string, unknown> | null>(),
+    /** The files sent with a user message, as the message shows them (the bytes are in `files`). */
+    attachments: jsonb('attachments').$type<Attachment[]>().notNull().default([]),
     /** The chat run that produced an assistant message; ties a `streaming` message to its lease. */
     runId: uuid('run_id'),
     createdAt: createdAt(),
@@ -192,6 +196,47 @@ export const messages = pgTable(
     seq: integer('seq').generatedAlwaysAsIdentity(),
   },
   (t) => [index('messages_conversation_seq').on(t.conversationId, t.seq)],
+);
+
+export type FileKind = 'image' | 'file';
+/** A file as a message lists it. */
+export interface Attachment {
+  id: string;
+  name: string;
+  size: number;
+  contentType: string;
+  kind: FileKind;
+}
+
+/**
+ * Files users sent to chat (their bytes under `storage_key` in the storage driver). A file belongs
+ * to its uploader; it joins a conversation with the first message that carries it. One in no
+ * conversation (never sent, or its conversation deleted) is removed FILE_UNATTACHED_HOURS after its upload.
+ */
+export const files = pgTable(
+  'files',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    conversationId: uuid('conversation_id').references(() => conversations.id, { onDelete: 'set null' }),
+    name: text('name').notNull(),
+    /** Read from the bytes, never from the name or what the client said. */
+    contentType: text('content_type').notNull(),
+    size: integer('size').notNull(),
+    storageKey: text('storage_key').notNull(),
+    /** Coze's id for the same bytes once uploaded there: a file goes to Coze once. */
+    cozeFileId: text('coze_file_id'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('files_user_id').on(t.userId),
+    index('files_conversation_id').on(t.conversationId),
+    index('files_unattached_created_at')
+      .on(t.createdAt)
+      .where(sql`${t.conversationId} is null`),
+  ],
 );
 
 const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
@@ -233,3 +278,4 @@ export type User = typeof users.$inferSelect;
 export type Agent = typeof agents.$inferSelect;
 export type Conversation = typeof conversations.$inferSelect;
 export type Message = typeof messages.$inferSelect;
+export type FileRow = typeof files.$inferSelect;

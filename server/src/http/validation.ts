@@ -49,7 +49,7 @@ function unstorableText(value: unknown, path: string, depth: number): string | n
   return null;
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function textProblem(text: string): string | null {
   if (text.includes('\0')) return 'contains a NUL character (\\u0000), which text cannot hold';

@@ -39,6 +39,7 @@ function newMessage(role: Message['role'], content: string, status: Message['sta
     error: null,
     usage: null,
     suggestions: [],
+    attachments: [],
     createdAt: new Date().toISOString(),
   };
 }

@@ -1,0 +1,104 @@
+// POST /api/ai-agent/files (one file per request, multipart field `file`) and
+// GET /api/ai-agent/files/:id/content (its bytes, for its owner only).
+import fastifyMultipart from '@fastify/multipart';
+import { create as contentDisposition } from 'content-disposition';
+import type { FastifyPluginAsync } from 'fastify';
+import { currentUser, guards } from '../auth/guard.js';
+import type { Db } from '../db/index.js';
+import { HttpError, badRequest } from '../http/errors.js';
+import { errorResponses } from '../http/schemas.js';
+import type { FileStorage } from '../storage/storage.js';
+import { kindOf, sniffFileType, type FileType } from './content-type.js';
+import { attachmentOf, cleanFileName, fileBytes, ownFile, saveFile } from './files.js';
+import { Attachment } from './schemas.js';
+
+export interface FileLimits {
+  maxBytes: number;
+  types: readonly FileType[];
+}
+
+/** The types as a person reads them, for the 415's message. */
+const TYPE_NAMES: Record<FileType, string> = {
+  'image/png': 'PNG',
+  'image/jpeg': 'JPEG',
+  'image/gif': 'GIF',
+  'image/webp': 'WebP',
+  'application/pdf': 'PDF',
+  'text/plain': 'plain text',
+};
+
+export function sizeInWords(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${+(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  return `${+(bytes / 1024).toFixed(1)} KB`;
+}
+
+export const fileTooLarge = (maxBytes: number) =>
+  new HttpError(413, `The file is larger than the ${sizeInWords(maxBytes)} this server accepts.`, 'file_too_large');
+
+/** The type of `bytes` when it is one the server accepts; else the 415 that says which are. */
+export function allowedType(bytes: Buffer, limits: FileLimits): FileType {
+  const type = sniffFileType(bytes);
+  if (type && limits.types.includes(type)) return type;
+  const names = limits.types.map((t) => TYPE_NAMES[t]);
+  const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names[0];
+  throw new HttpError(415, `This kind of file cannot be sent. Send ${list} files.`, 'unsupported_file_type');
+}
+
+// A plain plugin, as storage/routes.ts: the content route answers bytes, which no schema describes.
+export const filesRoutes: FastifyPluginAsync<{ db: Db; storage: FileStorage; limits: FileLimits }> = async (
+  app,
+  { db, storage, limits },
+) => {
+  const { requireUser } = guards(db);
+  // Here only: no other route takes multipart bodies. One file, no other fields worth the name.
+  await app.register(fastifyMultipart, {
+    limits: { fileSize: limits.maxBytes, files: 1, fields: 5, fieldSize: 1024, parts: 6, headerPairs: 50 },
+  });
+
+  app.post(
+    '/api/ai-agent/files',
+    { onRequest: requireUser, schema: { response: { 201: Attachment, ...errorResponses } } },
+    async (request, reply) => {
+      const noFile = badRequest('Send one file as multipart/form-data, in a field named "file".', 'no_file');
+      if (!request.isMultipart()) throw noFile;
+      const part = await request.file();
+      if (!part || part.fieldname !== 'file') throw noFile;
+      let bytes: Buffer;
+      try {
+        bytes = await part.toBuffer();
+      } catch (error) {
+        if (error instanceof app.multipartErrors.RequestFileTooLargeError) throw fileTooLarge(limits.maxBytes);
+        throw error;
+      }
+      if (!bytes.length) throw badRequest('The file is empty.', 'no_file');
+      const contentType = allowedType(bytes, limits);
+      const file = await saveFile(db, storage, { userId: currentUser(request).id, name: cleanFileName(part.filename), bytes, contentType });
+      return reply.code(201).send(attachmentOf(file));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/ai-agent/files/:id/content',
+    {
+      onRequest: requireUser,
+      // 200 is the file's bytes, not JSON: only the errors have a schema. Any id that is not the
+      // user's file is 404 (ownFile), a malformed one too.
+      schema: { response: errorResponses },
+    },
+    async (request, reply) => {
+      const file = await ownFile(db, request.params.id, currentUser(request).id);
+      const bytes = await fileBytes(storage, file);
+      // Images show in the page; anything else is a download, never rendered here. The bytes never
+      // change under an id.
+      reply
+        .header(
+          'content-disposition',
+          contentDisposition(file.name, { type: kindOf(file.contentType) === 'image' ? 'inline' : 'attachment' }),
+        )
+        .header('x-content-type-options', 'nosniff')
+        .header('content-security-policy', "default-src 'none'; sandbox")
+        .header('cache-control', 'private, max-age=86400, immutable');
+      return reply.type(file.contentType === 'text/plain' ? 'text/plain; charset=utf-8' : file.contentType).send(bytes);
+    },
+  );
+};

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { solidPng } from '@agentport/sandbox';
+import { sweepUnattachedFiles } from '../src/files/files.js';
+import { Attachment } from '../src/files/schemas.js';
+import { assertMatches, databaseTargets, describeOn, startTestPlatform, type TestPlatform } from './support.js';
+
+const PNG = solidPng(64, 48, [200, 30, 30]);
+const PDF = Buffer.from('%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
+
+for (const target of databaseTargets()) {
+  describeOn(target, 'files sent to chat', () => {
+    let p: TestPlatform;
+    let user: { token: string; id: string };
+
+    before(async () => {
+      p = await startTestPlatform(target, { FILE_MAX_BYTES: '20000' });
+      user = await p.newUser();
+    });
+    after(() => p.close());
+
+    const upload = (bytes: Buffer, name: string, { token = user.token, field = 'file', type = 'application/octet-stream' } = {}) => {
+      const form = new FormData();
+      form.append(field, new Blob([bytes], { type }), name);
+      return fetch(`${p.url}/api/ai-agent/files`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+    };
+    const content = (id: string, token = user.token) =>
+      fetch(`${p.url}/api/ai-agent/files/${id}/content`, { headers: { authorization: `Bearer ${token}` } });
+
+    test('an image is stored, described by its bytes, and served back to its owner as it was', async () => {
+      const res = await upload(PNG, 'holiday photo.png', { type: 'image/png' });
+      assert.equal(res.status, 201);
+      const file = await res.json();
+      assertMatches(Attachment, file);
+      assert.deepEqual(
+        { ...file, id: undefined },
+        { id: undefined, name: 'holiday photo.png', size: PNG.length, contentType: 'image/png', kind: 'image' },
+      );
+
+      const got = await content(file.id);
+      assert.equal(got.status, 200);
+      assert.equal(got.headers.get('content-type'), 'image/png');
+      assert.equal(got.headers.get('x-content-type-options'), 'nosniff');
+      assert.match(got.headers.get('content-disposition')!, /^inline; filename="holiday photo\.png"/);
+      assert.deepEqual(Buffer.from(await got.arrayBuffer()), PNG);
+    });
+
+    test('the type comes from the bytes, not the name or what the client claims', async () => {
+      const png = await (await upload(PNG, 'notes.txt', { type: 'text/plain' })).json();
+      assert.equal(png.contentType, 'image/png');
+      assert.equal(png.kind, 'image');
+      const pdf = await (await upload(PDF, 'scan.png', { type: 'image/png' })).json();
+      assert.deepEqual([pdf.contentType, pdf.kind], ['application/pdf', 'file']);
+
+      // Binary that is none of the allowed types, whatever its name.
+      const exe = await upload(Buffer.from([0x4d, 0x5a, 0x90, 0x00, 0x03, 0x00, 0x00, 0x00, 0xff, 0xfe]), 'cat.png', { type: 'image/png' });
+      assert.equal(exe.status, 415);
+      const body = await exe.json();
+      assert.equal(body.code, 'unsupported_file_type');
+      assert.match(body.message, /PNG, JPEG, GIF, WebP, PDF or plain text/);
+    });
+
+    test('active content is never served as itself: an SVG or HTML file is plain text, downloaded', async () => {
+      const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
+      const file = await (await upload(svg, 'logo.svg', { type: 'image/svg+xml' })).json();
+      assert.deepEqual([file.contentType, file.kind], ['text/plain', 'file']);
+      const got = await content(file.id);
+      assert.equal(got.headers.get('content-type'), 'text/plain; charset=utf-8');
+      assert.match(got.headers.get('content-disposition')!, /^attachment; filename="?logo\.svg/);
+      assert.match(got.headers.get('content-security-policy')!, /default-src 'none'/);
+    });
+
+    test('a file over FILE_MAX_BYTES is 413, an empty or missing one 400, each with a sentence', async () => {
+      const big = await upload(Buffer.concat([PNG, Buffer.alloc(20_001)]), 'big.png');
+      assert.equal(big.status, 413);
+      const bigBody = await big.json();
+      assert.equal(bigBody.code, 'file_too_large');
+      assert.match(bigBody.message, /larger than the 19\.5 KB/);
+
+      const empty = await upload(Buffer.alloc(0), 'empty.txt');
+      assert.equal(empty.status, 400);
+      assert.equal((await empty.json()).code, 'no_file');
+      const wrongField = await upload(PNG, 'a.png', { field: 'image' });
+      assert.equal(wrongField.status, 400);
+      assert.equal((await wrongField.json()).code, 'no_file');
+      const json = await p.api('POST', '/api/ai-agent/files', { token: user.token, body: { file: 'x' } });
+      assert.equal(json.status, 400);
+      assert.equal((await json.json()).code, 'no_file');
+    });
+
+    test('names are cleaned: no folders, no control characters', async () => {
+      const file = await (await upload(Buffer.from('hello'), '..\\..\\etc/pass\u0007wd\u202e.txt')).json();
+      assert.equal(file.name, 'passwd.txt');
+    });
+
+    test("only the owner reads a file: anyone else's, an unknown id or a malformed one is 404; no token is 401", async () => {
+      const file = await (await upload(PNG, 'mine.png')).json();
+      const other = await p.newUser();
+      for (const res of [await content(file.id, other.token), await content(randomUUID()), await content('not-an-id')]) {
+        assert.equal(res.status, 404);
+        assert.equal((await res.json()).code, 'not_found');
+      }
+      assert.equal((await fetch(`${p.url}/api/ai-agent/files/${file.id}/content`)).status, 401);
+      assert.equal((await upload(PNG, 'x.png', { token: 'nope' })).status, 401);
+      // /uploads serves public images only: a chat file is not there under any guessable key.
+      assert.equal((await fetch(`${p.url}/uploads/chat-files/${file.id}`)).status, 404);
+    });
+
+    test('a file sent with no message is removed once FILE_UNATTACHED_HOURS have passed', async () => {
+      const file = await (await upload(PNG, 'forgotten.png')).json();
+      assert.equal(await sweepUnattachedFiles(p.database.db, p.storage, 1), 0, 'kept within the hours');
+      assert.equal((await content(file.id)).status, 200);
+      assert.ok((await sweepUnattachedFiles(p.database.db, p.storage, 0)) >= 1);
+      assert.equal((await content(file.id)).status, 404);
+    });
+  });
+}
