@@ -22,7 +22,7 @@ for (const target of databaseTargets()) {
 
     const upload = (bytes: Buffer, name: string, { token = user.token, field = 'file', type = 'application/octet-stream' } = {}) => {
       const form = new FormData();
-      form.append(field, new Blob([bytes], { type }), name);
+      form.append(field, new Blob([new Uint8Array(bytes)], { type }), name);
       return fetch(`${p.url}/api/ai-agent/files`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
     };
     const content = (id: string, token = user.token) =>
