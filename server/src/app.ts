@@ -29,6 +29,7 @@ import { installValidation } from './http/validation.js';
 import { filesRoutes } from './files/routes.js';
 import { sweepUnattachedFiles } from './files/files.js';
 import { noChatMetrics } from './metrics/chat-metrics.js';
+import { roleRoutes } from './roles/routes.js';
 import { uploadsRoutes } from './storage/routes.js';
 import { databaseStorage, localStorage, type FileStorage } from './storage/storage.js';
 
@@ -139,6 +140,7 @@ export async function buildApp({ config, database, providers = {}, logger = true
     coze: cozeClient && config.coze && { client: cozeClient, config: config.coze },
     listCacheSeconds: config.cozeListCacheSeconds,
   });
+  await app.register(roleRoutes, { db });
   await app.register(uploadsRoutes, { storage });
   // Off unless METRICS=1: then the route exists only for the scraper's token.
   if (prometheus && metrics) await app.register(prometheus.metricsRoutes, metrics);

@@ -32,4 +32,5 @@ export type {
 } from './chat/schemas.js';
 export type { CozeBot, CozeBotPage, ImportResult } from './coze/schemas.js';
 export type { Attachment } from './files/schemas.js';
+export type { Permission, Role, RoleCreate, RoleList, RolePatch } from './roles/schemas.js';
 export type { ErrorResponse, Health } from './http/schemas.js';

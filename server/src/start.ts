@@ -1,4 +1,5 @@
-// Opens the database, migrates it and creates the admin under one lock, then builds the app.
+// Opens the database, migrates it and brings the built-in roles and the admin up to date under one
+// lock, then builds the app.
 import type { App, AppOptions } from './app.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/index.js';
@@ -10,9 +11,10 @@ export async function startPlatform(
   // The database opens (the embedded one starts PostgreSQL on a thread of its own) while this thread
   // loads the app's modules, rather than after: the embedded client is handed over at once, and
   // statements wait until its thread is ready.
-  const [database, { buildApp }, { ensureAdmin }, { seedDemoAgent }] = await Promise.all([
+  const [database, { buildApp }, { ensureBuiltInRoles }, { ensureAdmin }, { seedDemoAgent }] = await Promise.all([
     openDatabase(config),
     import('./app.js'),
+    import('./roles/roles.js'),
     import('./auth/users.js'),
     import('./agents/demo.js'),
   ]);
@@ -21,6 +23,7 @@ export async function startPlatform(
   const [built] = await Promise.all([
     buildApp({ config, database, ...options }),
     database.migrate(async (db) => {
+      await ensureBuiltInRoles(db);
       if (config.admin) await ensureAdmin(db, config.admin);
       if (config.demoSeed) await seedDemoAgent(db);
     }),

@@ -45,6 +45,10 @@ const SERVER_WORDED = new Set([
   'model_read_only',
   'not_coze',
   'coze_not_configured',
+  'forbidden',
+  'invalid_role',
+  'built_in_role',
+  'role_in_use',
 ]);
 
 /** The sentence for an API error, from its status and code; `serverMessage` only where it is meant for people. */

@@ -1,12 +1,21 @@
 import { createRouter, createWebHistory } from 'vue-router';
+import type { Permission } from '@agentport/server/contract';
 import { useAuth } from './composables/useAuth';
+import { CONSOLE_SECTIONS } from './consoleSections';
 
 declare module 'vue-router' {
   interface RouteMeta {
     /** Reachable without signing in (and signed-in users are sent home). */
     guest?: boolean;
-    admin?: boolean;
+    /** Only for users whose role holds one of these. */
+    anyOf?: Permission[];
   }
+}
+
+function sectionPermissions(name: string): Permission[] {
+  const section = CONSOLE_SECTIONS.find((s) => s.name === name);
+  if (!section) throw new Error(`No console section ${name}`);
+  return section.anyOf;
 }
 
 export const router = createRouter({
@@ -17,7 +26,12 @@ export const router = createRouter({
     { path: '/', name: 'agents', component: () => import('./pages/AgentsPage.vue') },
     // One route for both, so the page survives the URL gaining the new conversation's id.
     { path: '/chat/:agentId/:conversationId?', name: 'chat', component: () => import('./pages/ChatPage.vue') },
-    { path: '/console', name: 'console', component: () => import('./pages/ConsolePage.vue'), meta: { admin: true } },
+    {
+      path: '/console',
+      name: 'console',
+      component: () => import('./pages/ConsolePage.vue'),
+      meta: { anyOf: sectionPermissions('console') },
+    },
     { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./pages/NotFoundPage.vue') },
   ],
 });
@@ -35,6 +49,6 @@ router.beforeEach(async (to) => {
   if (!auth.isSignedIn.value) {
     return { name: 'login', query: to.fullPath === '/' ? {} : { redirect: to.fullPath } };
   }
-  if (to.meta.admin && !auth.isAdmin.value) return { name: 'agents' };
+  if (to.meta.anyOf && !to.meta.anyOf.some(auth.can)) return { name: 'agents' };
   return true;
 });

@@ -13,7 +13,7 @@ import { AgentCreate, AgentPatch, ConsoleAgent, ConsoleAgentList, ModelList, Pub
 const AgentId = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
 export const agentRoutes: FastifyPluginAsyncTypebox<{ db: Db; storage: FileStorage }> = async (app, { db, storage }) => {
-  const { requireUser, requireAdmin } = guards(db);
+  const { requireUser, requirePermission } = guards(db);
 
   // Users: the published agents.
   app.get('/api/ai-agent', { onRequest: requireUser, schema: { response: { 200: PublicAgentList, ...errorResponses } } }, async () => {
@@ -51,7 +51,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ db: Db; storage: FileStora
 
   // Console: every agent, full detail.
   const consoleRoutes: FastifyPluginAsyncTypebox = async (console) => {
-    console.addHook('onRequest', requireAdmin);
+    console.addHook('onRequest', requirePermission('agents.manage'));
 
     console.get('/console/api/ai-agent', { schema: { response: { 200: ConsoleAgentList, ...errorResponses } } }, async () => {
       const rows = await db.select().from(agents).orderBy(desc(agents.updatedAt));

@@ -1,13 +1,18 @@
-// Who is calling: `authenticate` resolves the bearer token; `requireUser` / `requireAdmin` guard routes.
+// Who is calling: `requireUser` resolves the bearer token (with the user's permissions, in the same
+// query); `requirePermission` guards a route with one permission code.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/index.js';
 import type { User } from '../db/schema.js';
 import { HttpError } from '../http/errors.js';
+import { PERMISSIONS, type Permission } from '../roles/permissions.js';
 import { userForToken } from './tokens.js';
+
+/** A signed-in user and what their role allows now. */
+export type SignedInUser = User & { permissions: string[] };
 
 declare module 'fastify' {
   interface FastifyRequest {
-    user: User | null;
+    user: SignedInUser | null;
   }
 }
 
@@ -19,6 +24,17 @@ export function bearerToken(request: FastifyRequest): string | null {
 
 export const unauthorized = () => new HttpError(401, 'Sign in first: send Authorization: Bearer <token>', 'unauthorized');
 
+export const hasPermission = (user: Pick<SignedInUser, 'permissions'>, permission: Permission) => user.permissions.includes(permission);
+
+/** The 403 of a route the caller's role does not allow, naming the permission it needs (any one of `anyOf`). */
+export function forbidden(...anyOf: [Permission, ...Permission[]]): HttpError {
+  const needed =
+    anyOf.length === 1 ? `the permission ${anyOf[0]} (${PERMISSIONS[anyOf[0]]})` : `one of the permissions ${anyOf.join(', ')}`;
+  return new HttpError(403, `Your role does not allow this: it needs ${needed}. Ask an administrator.`, 'forbidden', {
+    permission: anyOf.join(' '),
+  });
+}
+
 export function guards(db: Db) {
   async function requireUser(request: FastifyRequest, _reply: FastifyReply) {
     const token = bearerToken(request);
@@ -26,15 +42,18 @@ export function guards(db: Db) {
     if (!user) throw unauthorized();
     request.user = user;
   }
-  async function requireAdmin(request: FastifyRequest, reply: FastifyReply) {
-    await requireUser(request, reply);
-    if (request.user?.role !== 'admin') throw new HttpError(403, 'Only administrators can do this', 'forbidden');
-  }
-  return { requireUser, requireAdmin };
+  /** A console route's guard: a signed-in user whose role holds the permission (or any one of several). */
+  const requirePermission = (...anyOf: [Permission, ...Permission[]]) =>
+    async function (request: FastifyRequest, reply: FastifyReply) {
+      await requireUser(request, reply);
+      const user = currentUser(request);
+      if (!anyOf.some((permission) => hasPermission(user, permission))) throw forbidden(...anyOf);
+    };
+  return { requireUser, requirePermission };
 }
 
 /** The signed-in user; only call behind a guard. */
-export function currentUser(request: FastifyRequest): User {
+export function currentUser(request: FastifyRequest): SignedInUser {
   if (!request.user) throw unauthorized();
   return request.user;
 }

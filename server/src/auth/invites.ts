@@ -1,4 +1,4 @@
-// Invite codes for REGISTRATION=invite: an admin creates one, one person registers with it.
+// Invite codes for REGISTRATION=invite: an administrator (invites.create) creates one, one person registers with it.
 // Single-use, expiring, and stored only as a SHA-256 (like tokens), so a database leak leaks no code.
 import { randomBytes } from 'node:crypto';
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
@@ -29,12 +29,12 @@ export async function claimInvite(db: Db, code: string, userId: string): Promise
 }
 
 export const inviteRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
-  const { requireAdmin } = guards(db);
+  const { requirePermission } = guards(db);
 
   app.post(
     '/console/api/invites',
     {
-      onRequest: requireAdmin,
+      onRequest: requirePermission('invites.create'),
       schema: {
         body: Type.Object({ expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 90 })) }),
         response: { 201: Invite, ...errorResponses },

@@ -5,6 +5,8 @@ import type { Db } from '../db/index.js';
 import { users } from '../db/schema.js';
 import { HttpError, conflict } from '../http/errors.js';
 import { NoContent, errorResponses } from '../http/schemas.js';
+import { DEFAULT_ROLE } from '../roles/permissions.js';
+import { permissionsOf } from '../roles/roles.js';
 import { bearerToken, currentUser, guards } from './guard.js';
 import { claimInvite, inviteRoutes } from './invites.js';
 import { pruneAuthRecords, reserveRegistration, reserveSignIn, signedIn } from './limits.js';
@@ -66,14 +68,14 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config }> =
       const user = await db.transaction(async (tx) => {
         const [created] = await tx
           .insert(users)
-          .values({ email, passwordHash, name: request.body.name?.trim() ?? '', role: 'user' })
+          .values({ email, passwordHash, name: request.body.name?.trim() ?? '', role: DEFAULT_ROLE })
           .onConflictDoNothing()
           .returning();
         if (!created) throw conflict('An account with this email already exists');
         if (registration.mode === 'invite' && !(await claimInvite(tx, inviteCode!, created.id))) {
           throw new HttpError(403, 'This invite code is not valid: it may be mistyped, used or expired.', 'invalid_invite');
         }
-        return created;
+        return { ...created, permissions: await permissionsOf(tx, created.role) };
       });
       await signedIn(db, user.id, request.ip);
       const token = await issueToken(db, user.id, config.tokenTtlDays);

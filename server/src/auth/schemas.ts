@@ -1,11 +1,15 @@
 // What the auth routes answer, as schemas (for the routes) and types (for the web app, via ../contract.ts).
 import { Type, type Static } from 'typebox';
+import { PermissionCode } from '../roles/schemas.js';
 
 export const User = Type.Object({
   id: Type.String({ format: 'uuid' }),
   email: Type.String(),
   name: Type.String(),
-  role: Type.Union([Type.Literal('admin'), Type.Literal('user')]),
+  /** The key of the user's role: admin, user, or a role an administrator created. */
+  role: Type.String(),
+  /** What the role allows, so that the web app shows only what the user may do. */
+  permissions: Type.Array(PermissionCode),
 });
 export type User = Static<typeof User>;
 

@@ -3,7 +3,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, getTableColumns, gt, sql, type Placeholder } from 'drizzle-orm';
 import { preparedFor, type Db } from '../db/index.js';
-import { authTokens, users, type User } from '../db/schema.js';
+import { authTokens, roles, users } from '../db/schema.js';
+import type { SignedInUser } from './guard.js';
 
 /** Tokens are looked up by their hash. */
 export const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -16,21 +17,23 @@ export async function issueToken(db: Db, userId: string, ttlDays: number): Promi
 }
 
 /**
- * The user who holds the live token whose hash `hash` stands for (no row: not signed in). A query, so
- * that other statements can fold it in and ask at no round trip of their own (a chat's first
- * statement does).
+ * The user who holds the live token whose hash `hash` stands for (no row: not signed in), with their
+ * role's permissions as they are now (a role changed applies to the next request, on every instance).
+ * A query, so that other statements can fold it in and ask at no round trip of their own (a chat's
+ * first statement does).
  */
 export const tokenHolder = (db: Db, hash: Placeholder) =>
   db
-    .select(getTableColumns(users))
+    .select({ ...getTableColumns(users), permissions: roles.permissions })
     .from(authTokens)
     .innerJoin(users, eq(users.id, authTokens.userId))
+    .innerJoin(roles, eq(roles.key, users.role))
     .where(and(eq(authTokens.tokenHash, hash), gt(authTokens.expiresAt, sql`now()`)));
 
 // Every request asks this: prepared.
 const userByTokenHash = preparedFor((db) => tokenHolder(db, sql.placeholder('hash')).prepare('user_by_token_hash'));
 
-export async function userForToken(db: Db, token: string): Promise<User | null> {
+export async function userForToken(db: Db, token: string): Promise<SignedInUser | null> {
   const [user] = await userByTokenHash(db).execute({ hash: tokenHash(token) });
   return user ?? null;
 }

@@ -1,6 +1,9 @@
-import { eq } from 'drizzle-orm';
+import { eq, getTableColumns } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
-import { signInAddresses, users, type Role, type User } from '../db/schema.js';
+import { roles, signInAddresses, users, type Role } from '../db/schema.js';
+import { ADMIN_ROLE } from '../roles/permissions.js';
+import { knownPermissions } from '../roles/roles.js';
+import type { SignedInUser } from './guard.js';
 import { passwords } from './passwords.js';
 import type { User as UserView } from './schemas.js';
 import { revokeUserTokens } from './tokens.js';
@@ -8,12 +11,20 @@ import { revokeUserTokens } from './tokens.js';
 export const normaliseEmail = (email: string) => email.trim().toLowerCase();
 
 /** What the API shows of a user. */
-export const publicUser = (user: User): UserView => ({ id: user.id, email: user.email, name: user.name, role: user.role });
+export const publicUser = (user: SignedInUser): UserView => ({
+  id: user.id,
+  email: user.email,
+  name: user.name,
+  role: user.role,
+  permissions: knownPermissions(user.permissions),
+});
 
-export async function findUserByEmail(db: Db, email: string): Promise<User | null> {
+/** The user with this email, and their role's permissions. */
+export async function findUserByEmail(db: Db, email: string): Promise<SignedInUser | null> {
   const [user] = await db
-    .select()
+    .select({ ...getTableColumns(users), permissions: roles.permissions })
     .from(users)
+    .innerJoin(roles, eq(roles.key, users.role))
     .where(eq(users.email, normaliseEmail(email)));
   return user ?? null;
 }
@@ -42,9 +53,9 @@ export async function changeCredentials(db: Db, userId: string, set: { passwordH
 export async function ensureAdmin(db: Db, admin: { email: string; password: string }): Promise<void> {
   const email = normaliseEmail(admin.email);
   const existing = await findUserByEmail(db, email);
-  if (existing?.role === 'admin' && (await passwords.verify(existing.passwordHash, admin.password))) return;
+  if (existing?.role === ADMIN_ROLE && (await passwords.verify(existing.passwordHash, admin.password))) return;
   const passwordHash = await passwords.hash(admin.password);
-  const role: Role = 'admin';
+  const role: Role = ADMIN_ROLE;
   if (existing) await changeCredentials(db, existing.id, { passwordHash, role });
   else await db.insert(users).values({ email, name: 'Administrator', passwordHash, role });
 }

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, eq, lt, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { chatableAgent } from '../agents/agents.js';
-import { unauthorized } from '../auth/guard.js';
+import { hasPermission, unauthorized } from '../auth/guard.js';
 import { tokenHash, userForToken } from '../auth/tokens.js';
 import type { Db } from '../db/index.js';
 import {
@@ -153,7 +153,7 @@ async function whyRefused(db: Db, request: ChatRequest): Promise<never> {
   const [agent] = await db
     .select({ id: agents.id })
     .from(agents)
-    .where(chatableAgent(request.agentId, sql`${user.role === 'admin'}`));
+    .where(chatableAgent(request.agentId, sql`${hasPermission(user, 'agents.manage')}`));
   if (!request.conversationId) {
     if (!agent) throw notFound(`No agent with id ${request.agentId}`);
     throw new Error('a first turn was refused with a chatable agent');

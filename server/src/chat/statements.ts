@@ -10,7 +10,7 @@
 // The run's logic, which calls them, is chat-run.ts.
 import { and, eq, gte, isNull, lt, or, sql, type Placeholder, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { WithSubqueryWithSelection } from 'drizzle-orm/pg-core';
-import { chatableAgent } from '../agents/agents.js';
+import { chatableAgent, managesAgents } from '../agents/agents.js';
 import { tokenHolder } from '../auth/tokens.js';
 import { preparedFor, type Db } from '../db/index.js';
 import { agents, conversations, messages, type Agent, type Conversation, type MessageError } from '../db/schema.js';
@@ -132,7 +132,7 @@ export interface TurnStart {
 /** The caller, from the token: no row when the token is unknown or expired. */
 const callerOf = (db: Db) => db.$with('caller').as(tokenHolder(db, param('tokenHash')));
 type Caller = ReturnType<typeof callerOf>;
-const mayChat = (caller: Caller) => chatableAgent(param('agentId'), sql`(${caller.role} = 'admin')`);
+const mayChat = (caller: Caller) => chatableAgent(param('agentId'), managesAgents(caller.permissions));
 
 /** The user's message and the answer to come, stored in the conversation `into` holds (when it holds one). */
 function turnMessages(db: Db, into: WithSubqueryWithSelection<{ id: typeof conversations.id }, string>) {

@@ -32,8 +32,7 @@ const importView = (result: ImportResult): ImportView => ({
 });
 
 export const cozeRoutes: FastifyPluginAsyncTypebox<CozeRoutesOptions> = async (app, { db, storage, coze, listCacheSeconds }) => {
-  const { requireAdmin } = guards(db);
-  app.addHook('onRequest', requireAdmin);
+  const { requirePermission } = guards(db);
   const importer: CozeImporterDeps | null = coze && {
     db,
     storage,
@@ -49,6 +48,7 @@ export const cozeRoutes: FastifyPluginAsyncTypebox<CozeRoutesOptions> = async (a
   app.get(
     '/console/api/ai-agent/coze/list',
     {
+      onRequest: requirePermission('coze.list'),
       schema: {
         querystring: Type.Object({
           page: Type.Integer({ minimum: 1, default: 1 }),
@@ -85,6 +85,7 @@ export const cozeRoutes: FastifyPluginAsyncTypebox<CozeRoutesOptions> = async (a
   app.post(
     '/console/api/ai-agent/import/coze',
     {
+      onRequest: requirePermission('coze.import'),
       schema: {
         body: Type.Object({
           cozeBotId: Type.String({ pattern: '^[0-9]{1,32}$' }),
@@ -104,6 +105,7 @@ export const cozeRoutes: FastifyPluginAsyncTypebox<CozeRoutesOptions> = async (a
   app.post(
     '/console/api/ai-agent/:id/sync',
     {
+      onRequest: requirePermission('coze.import'),
       schema: { params: Type.Object({ id: Type.String({ format: 'uuid' }) }), response: { 200: ImportView, ...errorResponses } },
     },
     async (request) => {

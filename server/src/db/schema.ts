@@ -19,14 +19,31 @@ import {
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
 
-export type Role = 'admin' | 'user';
+/** A role's key (roles.key): the built-in 'admin' and 'user', or one an administrator created. */
+export type Role = string;
+
+/** Named sets of permission codes (roles/permissions.ts); every user holds one. */
+export const roles = pgTable('roles', {
+  key: text('key').primaryKey(),
+  name: text('name').notNull(),
+  permissions: text('permissions')
+    .array()
+    .notNull()
+    .default(sql`'{}'::text[]`),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
 
 export const users = pgTable('users', {
   id: uuid('id').primaryKey().defaultRandom(),
   email: text('email').notNull().unique(), // stored lower-cased
   name: text('name').notNull().default(''),
   passwordHash: text('password_hash').notNull(),
-  role: text('role').$type<Role>().notNull().default('user'),
+  role: text('role')
+    .$type<Role>()
+    .notNull()
+    .default('user')
+    .references(() => roles.key),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -275,6 +292,7 @@ export const usageDaily = pgTable(
 );
 
 export type User = typeof users.$inferSelect;
+export type RoleRow = typeof roles.$inferSelect;
 export type Agent = typeof agents.$inferSelect;
 export type Conversation = typeof conversations.$inferSelect;
 export type Message = typeof messages.$inferSelect;

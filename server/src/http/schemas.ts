@@ -19,11 +19,13 @@ export const ErrorResponse = Type.Object({
   /** 502 of a non-streamed chat completion: the conversation, and the failed answer stored in it. */
   conversationId: Type.Optional(Type.String()),
   messageId: Type.Optional(Type.String()),
+  /** 403 forbidden: the permission code the caller's role lacks (space-separated when any one of several would do). */
+  permission: Type.Optional(Type.String()),
 });
 export type ErrorResponse = Static<typeof ErrorResponse>;
 
 /** The fields an error may carry beyond its status, message and code. */
-export type ErrorExtra = Pick<ErrorResponse, 'agentId' | 'logId' | 'conversationId' | 'messageId'>;
+export type ErrorExtra = Pick<ErrorResponse, 'agentId' | 'logId' | 'conversationId' | 'messageId' | 'permission'>;
 
 /**
  * Every route's 4xx and 5xx: declared so that the serialiser writes errors by the same schema (and

@@ -1,7 +1,8 @@
 // The signed-in user, shared by the whole app. The token lives in api.ts (localStorage).
 import { computed, readonly, ref } from 'vue';
 import { api, ApiError, getToken, setToken, setUnauthorizedHandler } from '../api';
-import type { AuthResponse, CurrentUser, User } from '@agentport/server/contract';
+import type { AuthResponse, CurrentUser, Permission, User } from '@agentport/server/contract';
+import { CONSOLE_SECTIONS } from '../consoleSections';
 
 const user = ref<User | null>(null);
 let loading: Promise<void> | null = null;
@@ -70,10 +71,15 @@ function onSessionExpired(handler: () => void): void {
   onSignedOut = handler;
 }
 
+/** Whether the signed-in user's role holds `permission` (the server checks again on every request). */
+const can = (permission: Permission) => user.value?.permissions.includes(permission) ?? false;
+
 export function useAuth() {
   return {
     user: readonly(user),
-    isAdmin: computed(() => user.value?.role === 'admin'),
+    can,
+    /** The console pages the user may open (the first is where the header's Console link goes). */
+    consoleSections: computed(() => CONSOLE_SECTIONS.filter((section) => section.anyOf.some(can))),
     isSignedIn: computed(() => user.value !== null),
     ensureLoaded,
     login,

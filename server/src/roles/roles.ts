@@ -1,0 +1,129 @@
+// Roles as stored: the built-in two kept up to date at start-up, an administrator's own ones created,
+// changed and deleted in the console (routes.ts).
+import { randomBytes } from 'node:crypto';
+import { asc, count, eq, sql } from 'drizzle-orm';
+import type { Db } from '../db/index.js';
+import { roles, users, type RoleRow } from '../db/schema.js';
+import { HttpError, conflict, notFound } from '../http/errors.js';
+import { BUILT_IN_ROLES, PERMISSIONS, isBuiltInRole, isPermission, type Permission } from './permissions.js';
+import type { Role, RoleCreate, RoleList, RolePatch } from './schemas.js';
+
+/** The permissions a stored list grants: codes this version no longer knows are dropped. */
+export const knownPermissions = (stored: readonly string[]): Permission[] => stored.filter(isPermission);
+
+/**
+ * Gives the built-in roles their names and permissions: the administrator gets every permission this
+ * version knows. Writes nothing when they are current (every restart, every instance). Runs under the
+ * start-up lock.
+ */
+export async function ensureBuiltInRoles(db: Db): Promise<void> {
+  const rows = Object.entries(BUILT_IN_ROLES).map(([key, role]) => ({ key, name: role.name, permissions: [...role.permissions] }));
+  await db
+    .insert(roles)
+    .values(rows)
+    .onConflictDoUpdate({
+      target: roles.key,
+      set: { name: sql`excluded.name`, permissions: sql`excluded.permissions`, updatedAt: sql`now()` },
+      setWhere: sql`(${roles.name}, ${roles.permissions}) is distinct from (excluded.name, excluded.permissions)`,
+    });
+}
+
+/** The permissions of role `key` (for a sign-in's answer; a signed-in request reads them with its token). */
+export async function permissionsOf(db: Db, key: string): Promise<Permission[]> {
+  const [role] = await db.select({ permissions: roles.permissions }).from(roles).where(eq(roles.key, key));
+  return knownPermissions(role?.permissions ?? []);
+}
+
+const roleView = (role: RoleRow, holders: number): Role => ({
+  key: role.key,
+  name: role.name,
+  permissions: knownPermissions(role.permissions),
+  builtIn: isBuiltInRole(role.key),
+  users: holders,
+});
+
+const holders = (db: Db) =>
+  db
+    .select({ role: users.role, users: count().as('users') })
+    .from(users)
+    .groupBy(users.role)
+    .as('holders');
+
+export async function listRoles(db: Db): Promise<RoleList> {
+  const held = holders(db);
+  const rows = await db
+    .select({ role: roles, users: held.users })
+    .from(roles)
+    .leftJoin(held, eq(held.role, roles.key))
+    .orderBy(asc(roles.createdAt), asc(roles.key));
+  return {
+    items: rows.map((row) => roleView(row.role, row.users ?? 0)),
+    permissions: Object.entries(PERMISSIONS).map(([code, description]) => ({ code: code as Permission, description })),
+  };
+}
+
+async function roleWithHolders(db: Db, key: string): Promise<Role> {
+  const [role] = await db.select().from(roles).where(eq(roles.key, key));
+  if (!role) throw notFound(`No role with key ${key}`);
+  const [held] = await db.select({ users: count() }).from(users).where(eq(users.role, key));
+  return roleView(role, held?.users ?? 0);
+}
+
+/** A key from the name ("Agent curator" → agent-curator); a random one when the name has no latin letters or digits. */
+function keyFromName(name: string): string {
+  const slug = name
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
+    .replace(/-+$/, '');
+  return slug || `role-${randomBytes(4).toString('hex')}`;
+}
+
+const builtInUnchangeable = (key: string) =>
+  new HttpError(409, `The built-in role ${key} cannot be changed or deleted: create a role of your own instead`, 'built_in_role');
+
+export async function createRole(db: Db, body: RoleCreate): Promise<Role> {
+  const name = body.name.trim();
+  if (!name) throw new HttpError(400, 'A role needs a name', 'invalid_role');
+  const key = body.key ?? keyFromName(name);
+  const [created] = await db.insert(roles).values({ key, name, permissions: body.permissions }).onConflictDoNothing().returning();
+  if (!created) throw conflict(`A role with the key ${key} exists already: choose another name or key`);
+  return roleView(created, 0);
+}
+
+export async function updateRole(db: Db, key: string, patch: RolePatch): Promise<Role> {
+  if (isBuiltInRole(key)) throw builtInUnchangeable(key);
+  const name = patch.name?.trim();
+  if (name === '') throw new HttpError(400, 'A role needs a name', 'invalid_role');
+  const [updated] = await db
+    .update(roles)
+    .set({ ...(name ? { name } : {}), ...(patch.permissions ? { permissions: patch.permissions } : {}), updatedAt: new Date() })
+    .where(eq(roles.key, key))
+    .returning({ key: roles.key });
+  if (!updated) throw notFound(`No role with key ${key}`);
+  return roleWithHolders(db, key);
+}
+
+/**
+ * Deletes a role no one holds. The role's row is locked first: a user given the role meanwhile waits
+ * for the deletion, then fails on the foreign key, so no user is ever left holding a deleted role.
+ */
+export async function deleteRole(db: Db, key: string): Promise<void> {
+  if (isBuiltInRole(key)) throw builtInUnchangeable(key);
+  await db.transaction(async (tx) => {
+    const [role] = await tx.select({ key: roles.key }).from(roles).where(eq(roles.key, key)).for('update');
+    if (!role) throw notFound(`No role with key ${key}`);
+    const [held] = await tx.select({ users: count() }).from(users).where(eq(users.role, key));
+    const holding = held?.users ?? 0;
+    if (holding > 0) {
+      throw new HttpError(
+        409,
+        `${holding === 1 ? '1 user holds' : `${holding} users hold`} this role: give them another role before deleting it`,
+        'role_in_use',
+      );
+    }
+    await tx.delete(roles).where(eq(roles.key, key));
+  });
+}
