@@ -31,6 +31,7 @@ import { sweepUnattachedFiles } from './files/files.js';
 import { noChatMetrics } from './metrics/chat-metrics.js';
 import { roleRoutes } from './roles/routes.js';
 import { uploadsRoutes } from './storage/routes.js';
+import { usageRoutes } from './usage/routes.js';
 import { databaseStorage, localStorage, type FileStorage } from './storage/storage.js';
 
 export interface AppOptions {
@@ -142,6 +143,7 @@ export async function buildApp({ config, database, providers = {}, logger = true
   });
   await app.register(roleRoutes, { db });
   await app.register(uploadsRoutes, { storage });
+  await app.register(usageRoutes, { db });
   // Off unless METRICS=1: then the route exists only for the scraper's token.
   if (prometheus && metrics) await app.register(prometheus.metricsRoutes, metrics);
   const servesWebApp = await serveWebApp(app, config.webDistDir);

@@ -34,3 +34,4 @@ export type { CozeBot, CozeBotPage, ImportResult } from './coze/schemas.js';
 export type { Attachment } from './files/schemas.js';
 export type { Permission, Role, RoleCreate, RoleList, RolePatch } from './roles/schemas.js';
 export type { ErrorResponse, Health } from './http/schemas.js';
+export type { OwnUsage, QuotaStatus, Quotas, RoleQuotas, UsageCounts, UsageReport, UserQuota } from './usage/schemas.js';

@@ -110,6 +110,32 @@ for (const target of databaseTargets()) {
         ok: 204,
         request: async () => ({ key: (await createRole([])).key }),
       },
+      { route: 'GET /console/api/usage', needs: ['usage.view'], ok: 200, request: async () => ({}) },
+      { route: 'GET /console/api/usage.csv', needs: ['usage.view'], ok: 200, request: async () => ({}) },
+      {
+        route: 'PUT /console/api/quotas/roles/:key',
+        needs: ['roles.manage'],
+        ok: 200,
+        request: async () => ({ key: (await createRole([])).key, body: { messagesPerDay: 10, tokensPerMonth: null } }),
+      },
+      {
+        route: 'GET /console/api/quotas/users/:id',
+        needs: ['users.manage'],
+        ok: 200,
+        request: async () => ({ id: (await p.newUser()).id }),
+      },
+      {
+        route: 'PUT /console/api/quotas/users/:id',
+        needs: ['users.manage'],
+        ok: 200,
+        request: async () => ({ id: (await p.newUser()).id, body: { messagesPerDay: 10, tokensPerMonth: 1000 } }),
+      },
+      {
+        route: 'DELETE /console/api/quotas/users/:id',
+        needs: ['users.manage'],
+        ok: 204,
+        request: async () => ({ id: (await p.newUser()).id }),
+      },
     ];
     /** The method, path and body of a request to `route` that succeeds for a role holding its permission. */
     async function requestTo(route: ConsoleRoute) {
@@ -178,6 +204,8 @@ for (const target of databaseTargets()) {
         permissions: ['coze.list', 'coze.import'],
         builtIn: false,
         users: 0,
+        messagesPerDay: null,
+        tokensPerMonth: null,
       });
       const user = await p.newUser();
       await giveRole(user.id, created.key);

@@ -20,6 +20,7 @@ import {
 } from '../db/schema.js';
 import { HttpError, badRequest, notFound } from '../http/errors.js';
 import type { ChatMetrics } from '../metrics/chat-metrics.js';
+import { quotaExceeded, quotaStatus, returnMessage } from '../usage/quotas.js';
 import type { ChatConversation, ChatProvider, ChatUser, ProviderEvent } from './providers/types.js';
 import { saveAnswer, saveCheckpoint, startFirstTurn, startNextTurn, startReplacingTurn, type TurnStart } from './statements.js';
 import type { AnswerFollowers } from './follow-answer.js';
@@ -136,7 +137,10 @@ export async function openChat(deps: ChatDeps, request: ChatRequest): Promise<Ch
       title: request.content.slice(0, TITLE_LENGTH),
     });
   }
-  if (!started?.answerId || !started.questionId || started.questionSeq === null) return whyRefused(db, request);
+  if (!started?.answerId || !started.questionId || started.questionSeq === null) {
+    if (started?.reservedDay) await returnMessage(db, started.user.id, started.reservedDay);
+    return whyRefused(db, request);
+  }
   return new ChatRun(deps, started.agent, conversation, started.user, request.content, {
     runId,
     messageId: started.answerId,
@@ -150,13 +154,14 @@ export async function openChat(deps: ChatDeps, request: ChatRequest): Promise<Ch
 async function whyRefused(db: Db, request: ChatRequest): Promise<never> {
   const user = await userForToken(db, request.token);
   if (!user) throw unauthorized();
+  const overQuota = async () => quotaExceeded(await quotaStatus(db, user.id));
   const [agent] = await db
     .select({ id: agents.id })
     .from(agents)
     .where(chatableAgent(request.agentId, sql`${hasPermission(user, 'agents.manage')}`));
   if (!request.conversationId) {
     if (!agent) throw notFound(`No agent with id ${request.agentId}`);
-    throw new Error('a first turn was refused with a chatable agent');
+    throw (await overQuota()) ?? new Error('a first turn was refused with a chatable agent');
   }
   // An existing conversation is refused when it is not the user's, not the agent's, its agent was
   // unpublished since (it stays readable, see conversations.ts), or it is busy.
@@ -177,6 +182,8 @@ async function whyRefused(db: Db, request: ChatRequest): Promise<never> {
     if (replaced.role !== 'user')
       throw badRequest("Only the user's messages can be replaced (edited or answered again)", 'not_a_user_message');
   }
+  const quotaRefusal = await overQuota();
+  if (quotaRefusal) throw quotaRefusal;
   throw new HttpError(409, 'This conversation is still answering the previous message. Wait for it or stop it.', 'conversation_busy');
 }
 

@@ -1,10 +1,11 @@
 // The chat's SQL, in one place. Every answer runs these statements, so each is one round trip and
 // is prepared once per database (preparedFor):
 // - the start of the turn (startFirstTurn, startNextTurn, startReplacingTurn): checks the caller and
-//   the agent, creates or claims the conversation and stores the turn's two messages (a replacing
-//   turn first deletes the user message it replaces and everything after it);
+//   the agent, checks the caller's quotas and takes the day's message from theirs (usage/quotas.ts),
+//   creates or claims the conversation and stores the turn's two messages (a replacing turn first
+//   deletes the user message it replaces and everything after it);
 // - a checkpoint now and then while the answer streams (saveCheckpoint), never per delta;
-// - the answer once it ended, however it ended (saveAnswer).
+// - the answer once it ended, however it ended, with its usage (saveAnswer).
 // The lease that allows one answer at a time per conversation, across every instance, is written by
 // those same statements: its claim, renewal and release below are statement parts folded into them.
 // The run's logic, which calls them, is chat-run.ts.
@@ -15,6 +16,7 @@ import { tokenHolder } from '../auth/tokens.js';
 import { preparedFor, type Db } from '../db/index.js';
 import { agents, conversations, messages, type Agent, type Conversation, type MessageError } from '../db/schema.js';
 import { addAnswerUsage } from '../usage/accounting.js';
+import { callerLimits, quotaAllows, reserveMessage } from '../usage/quotas.js';
 import type { ChatUser } from './providers/types.js';
 
 const param = sql.placeholder;
@@ -127,6 +129,8 @@ export interface TurnStart {
   questionId: string | null;
   answerId: string | null;
   providerConversationId?: string | null;
+  /** The day whose message of the caller's quota the turn took (null: none taken). */
+  reservedDay: string | null;
 }
 
 /** The caller, from the token: no row when the token is unknown or expired. */
@@ -144,9 +148,20 @@ function turnMessages(db: Db, into: WithSubqueryWithSelection<{ id: typeof conve
     returning id, seq, role`);
 }
 
+/**
+ * The caller's quotas, and the day's message taken from theirs (see usage/quotas.ts) when they may
+ * chat with the agent: the turn starts only where `allowed` holds.
+ */
+function quotaOf(db: Db, caller: Caller) {
+  const limits = callerLimits(db, caller);
+  const reserved = reserveMessage(db, limits, sql`exists (select 1 from ${caller}, ${agents} where ${mayChat(caller)})`);
+  return { limits, reserved, allowed: quotaAllows(limits, reserved) };
+}
+
 /** The chat's agent and caller with the ids the turn got. */
-function startedTurn(caller: Caller, turn: ReturnType<typeof turnMessages>) {
+function startedTurn(caller: Caller, turn: ReturnType<typeof turnMessages>, reserved: ReturnType<typeof quotaOf>['reserved']) {
   return {
+    reservedDay: sql<string | null>`(select ${reserved.day} from ${reserved})`,
     agent: agents,
     user: { id: caller.id, role: caller.role },
     questionSeq: sql<number | null>`(select ${turn.seq} from ${turn} where ${turn.role} = 'user')`,
@@ -161,16 +176,17 @@ function startedTurn(caller: Caller, turn: ReturnType<typeof turnMessages>) {
  */
 export const startFirstTurn = preparedFor((db) => {
   const caller = callerOf(db);
+  const quota = quotaOf(db, caller);
   const created = db.$with('created', { id: conversations.id }).as(sql`
     insert into ${conversations} (id, user_id, agent_id, title, lease_run_id, lease_expires_at)
     select ${param('conversationId')}::uuid, ${caller.id}, ${agents.id}, ${param('title')}::text,
       ${param('runId')}::uuid, ${leaseUntil(param('leaseSeconds'))}
-    from ${caller}, ${agents} where ${mayChat(caller)}
+    from ${caller}, ${agents} where ${mayChat(caller)} and ${quota.allowed}
     returning id`);
   const turn = turnMessages(db, created);
   return db
-    .with(caller, created, turn)
-    .select(startedTurn(caller, turn))
+    .with(caller, quota.limits, quota.reserved, created, turn)
+    .select(startedTurn(caller, turn, quota.reserved))
     .from(caller)
     .innerJoin(agents, eq(agents.id, param('agentId')))
     .prepare('start_first_turn');
@@ -191,12 +207,15 @@ const chatableConversation = (caller: Caller) =>
  */
 export const startNextTurn = preparedFor((db) => {
   const caller = callerOf(db);
-  const claimed = db.$with('claimed').as(claimConversation(db, chatableConversation(caller), param('runId'), param('leaseSeconds')));
+  const quota = quotaOf(db, caller);
+  const claimed = db
+    .$with('claimed')
+    .as(claimConversation(db, and(chatableConversation(caller), quota.allowed)!, param('runId'), param('leaseSeconds')));
   const repaired = db.$with('repaired').as(failInterruptedAnswers(db, sql`(select ${claimed.id} from ${claimed})`));
   const turn = turnMessages(db, claimed);
   return db
-    .with(caller, claimed, repaired, turn)
-    .select({ ...startedTurn(caller, turn), providerConversationId: claimed.providerConversationId })
+    .with(caller, quota.limits, quota.reserved, claimed, repaired, turn)
+    .select({ ...startedTurn(caller, turn, quota.reserved), providerConversationId: claimed.providerConversationId })
     .from(caller)
     .innerJoin(agents, eq(agents.id, param('agentId')))
     .leftJoin(claimed, sql`true`)
@@ -214,17 +233,24 @@ export const startNextTurn = preparedFor((db) => {
  */
 export const startReplacingTurn = preparedFor((db) => {
   const caller = callerOf(db);
+  const quota = quotaOf(db, caller);
   const replacedSeq = sql`(select ${messages.seq} from ${messages} where ${messages.id} = ${param('replaceFrom')}
     and ${messages.conversationId} = ${param('conversationId')} and ${messages.role} = 'user')`;
   const claimed = db.$with('claimed').as(
-    claimConversation(db, and(chatableConversation(caller), sql`${replacedSeq} is not null`)!, param('runId'), param('leaseSeconds'), {
-      providerConversationId: null,
-      // Only a title taken from the replaced first message: a name the user gave stays.
-      title: sql`case when not exists (select 1 from ${messages} where ${messages.conversationId} = ${conversations.id}
+    claimConversation(
+      db,
+      and(chatableConversation(caller), sql`${replacedSeq} is not null`, quota.allowed)!,
+      param('runId'),
+      param('leaseSeconds'),
+      {
+        providerConversationId: null,
+        // Only a title taken from the replaced first message: a name the user gave stays.
+        title: sql`case when not exists (select 1 from ${messages} where ${messages.conversationId} = ${conversations.id}
           and ${messages.seq} < ${replacedSeq})
         and starts_with((select ${messages.content} from ${messages} where ${messages.id} = ${param('replaceFrom')}), ${conversations.title})
         then ${param('title')}::text else ${conversations.title} end`,
-    }),
+      },
+    ),
   );
   const claimedId = sql`(select ${claimed.id} from ${claimed})`;
   const removed = db.$with('removed').as(
@@ -236,8 +262,8 @@ export const startReplacingTurn = preparedFor((db) => {
   const repaired = db.$with('repaired').as(failInterruptedAnswers(db, claimedId, replacedSeq));
   const turn = turnMessages(db, claimed);
   return db
-    .with(caller, claimed, removed, repaired, turn)
-    .select({ ...startedTurn(caller, turn), providerConversationId: claimed.providerConversationId })
+    .with(caller, quota.limits, quota.reserved, claimed, removed, repaired, turn)
+    .select({ ...startedTurn(caller, turn, quota.reserved), providerConversationId: claimed.providerConversationId })
     .from(caller)
     .innerJoin(agents, eq(agents.id, param('agentId')))
     .leftJoin(claimed, sql`true`)

@@ -30,6 +30,9 @@ export const roles = pgTable('roles', {
     .array()
     .notNull()
     .default(sql`'{}'::text[]`),
+  /** The role's quotas (null: unlimited); a user's own (user_quotas) replace them. */
+  messagesPerDay: integer('messages_per_day'),
+  tokensPerMonth: bigint('tokens_per_month', { mode: 'number' }),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -289,6 +292,35 @@ export const usageDaily = pgTable(
   },
   // A user's days (their own usage, the month's tokens), and everyone's over a period (the console).
   (t) => [primaryKey({ columns: [t.userId, t.day, t.agentId] }), index('usage_daily_day').on(t.day)],
+);
+
+/**
+ * A user's own quotas, which replace their role's (null: unlimited): messages per UTC day, tokens
+ * per UTC month.
+ */
+export const userQuotas = pgTable('user_quotas', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  messagesPerDay: integer('messages_per_day'),
+  tokensPerMonth: bigint('tokens_per_month', { mode: 'number' }),
+  updatedAt: updatedAt(),
+});
+
+/**
+ * The messages-per-day quota's counter: each chat of a user with such a quota takes one at its start,
+ * in the statement that starts it, only while fewer than the quota are taken (usage/quotas.ts).
+ */
+export const quotaMessageCounts = pgTable(
+  'quota_message_counts',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    day: date('day', { mode: 'string' }).notNull(),
+    messages: integer('messages').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.day] })],
 );
 
 export type User = typeof users.$inferSelect;

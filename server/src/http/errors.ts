@@ -10,6 +10,8 @@ export class HttpError extends Error {
     readonly code?: string,
     /** Extra fields that help the client act, e.g. the existing agent's id on a 409. */
     readonly extra: ErrorExtra = {},
+    /** Headers that go with it, e.g. Retry-After on a 429. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -40,7 +42,10 @@ export function installErrorHandler(app: FastifyInstance): void {
   );
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
     if (error instanceof HttpError) {
-      return reply.code(error.statusCode).send(errorBody(error.statusCode, error.message, error.code, error.extra));
+      return reply
+        .code(error.statusCode)
+        .headers(error.headers)
+        .send(errorBody(error.statusCode, error.message, error.code, error.extra));
     }
     const status = error.statusCode ?? 500;
     if ('validation' in error && error.validation) {

@@ -21,11 +21,13 @@ export const ErrorResponse = Type.Object({
   messageId: Type.Optional(Type.String()),
   /** 403 forbidden: the permission code the caller's role lacks (space-separated when any one of several would do). */
   permission: Type.Optional(Type.String()),
+  /** 429 quota_exceeded: when the quota resets (ISO time; Retry-After says it in seconds). */
+  resetsAt: Type.Optional(Type.String()),
 });
 export type ErrorResponse = Static<typeof ErrorResponse>;
 
 /** The fields an error may carry beyond its status, message and code. */
-export type ErrorExtra = Pick<ErrorResponse, 'agentId' | 'logId' | 'conversationId' | 'messageId' | 'permission'>;
+export type ErrorExtra = Pick<ErrorResponse, 'agentId' | 'logId' | 'conversationId' | 'messageId' | 'permission' | 'resetsAt'>;
 
 /**
  * Every route's 4xx and 5xx: declared so that the serialiser writes errors by the same schema (and

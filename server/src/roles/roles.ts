@@ -40,6 +40,8 @@ const roleView = (role: RoleRow, holders: number): Role => ({
   permissions: knownPermissions(role.permissions),
   builtIn: isBuiltInRole(role.key),
   users: holders,
+  messagesPerDay: role.messagesPerDay,
+  tokensPerMonth: role.tokensPerMonth,
 });
 
 const holders = (db: Db) =>

@@ -1,5 +1,6 @@
 // What the roles routes take and answer, as schemas (for the routes) and types (for the web app, via ../contract.ts).
 import { Type, type Static } from 'typebox';
+import { Quotas } from '../usage/schemas.js';
 import { PERMISSION_CODES } from './permissions.js';
 
 export const PermissionCode = Type.Enum(PERMISSION_CODES);
@@ -15,6 +16,8 @@ export const Role = Type.Object({
   builtIn: Type.Boolean(),
   /** How many users hold it (a role held by anyone cannot be deleted). */
   users: Type.Integer(),
+  /** Its quotas (null: unlimited), set with PUT /console/api/quotas/roles/:key (usage/routes.ts). */
+  ...Quotas.properties,
 });
 export type Role = Static<typeof Role>;
 
