@@ -16,7 +16,11 @@ export class ApiError extends Error {
 
   constructor(status: number, body: Partial<ErrorResponse>) {
     const code = typeof body.code === 'string' ? body.code : undefined;
-    super(apiErrorText(status, code, typeof body.message === 'string' ? body.message : ''));
+    super(
+      code === 'quota_exceeded'
+        ? quotaText(body.resetsAt)
+        : apiErrorText(status, code, typeof body.message === 'string' ? body.message : ''),
+    );
     this.name = 'ApiError';
     this.status = status;
     this.body = body;
@@ -66,6 +70,16 @@ export function apiErrorText(status: number, code: string | undefined, serverMes
   if (status >= 500) return 'Something went wrong on the server. Please try again in a moment.';
   if (status >= 400) return 'This request was not accepted. Check what you entered and try again.';
   return TRY_AGAIN;
+}
+
+/** A chat past the user's quota: when they may chat again, in their own time. */
+function quotaText(resetsAt: unknown): string {
+  const reset = typeof resetsAt === 'string' ? new Date(resetsAt) : null;
+  const when =
+    reset && !Number.isNaN(reset.getTime())
+      ? ` You can chat again from ${reset.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}.`
+      : '';
+  return `You have reached your usage limit.${when} Your usage page shows what you have used.`;
 }
 
 /** A readable sentence for anything thrown. Errors made in the page itself are worded already. */

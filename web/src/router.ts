@@ -32,6 +32,13 @@ export const router = createRouter({
       component: () => import('./pages/ConsolePage.vue'),
       meta: { anyOf: sectionPermissions('console') },
     },
+    {
+      path: '/console/usage',
+      name: 'console-usage',
+      component: () => import('./pages/UsagePage.vue'),
+      meta: { anyOf: sectionPermissions('console-usage') },
+    },
+    { path: '/usage', name: 'usage', component: () => import('./pages/MyUsagePage.vue') },
     { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./pages/NotFoundPage.vue') },
   ],
 });
