@@ -18,7 +18,8 @@ export type ReplyKind =
   | 'card'
   | 'bench'
   | 'hugeAnswer'
-  | 'hugeLine';
+  | 'hugeLine'
+  | 'describeFiles';
 
 /**
  * How the bot's avatar URL answers: a real PNG, HTTP 500, an HTML page, a valid PNG over 3 MB, an SVG
@@ -234,6 +235,13 @@ export const BOTS = {
       'hugeLine',
       'Huge Line',
       'A few deltas, then a delta event whose data line runs 50 MB without a newline; then the connection drops.',
+    ),
+  ),
+  fileInspector: bot(
+    scripted(
+      'describeFiles',
+      'File Inspector',
+      "Says what the message carried: each file (uploaded with /v1/files/upload) with its type, size and an image's width×height, then the text.",
     ),
   ),
 } as const satisfies Record<string, BotDef>;

@@ -1,6 +1,7 @@
 // What every route handler gets: the request, its parsed parts, and the sandbox's shared state.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Conversation, ChatRun } from './coze/chat-state.js';
+import type { UploadedFile } from './coze/files.js';
 import type { TickerPool } from './ticker.js';
 
 export interface OAuthApp {
@@ -24,6 +25,8 @@ export interface SandboxCore {
   /** Last user messages with `[flaky]` already failed once: the next time they are answered. */
   flakyFailed: Set<string>;
   chats: Map<string, ChatRun>;
+  /** Files uploaded with POST /v1/files/upload, by id. */
+  files: Map<string, UploadedFile>;
   tickers: TickerPool;
 }
 

@@ -19,7 +19,7 @@ export function newLogId(): string {
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
-const MAX_BODY = 10 * 1024 * 1024;
+const MAX_BODY = 64 * 1024 * 1024;
 
 export interface ReadBody {
   body: unknown;
@@ -36,6 +36,8 @@ export async function readBody(req: IncomingMessage): Promise<ReadBody> {
     chunks.push(chunk);
   }
   if (size === 0) return { body: undefined, malformed: false };
+  // A file upload stays bytes (its handler reads the parts).
+  if ((req.headers['content-type'] ?? '').includes('multipart/form-data')) return { body: Buffer.concat(chunks), malformed: false };
   const text = Buffer.concat(chunks).toString('utf8');
   if (!(req.headers['content-type'] ?? '').includes('json')) return { body: text, malformed: false };
   try {

@@ -1,6 +1,7 @@
 // An OpenAI-compatible model for native agents: deterministic answers, triggers in the last user message.
 import { randomBytes } from 'node:crypto';
 import type { RequestContext } from './context.js';
+import { describeBytes } from './files.js';
 import { bearer, isRecord, nowSeconds, sendJson } from './http.js';
 import { benchAnswer, benchDelta, benchOptions, BENCH_DEFAULTS } from './bench.js';
 import { HUGE_ANSWER_DELTAS, HUGE_DELTA, HUGE_LINE_BYTES } from './coze/replies-test.js';
@@ -35,11 +36,28 @@ function textOf(content: unknown): string {
   return content.map((part) => (isRecord(part) && part.type === 'text' && typeof part.text === 'string' ? part.text : '')).join('');
 }
 
+/** What the image_url parts of a message held: "image/png 64x48, 1234 bytes" per data: URL, the URL itself otherwise. */
+function imagesOf(content: unknown): string[] {
+  if (!Array.isArray(content)) return [];
+  return content.flatMap((part) => {
+    if (!isRecord(part) || part.type !== 'image_url' || !isRecord(part.image_url) || typeof part.image_url.url !== 'string') return [];
+    const url = part.image_url.url;
+    const data = /^data:[^,]*;base64,/.exec(url);
+    return [data ? describeBytes(Buffer.from(url.slice(data[0].length), 'base64')) : url];
+  });
+}
+
 /** `Hello from the sandbox model. You said: "<last>". This is turn <n>.` (+ the system prompt's first 60 chars). */
 export function sandboxModelAnswer(userTexts: readonly string[], system: string | undefined): string {
   let text = `Hello from the sandbox model. You said: "${userTexts.at(-1) ?? ''}". This is turn ${userTexts.length}.`;
   if (system !== undefined) text += ` System prompt: "${system.slice(0, 60)}".`;
   return text;
+}
+
+/** ` Images: …` for the last user message's images (nothing when it has none). */
+function imagesNote(messages: Record<string, unknown>[]): string {
+  const images = imagesOf(messages.filter((m) => m.role === 'user').at(-1)?.content);
+  return images.length ? ` Images: ${images.join('; ')}.` : '';
 }
 
 export async function chatCompletions(ctx: RequestContext): Promise<void> {
@@ -66,7 +84,7 @@ export async function chatCompletions(ctx: RequestContext): Promise<void> {
     ? benchAnswer(bench.deltas)
     : huge
       ? HUGE_DELTA.repeat(HUGE_ANSWER_DELTAS)
-      : sandboxModelAnswer(userTexts, systemMessage ? textOf(systemMessage.content) : undefined);
+      : sandboxModelAnswer(userTexts, systemMessage ? textOf(systemMessage.content) : undefined) + imagesNote(messages);
   const reasoning = last.includes('[reason]') ? `The user wrote "${last}". I should greet them and repeat it back.` : undefined;
   const id = `chatcmpl-${randomBytes(12).toString('hex')}`;
   const created = nowSeconds();

@@ -4,6 +4,7 @@ import { checkCozeAuth, exchangeJwt } from './coze/auth.js';
 import { botDetail, listBots, publishedBotsList } from './coze/bots-api.js';
 import { cancel, messageList, retrieve, startChat } from './coze/chat.js';
 import * as conversations from './coze/conversations.js';
+import { uploadFile } from './coze/files.js';
 import { serveIcon } from './coze/icons.js';
 import { chatCompletions, checkOpenAiAuth, listModels } from './openai.js';
 
@@ -34,6 +35,7 @@ export const ROUTES: readonly Route[] = [
   route('POST', /^\/v1\/conversation\/create$/, 'coze', conversations.create),
   route(GET_OR_POST, /^\/v1\/conversation\/retrieve$/, 'coze', conversations.retrieve),
   route('POST', /^\/v1\/conversations\/([^/]+)\/clear$/, 'coze', conversations.clear),
+  route('POST', /^\/v1\/files\/upload$/, 'coze', uploadFile),
   route('POST', /^\/v3\/chat$/, 'coze', startChat),
   route('POST', /^\/v3\/chat\/cancel$/, 'coze', cancel),
   route(GET_OR_POST, /^\/v3\/chat\/retrieve$/, 'coze', retrieve),

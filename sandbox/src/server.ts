@@ -71,6 +71,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     conversations: new Map(),
     flakyFailed: new Set(),
     chats: new Map(),
+    files: new Map(),
     tickers: new TickerPool(),
   };
   const requests: RecordedRequest[] = [];

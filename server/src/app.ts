@@ -21,6 +21,7 @@ import { CozeClient } from './coze/openapi/client.js';
 import { cozeRoutes } from './coze/routes.js';
 import type { Database } from './db/index.js';
 import { installErrorHandler, noRouteBody } from './http/errors.js';
+import type { OutboundRules } from './http/outbound.js';
 import { serializersOnFirstUse } from './http/lazy-compile.js';
 import { errorForLog } from './http/redact.js';
 import { API_PATH, installResponseCheck } from './http/response-check.js';
@@ -43,6 +44,8 @@ export interface AppOptions {
   logger?: boolean | { write(line: string): void };
   /** Tests: every JSON body must be exactly what its route's response schema declares (see http/response-check.ts). */
   checkResponses?: boolean;
+  /** Tests may trust a local server for images named by URL in chat messages; production follows the outbound rules alone. */
+  imageRules?: OutboundRules;
 }
 
 export interface App {
@@ -52,7 +55,14 @@ export interface App {
   coze: CozeClient | null;
 }
 
-export async function buildApp({ config, database, providers = {}, logger = true, checkResponses = false }: AppOptions): Promise<App> {
+export async function buildApp({
+  config,
+  database,
+  providers = {},
+  logger = true,
+  checkResponses = false,
+  imageRules = { trustedOrigins: [] },
+}: AppOptions): Promise<App> {
   const app = Fastify({
     logger: logger
       ? {
@@ -113,6 +123,7 @@ export async function buildApp({ config, database, providers = {}, logger = true
 
   const deps: ChatDeps = {
     db,
+    storage,
     stops,
     live,
     followers,
@@ -132,7 +143,10 @@ export async function buildApp({ config, database, providers = {}, logger = true
   }));
   await app.register(authRoutes, { db, config });
   await app.register(agentRoutes, { db, storage });
-  await app.register(chatRoutes, { deps });
+  await app.register(chatRoutes, {
+    deps,
+    attachments: { db, storage, limits: config.files, imageRules, log: app.log },
+  });
   await app.register(conversationRoutes, { db, stops, storage });
   await app.register(filesRoutes, { db, storage, limits: config.files });
   await app.register(cozeRoutes, {

@@ -164,13 +164,15 @@ for (const target of databaseTargets()) {
         model: agentId,
         messages: [
           { role: 'system', content: 'ignored', name: 'setup' },
+          // An earlier message's parts are not read (only the last message is new).
           {
             role: 'user',
             content: [
-              { type: 'text', text: 'Look' },
-              { type: 'image_url', image_url: { url: 'https://example.com/a.png' } },
+              { type: 'text', text: 'Earlier' },
+              { type: 'image_url', image_url: { url: 'https://example.com/a.png', detail: 'low' } },
             ],
           },
+          { role: 'user', content: [{ type: 'text', text: 'Look' }] },
         ],
         stream: true,
         stream_options: { include_usage: true },

@@ -12,7 +12,12 @@ export interface StoredMessage {
   contentType: string;
   /** The text a model would read (the text item of an object_string message). */
   text: string;
+  /** The files of an object_string message. */
+  files: MessageFile[];
 }
+
+/** A file item of an object_string message: by the id of an upload, or by URL. */
+export type MessageFile = { type: string } & ({ fileId: string } | { fileUrl: string });
 
 export interface Conversation {
   id: string;
@@ -94,6 +99,7 @@ export function endChat(run: ChatRun, outcome: PlayOutcome, ending: ChatEnding, 
         content: m.content,
         contentType: 'text',
         text: m.content,
+        files: [],
       })),
     );
   }

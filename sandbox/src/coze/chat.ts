@@ -3,6 +3,7 @@ import type { RequestContext } from '../context.js';
 import { asString, isRecord, newId, nowSeconds } from '../http.js';
 import { benchOptions } from '../bench.js';
 import { findBot, type ReplyKind } from '../bots.js';
+import { describeBytes } from '../files.js';
 import { openEventStream, playSteps, playTicked, type PlayOutcome, type StreamOut } from '../sse.js';
 import { benchStream } from './bench-stream.js';
 import { cancelChat, createConversation, endChat, type ChatRun, type Conversation } from './chat-state.js';
@@ -29,6 +30,10 @@ export async function startChat(ctx: RequestContext): Promise<void> {
   if (!bot.published) return cozeError(ctx, 4015, `The bot_id ${botId} has not been published to the channel Agent As API`);
   const input = parseMessages(body.additional_messages, 'additional_messages');
   if (!input.ok) return cozeError(ctx, 4000, `Invalid parameter: ${input.error}`);
+  // A file_id must be one this account uploaded (Coze keeps files per account).
+  const unknownFile = input.value.flatMap((m) => m.files).find((f) => 'fileId' in f && !ctx.core.files.has(f.fileId));
+  if (unknownFile && 'fileId' in unknownFile)
+    return cozeError(ctx, 4000, `Invalid parameter: file_id ${unknownFile.fileId} does not exist`);
   const stream = body.stream === true;
   const autoSaveHistory = body.auto_save_history !== false;
   if (!stream && !autoSaveHistory) return cozeError(ctx, 4000, 'Invalid parameter: auto_save_history must be true when stream is false');
@@ -67,7 +72,14 @@ export async function startChat(ctx: RequestContext): Promise<void> {
   const vars = stringMap(body.custom_variables);
   const bench = bot.reply === 'bench' ? benchOptions(vars) : undefined;
   const benchPlan = bench && benchStream(script, bench.deltas, bench.intervalMs);
-  if (bot.reply !== 'bench') REPLIES[bot.reply](script, { bot, text: userTexts.at(-1) ?? '', userTexts, vars });
+  const lastUser = context.filter((m) => m.role === 'user').at(-1);
+  const files = (lastUser?.files ?? []).map((f) => {
+    const uploaded = 'fileId' in f ? ctx.core.files.get(f.fileId)! : undefined;
+    return uploaded
+      ? { type: f.type, name: uploaded.name, description: describeBytes(uploaded.bytes) }
+      : { type: f.type, name: 'fileUrl' in f ? f.fileUrl : '', description: 'by URL' };
+  });
+  if (bot.reply !== 'bench') REPLIES[bot.reply](script, { bot, text: userTexts.at(-1) ?? '', userTexts, files, vars });
 
   let out: StreamOut | null = null;
   if (stream) {

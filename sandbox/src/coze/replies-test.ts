@@ -2,7 +2,7 @@
 import { renderEvent } from '../sse.js';
 import { pieces } from '../text.js';
 import { messageJson } from './objects.js';
-import type { Reply } from './turn.js';
+import type { Reply, TurnContext } from './turn.js';
 
 const GAP_MS = 10;
 
@@ -21,6 +21,21 @@ const echo: Reply = (script, turn) => {
   script.answer(pieces(echoText(turn.userTexts, turn.vars), 2), GAP_MS);
   script.verboseFinish();
   script.followUps([`Say "${turn.text}" again`, 'What did I say first?']);
+  script.complete();
+};
+
+/** What the bot received: each file of the last message (type, size, an image's width×height), then its text. */
+export function filesText(files: TurnContext['files'], text: string): string {
+  const received = files.length
+    ? `Received ${files.length} file${files.length > 1 ? 's' : ''}: ${files.map((f) => `${f.type} ${f.name} (${f.description})`).join('; ')}.`
+    : 'Received no files.';
+  return `${received} Text: "${text}".`;
+}
+
+const describeFiles: Reply = (script, turn) => {
+  script.start();
+  script.answer(pieces(filesText(turn.files, turn.text), 2), GAP_MS);
+  script.verboseFinish();
   script.complete();
 };
 
@@ -164,4 +179,5 @@ export const TEST_REPLIES = {
   card,
   hugeAnswer,
   hugeLine,
+  describeFiles,
 } satisfies Record<string, Reply>;

@@ -8,6 +8,8 @@ export interface TurnContext {
   text: string;
   /** Every user message the model sees (stored history + additional_messages), oldest first. */
   userTexts: string[];
+  /** The files of the last user message (an object_string message), each described (describeBytes) or named by URL. */
+  files: { type: string; name: string; description: string }[];
   /** custom_variables as sent (empty when none). */
   vars: Record<string, string>;
 }

@@ -16,6 +16,7 @@ export const consoleAgent = (agent: Agent): ConsoleAgent => ({
   openingStatement: agent.openingStatement,
   openingQuestions: agent.openingQuestions,
   published: agent.published,
+  acceptsFiles: agent.acceptsFiles,
   thirdPartyIntegration: agent.thirdPartyIntegration ?? null,
   createdAt: agent.createdAt.toISOString(),
   updatedAt: agent.updatedAt.toISOString(),

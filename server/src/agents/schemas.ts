@@ -12,6 +12,11 @@ const EditableFields = {
   openingStatement: Type.String({ maxLength: 5000 }),
   openingQuestions: Type.Array(Type.String({ minLength: 1, maxLength: 500 }), { maxItems: 10 }),
   published: Type.Boolean(),
+  /**
+   * Native agents: users may send files other than images; text files reach the model as their text,
+   * other files are refused (400 file_not_accepted). Coze agents take every file type the server does.
+   */
+  acceptsFiles: Type.Boolean(),
   /** Coze agents only: default custom_variables sent with every chat. */
   customVariables: Type.Record(Type.String({ minLength: 1, maxLength: 100 }), Type.String({ maxLength: 2000 })),
 };
@@ -26,6 +31,7 @@ export const AgentCreate = Type.Object({
   openingStatement: Type.Optional(EditableFields.openingStatement),
   openingQuestions: Type.Optional(EditableFields.openingQuestions),
   published: Type.Optional(EditableFields.published),
+  acceptsFiles: Type.Optional(EditableFields.acceptsFiles),
 });
 export type AgentCreate = Static<typeof AgentCreate>;
 
@@ -70,6 +76,7 @@ export const ConsoleAgent = Type.Object({
   model: Type.String(),
   prompt: Type.String(),
   published: Type.Boolean(),
+  acceptsFiles: Type.Boolean(),
   thirdPartyIntegration: Type.Union([Type.Object({ coze: Type.Optional(CozeIntegration) }), Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),

@@ -13,12 +13,16 @@ import {
   conversations,
   messages,
   type Agent,
+  type FileRow,
   type Message,
   type MessageError,
   type MessageStatus,
   type Usage,
 } from '../db/schema.js';
+import { attachToConversation, chatAttachment, type ChatAttachment } from '../files/attach.js';
+import { attachmentOf } from '../files/files.js';
 import { HttpError, badRequest, notFound } from '../http/errors.js';
+import type { FileStorage } from '../storage/storage.js';
 import type { ChatMetrics } from '../metrics/chat-metrics.js';
 import { quotaExceeded, quotaStatus, returnMessage } from '../usage/quotas.js';
 import type { ChatConversation, ChatProvider, ChatUser, ProviderEvent } from './providers/types.js';
@@ -29,6 +33,8 @@ import type { AbortReason, StopSignals } from './stop-signals.js';
 
 export interface ChatDeps {
   db: Db;
+  /** Where the bytes of the files messages carry are. */
+  storage: FileStorage;
   providers: Record<Agent['provider'], ChatProvider>;
   stops: StopSignals;
   /** Tells a running answer to those who follow it from elsewhere (a reload, another instance). */
@@ -57,6 +63,8 @@ export interface ChatRequest {
    */
   replaceFrom?: string;
   content: string;
+  /** The files the message carries (checked: see files/attach.ts), in order. */
+  attachments: FileRow[];
 }
 
 export interface AnswerDelta {
@@ -112,8 +120,11 @@ export async function openChat(deps: ChatDeps, request: ChatRequest): Promise<Ch
     agentId: request.agentId,
     runId,
     content: request.content,
+    attachments: JSON.stringify(request.attachments.map(attachmentOf)),
     leaseSeconds,
   };
+  // A message of files alone is titled by its first file.
+  const title = (request.content.trim() ? request.content : (request.attachments[0]?.name ?? '')).slice(0, TITLE_LENGTH);
   let conversation: ChatConversation;
   let started: TurnStart | undefined;
   if (request.replaceFrom && !request.conversationId)
@@ -123,7 +134,7 @@ export async function openChat(deps: ChatDeps, request: ChatRequest): Promise<Ch
       ...common,
       conversationId: request.conversationId,
       replaceFrom: request.replaceFrom,
-      title: request.content.slice(0, TITLE_LENGTH),
+      title,
     });
     conversation = { id: request.conversationId, providerConversationId: started?.providerConversationId ?? null };
   } else if (request.conversationId) {
@@ -134,20 +145,33 @@ export async function openChat(deps: ChatDeps, request: ChatRequest): Promise<Ch
     [started] = await startFirstTurn(db).execute({
       ...common,
       conversationId: conversation.id,
-      title: request.content.slice(0, TITLE_LENGTH),
+      title,
     });
   }
   if (!started?.answerId || !started.questionId || started.questionSeq === null) {
     if (started?.reservedDay) await returnMessage(db, started.user.id, started.reservedDay);
     return whyRefused(db, request);
   }
-  return new ChatRun(deps, started.agent, conversation, started.user, request.content, {
-    runId,
-    messageId: started.answerId,
-    questionId: started.questionId,
-    questionSeq: started.questionSeq,
-    firstTurn: !request.conversationId,
-  });
+  await attachToConversation(
+    db,
+    request.attachments.map((file) => file.id),
+    conversation.id,
+  );
+  const attachments = request.attachments.map((file) => chatAttachment(db, deps.storage, file));
+  return new ChatRun(
+    deps,
+    started.agent,
+    conversation,
+    started.user,
+    { text: request.content, attachments },
+    {
+      runId,
+      messageId: started.answerId,
+      questionId: started.questionId,
+      questionSeq: started.questionSeq,
+      firstTurn: !request.conversationId,
+    },
+  );
 }
 
 /** The chat was refused: says why, as the client should hear it. */
@@ -223,7 +247,7 @@ export class ChatRun {
     readonly agent: Agent,
     readonly conversation: ChatConversation,
     private readonly user: ChatUser,
-    private readonly message: string,
+    private readonly message: { text: string; attachments: ChatAttachment[] },
     private readonly turn: RunTurn,
   ) {}
 
@@ -262,7 +286,8 @@ export class ChatRun {
           conversation: this.conversation,
           user: this.user,
           loadHistory: () => this.loadHistory(),
-          message: this.message,
+          message: this.message.text,
+          attachments: this.message.attachments,
           signal,
         },
         (event) => {

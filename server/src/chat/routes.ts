@@ -10,10 +10,12 @@ import type {
 import { isUuid } from '../agents/agents.js';
 import { bearerToken, currentUser, guards, unauthorized } from '../auth/guard.js';
 import { userForToken } from '../auth/tokens.js';
-import { messages, type Message } from '../db/schema.js';
+import { agents, messages, type FileRow, type Message } from '../db/schema.js';
+import { resolveAttachments, type AttachmentDeps, type AttachmentRef } from '../files/attach.js';
 import { badRequest, errorBody, notFound } from '../http/errors.js';
 import { NoContent, errorResponses } from '../http/schemas.js';
 import { openChat, type ChatDeps } from './chat-run.js';
+import { checkNativeAttachments } from './providers/native.js';
 import { ownConversation } from './conversations.js';
 import { CompletionStream } from './completion-stream.js';
 import { followAnswer, runningAnswer } from './follow-answer.js';
@@ -28,17 +30,21 @@ import { ChatCompletion, ConversationId, Message as MessageView, MessageList, St
 type KeysOfAny<T> = T extends unknown ? keyof T : never;
 const Ignored = Type.Optional(Type.Unknown());
 
-const TextPart = Type.Object({
+// The last message's parts are read (text, and the files it carries: see files/attach.ts); earlier
+// messages' parts are accepted and ignored, as their text is.
+const ContentPart = Type.Object({
   type: Type.String(),
   text: Type.Optional(Type.String()),
-  ...({ image_url: Ignored, input_audio: Ignored, file: Ignored, refusal: Ignored, prompt_cache_breakpoint: Ignored } satisfies Record<
-    Exclude<KeysOfAny<ChatCompletionContentPart | ChatCompletionContentPartRefusal>, 'type' | 'text'>,
+  image_url: Type.Optional(Type.Object({ url: Type.String(), detail: Ignored })),
+  file: Type.Optional(Type.Object({ file_id: Type.Optional(Type.String()), file_data: Ignored, filename: Ignored })),
+  ...({ input_audio: Ignored, refusal: Ignored, prompt_cache_breakpoint: Ignored } satisfies Record<
+    Exclude<KeysOfAny<ChatCompletionContentPart | ChatCompletionContentPartRefusal>, 'type' | 'text' | 'image_url' | 'file'>,
     typeof Ignored
   >),
 });
 const ChatMessage = Type.Object({
   role: Type.String(),
-  content: Type.Union([Type.String(), Type.Array(TextPart), Type.Null()]),
+  content: Type.Union([Type.String(), Type.Array(ContentPart), Type.Null()]),
   ...({
     name: Ignored,
     tool_calls: Ignored,
@@ -105,20 +111,31 @@ const CompletionRequest = Type.Object({
 });
 const MAX_MESSAGE_CHARS = 32_000;
 
-/** The new user message: the last one, which must be the user's and must say something. */
-function newUserMessage(body: Static<typeof CompletionRequest>): string {
+/** The new user message: the last one, which must be the user's and must say something or carry a file. */
+function newUserMessage(body: Static<typeof CompletionRequest>, filesPerMessage: number): { text: string; refs: AttachmentRef[] } {
   const last = body.messages[body.messages.length - 1]!;
   if (last.role !== 'user') throw badRequest('The last message must have role "user"', 'invalid_message');
-  const text =
-    typeof last.content === 'string'
-      ? last.content
-      : (last.content ?? [])
-          .filter((part) => part.type === 'text')
-          .map((part) => part.text ?? '')
-          .join('\n');
-  if (!text.trim()) throw badRequest('The message is empty', 'empty_message');
+  const parts = typeof last.content === 'string' ? [{ type: 'text', text: last.content }] : (last.content ?? []);
+  const texts: string[] = [];
+  const refs: AttachmentRef[] = [];
+  for (const part of parts) {
+    if (part.type === 'text') texts.push(part.text ?? '');
+    else if (part.type === 'image_url' && part.image_url) refs.push({ imageUrl: part.image_url.url });
+    else if (part.type === 'file' && part.file?.file_id) refs.push({ fileId: part.file.file_id });
+    else if (part.type === 'file')
+      throw badRequest(
+        'A file part names an uploaded file: {"type":"file","file":{"file_id":"<id>"}} (upload with POST /api/ai-agent/files).',
+        'invalid_content_part',
+      );
+    else if (part.type === 'image_url') throw badRequest('An image_url part needs image_url.url.', 'invalid_content_part');
+    else
+      throw badRequest(`A message part of type "${part.type}" cannot be sent: send text, image_url or file parts.`, 'invalid_content_part');
+  }
+  const text = texts.join('\n');
+  if (!text.trim() && !refs.length) throw badRequest('The message is empty', 'empty_message');
   if (text.length > MAX_MESSAGE_CHARS) throw badRequest(`The message is longer than ${MAX_MESSAGE_CHARS} characters`, 'message_too_long');
-  return text;
+  if (refs.length > filesPerMessage) throw badRequest(`A message can carry at most ${filesPerMessage} files.`, 'too_many_files');
+  return { text, refs };
 }
 
 export const messageView = (message: Message): MessageView => ({
@@ -134,9 +151,38 @@ export const messageView = (message: Message): MessageView => ({
   createdAt: message.createdAt.toISOString(),
 });
 
-export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (app, { deps }) => {
+export interface ChatRouteOptions {
+  deps: ChatDeps;
+  attachments: AttachmentDeps;
+}
+
+export const chatRoutes: FastifyPluginAsyncTypebox<ChatRouteOptions> = async (app, { deps, attachments }) => {
   const { db, stops } = deps;
   const { requireUser } = guards(db);
+
+  /** The files a message carries, checked against the caller and what the agent can read. */
+  async function messageFiles(
+    agentId: string,
+    token: string,
+    conversationId: string | undefined,
+    refs: AttachmentRef[],
+  ): Promise<FileRow[]> {
+    const user = await userForToken(db, token);
+    if (!user) throw unauthorized();
+    // Whether the agent may be chatted with is the chat's own check (openChat); here, what it reads.
+    const [agent] = await db
+      .select({ provider: agents.provider, acceptsFiles: agents.acceptsFiles })
+      .from(agents)
+      .where(eq(agents.id, agentId));
+    return resolveAttachments(attachments, {
+      userId: user.id,
+      conversationId,
+      refs,
+      check: (files) => {
+        if (agent?.provider === 'native') checkNativeAttachments(agent, files);
+      },
+    });
+  }
 
   app.post(
     '/api/ai-agent/chat/completions',
@@ -159,12 +205,15 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ deps: ChatDeps }> = async (
       const agentId = body.agentId ?? body.model;
       if (!agentId) throw badRequest('Name the agent: agentId (or model, for OpenAI-compatible clients)', 'missing_agent');
       if (!isUuid(agentId)) throw notFound(`No agent with id ${agentId}`);
+      const message = newUserMessage(body, attachments.limits.perMessage);
+      const files = message.refs.length ? await messageFiles(agentId, token, body.conversationId, message.refs) : [];
       const run = await openChat(deps, {
         token,
         agentId,
         conversationId: body.conversationId,
         replaceFrom: body.replaceFrom,
-        content: newUserMessage(body),
+        content: message.text,
+        attachments: files,
       });
       const ids = {
         id: `chatcmpl-${run.messageId}`,

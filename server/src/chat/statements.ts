@@ -138,13 +138,13 @@ const callerOf = (db: Db) => db.$with('caller').as(tokenHolder(db, param('tokenH
 type Caller = ReturnType<typeof callerOf>;
 const mayChat = (caller: Caller) => chatableAgent(param('agentId'), managesAgents(caller.permissions));
 
-/** The user's message and the answer to come, stored in the conversation `into` holds (when it holds one). */
+/** The user's message (with its attachments, as JSON text) and the answer to come, stored in the conversation `into` holds (when it holds one). */
 function turnMessages(db: Db, into: WithSubqueryWithSelection<{ id: typeof conversations.id }, string>) {
   return db.$with('turn', { id: messages.id, seq: messages.seq, role: messages.role }).as(sql`
-    insert into ${messages} (conversation_id, role, content, status, run_id)
-    select ${into.id}, turn.role, turn.content, turn.status, turn.run_id from ${into},
-      (values ('user', ${param('content')}::text, 'completed', null::uuid),
-              ('assistant', '', 'streaming', ${param('runId')}::uuid)) as turn (role, content, status, run_id)
+    insert into ${messages} (conversation_id, role, content, status, run_id, attachments)
+    select ${into.id}, turn.role, turn.content, turn.status, turn.run_id, turn.attachments from ${into},
+      (values ('user', ${param('content')}::text, 'completed', null::uuid, ${param('attachments')}::jsonb),
+              ('assistant', '', 'streaming', ${param('runId')}::uuid, '[]'::jsonb)) as turn (role, content, status, run_id, attachments)
     returning id, seq, role`);
 }
 
@@ -172,7 +172,7 @@ function startedTurn(caller: Caller, turn: ReturnType<typeof turnMessages>, rese
 
 /**
  * A new conversation, born claimed by the run (nothing to wait for, repair or read), and the turn.
- * Parameters: tokenHash, agentId, conversationId, title, runId, leaseSeconds, content.
+ * Parameters: tokenHash, agentId, conversationId, title, runId, leaseSeconds, content, attachments.
  */
 export const startFirstTurn = preparedFor((db) => {
   const caller = callerOf(db);
@@ -203,7 +203,7 @@ const chatableConversation = (caller: Caller) =>
 
 /**
  * The turn in an existing conversation the run claims: any other answer still `streaming` was left by
- * an instance that died. Parameters: tokenHash, agentId, conversationId, runId, leaseSeconds, content.
+ * an instance that died. Parameters: tokenHash, agentId, conversationId, runId, leaseSeconds, content, attachments.
  */
 export const startNextTurn = preparedFor((db) => {
   const caller = callerOf(db);
@@ -229,7 +229,7 @@ export const startNextTurn = preparedFor((db) => {
  * still holds the replaced turns, so the next answer starts a fresh one that carries the kept turns.
  * A turn that replaces the first message also renames the conversation, unless the user named it.
  * Refused (no ids) when replaceFrom is not a user message of this conversation. Parameters:
- * tokenHash, agentId, conversationId, replaceFrom, title, runId, leaseSeconds, content.
+ * tokenHash, agentId, conversationId, replaceFrom, title, runId, leaseSeconds, content, attachments.
  */
 export const startReplacingTurn = preparedFor((db) => {
   const caller = callerOf(db);

@@ -1,9 +1,9 @@
 // Coze agents: the new message goes to Coze's /v3/chat in the Coze conversation that belongs to this
 // platform conversation; Coze's events become neutral events. The bot's logic and memory stay in Coze.
-import type { CozeClient, CozeHistoryMessage } from '../../coze/openapi/client.js';
+import type { CozeClient, CozeHistoryMessage, CozeObjectItem } from '../../coze/openapi/client.js';
 import { CozeApiError, CozeErrorCode, CozeTransportCode, isAbortError, userMessageFor } from '../../coze/openapi/errors.js';
 import { CozeChatEventType, type CozeChatEvent, type CozeLastError, type CozeMessage } from '../../coze/openapi/stream.js';
-import type { ChatInput, ChatProvider, Emit, ProviderError, ProviderEvent } from './types.js';
+import { historyText, type ChatInput, type ChatProvider, type Emit, type ProviderError, type ProviderEvent } from './types.js';
 
 /** What separates two answer messages of one chat, as a reader would expect between paragraphs. */
 const ANSWER_SEPARATOR = '\n\n';
@@ -40,13 +40,14 @@ async function chatWithCoze(client: CozeClient, botId: string, input: ChatInput,
   // A thread Coze does not hold (its turns were edited, or Coze forgot it) continues in a fresh Coze
   // conversation that is handed the turns kept here.
   const keptTurns = async (): Promise<CozeHistoryMessage[]> =>
-    (await input.loadHistory()).filter((m) => m.content).map((m) => ({ role: m.role, content: m.content }));
+    (await input.loadHistory()).map((m) => ({ role: m.role, content: historyText(m) })).filter((m) => m.content);
   // Stop: closing our stream is not enough for Coze, which keeps the chat running; cancel it too.
   const cancel = () => {
     if (conversationId && chatId) client.cancelChat({ conversationId, chatId }).catch(() => {});
   };
   signal.addEventListener('abort', cancel, { once: true });
   try {
+    const message = input.attachments.length ? await withFiles(client, input) : input.message;
     for (let attempt = 0; ; attempt++) {
       const translate = new CozeTranslator();
       try {
@@ -54,7 +55,7 @@ async function chatWithCoze(client: CozeClient, botId: string, input: ChatInput,
           botId,
           userId: input.user.id,
           conversationId: conversationId ?? undefined,
-          message: input.message,
+          message,
           history: conversationId ? undefined : await keptTurns(),
           customVariables: input.agent.thirdPartyIntegration?.coze?.customVariables,
           signal,
@@ -94,6 +95,43 @@ async function chatWithCoze(client: CozeClient, botId: string, input: ChatInput,
   } finally {
     signal.removeEventListener('abort', cancel);
   }
+}
+
+/** A Coze upload that failed: what the user reads names the file. */
+class FileUploadFailed extends Error {
+  constructor(
+    readonly fileName: string,
+    override readonly cause: unknown,
+  ) {
+    super(`could not upload ${fileName} to Coze`);
+  }
+}
+
+/**
+ * The message as Coze's object_string items: its text, then each file by Coze's id for it. A file is
+ * uploaded to Coze (POST /v1/files/upload) the first time it is sent, and its id kept on the file.
+ * Coze never fetches anything from this platform.
+ */
+async function withFiles(client: CozeClient, input: ChatInput): Promise<CozeObjectItem[]> {
+  const items: CozeObjectItem[] = input.message ? [{ type: 'text', text: input.message }] : [];
+  for (const file of input.attachments) {
+    let fileId = file.cozeFileId;
+    if (!fileId) {
+      try {
+        ({ id: fileId } = await client.uploadFile({
+          bytes: await file.bytes(),
+          name: file.name,
+          contentType: file.contentType,
+          signal: input.signal,
+        }));
+      } catch (error) {
+        throw isAbortError(error) || input.signal.aborted ? error : new FileUploadFailed(file.name, error);
+      }
+      await file.rememberCozeFileId(fileId);
+    }
+    items.push({ type: file.kind, file_id: fileId });
+  }
+  return items;
 }
 
 /** Turns Coze chat events into neutral events; stateful because answers span many deltas. */
@@ -195,6 +233,11 @@ function fromLastError(lastError: CozeLastError | undefined): ProviderError {
 }
 
 function describe(error: unknown): ProviderError {
+  if (error instanceof FileUploadFailed) {
+    const reason = error.cause instanceof CozeApiError ? error.cause.userMessage : 'Please try again.';
+    const code = error.cause instanceof CozeApiError && error.cause.code > 0 ? `coze_upload_${error.cause.code}` : 'coze_upload_failed';
+    return { message: `Coze did not take the file ${error.fileName}. ${reason}`, code, cause: error.cause };
+  }
   if (error instanceof CozeApiError) {
     if (error.code === CozeTransportCode.EventTooLarge) return { message: error.userMessage, code: 'coze_event_too_large', cause: error };
     return { message: error.userMessage, code: error.code > 0 ? `coze_${error.code}` : 'coze_unreachable', cause: error };

@@ -1,11 +1,12 @@
 // Native agents: the agent's prompt + the conversation's history + the new message, sent to any
 // OpenAI-compatible endpoint (OPENAI_BASE_URL) and streamed back.
 import OpenAI from 'openai';
-import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ChatCompletionContentPart, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { Agent, DecoratorHandler, type Dispatcher } from 'undici';
 import { IDLE_CONNECTION_MS } from '../../http/connections.js';
-import type { Message } from '../../db/schema.js';
-import type { ChatInput, ChatProvider, ProviderError } from './types.js';
+import type { Agent as AgentRow, FileRow, Message } from '../../db/schema.js';
+import { HttpError } from '../../http/errors.js';
+import { historyText, type ChatInput, type ChatProvider, type ProviderError } from './types.js';
 
 const HISTORY_LIMIT = 50;
 
@@ -47,7 +48,7 @@ export function nativeProvider(options: NativeOptions): ChatProvider {
         const stream = await client.chat.completions.create(
           {
             model: input.agent.model,
-            messages: toMessages(input, await input.loadHistory()),
+            messages: await toMessages(input, await input.loadHistory()),
             stream: true,
             stream_options: { include_usage: true },
           },
@@ -96,14 +97,46 @@ export function nativeProvider(options: NativeOptions): ChatProvider {
   };
 }
 
-function toMessages(input: ChatInput, history: Message[]): ChatCompletionMessageParam[] {
+/**
+ * What a native agent reads of a message's files: images always; other files only when the agent
+ * accepts files, and then text files alone (their text goes to the model). Throws the 400 that says
+ * which file it cannot read.
+ */
+export function checkNativeAttachments(agent: Pick<AgentRow, 'acceptsFiles'>, files: FileRow[]): void {
+  for (const file of files) {
+    if (file.contentType.startsWith('image/') || (agent.acceptsFiles && file.contentType === 'text/plain')) continue;
+    throw new HttpError(
+      400,
+      agent.acceptsFiles
+        ? `This agent reads images and text files; ${file.name} is neither.`
+        : `This agent reads images only; ${file.name} is not an image.`,
+      'file_not_accepted',
+    );
+  }
+}
+
+async function toMessages(input: ChatInput, history: Message[]): Promise<ChatCompletionMessageParam[]> {
   const messages: ChatCompletionMessageParam[] = [];
   if (input.agent.prompt.trim()) messages.push({ role: 'system', content: input.agent.prompt });
   for (const message of history.slice(-HISTORY_LIMIT)) {
-    if (message.content) messages.push({ role: message.role, content: message.content });
+    const text = historyText(message);
+    if (text) messages.push({ role: message.role, content: text });
   }
-  messages.push({ role: 'user', content: input.message });
+  messages.push({ role: 'user', content: await newMessageContent(input) });
   return messages;
+}
+
+/** The new message: its text, then each file as a content part (images as data: URLs, text files as their text). */
+async function newMessageContent(input: ChatInput): Promise<string | ChatCompletionContentPart[]> {
+  if (!input.attachments.length) return input.message;
+  const parts: ChatCompletionContentPart[] = input.message ? [{ type: 'text', text: input.message }] : [];
+  for (const file of input.attachments) {
+    const bytes = await file.bytes();
+    if (file.kind === 'image')
+      parts.push({ type: 'image_url', image_url: { url: `data:${file.contentType};base64,${bytes.toString('base64')}` } });
+    else parts.push({ type: 'text', text: `The file ${file.name}:\n\n${bytes.toString('utf8')}` });
+  }
+  return parts;
 }
 
 /**

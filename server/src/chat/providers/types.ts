@@ -1,6 +1,7 @@
 // The one seam between the chat route and the services that answer. A provider turns a new user
 // message into provider-neutral events; the route alone knows the client's wire format and persists.
 import type { Agent, Conversation, Message, Usage, User } from '../../db/schema.js';
+import type { ChatAttachment } from '../../files/attach.js';
 
 /** Who chats, as far as providers need to know. */
 export type ChatUser = Pick<User, 'id' | 'role'>;
@@ -36,8 +37,10 @@ export interface ChatInput {
   user: ChatUser;
   /** Earlier messages of the conversation, oldest first (without the new one); read only by providers that need it. */
   loadHistory(): Promise<Message[]>;
-  /** The new user message. */
+  /** The new user message's text (empty when it is files alone). */
   message: string;
+  /** The files it carries, in order. */
+  attachments: ChatAttachment[];
   /** Aborted when the client disconnects or a Stop arrives: the provider stops its upstream at once. */
   signal: AbortSignal;
 }
@@ -55,4 +58,14 @@ export interface ChatProvider {
    * `error` events; resolves when the answer is over.
    */
   answer(input: ChatInput, emit: Emit): Promise<void>;
+}
+
+/**
+ * An earlier message as text for an upstream that is handed the history: its files are named, not
+ * sent again (the upstream saw them with their own message).
+ */
+export function historyText(message: Pick<Message, 'content' | 'attachments'>): string {
+  if (!message.attachments.length) return message.content;
+  const names = message.attachments.map((file) => file.name).join(', ');
+  return `${message.content}${message.content ? '\n' : ''}[Attached: ${names}]`;
 }

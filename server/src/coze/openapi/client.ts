@@ -51,7 +51,8 @@ export interface CozeChatParams {
   userId: string;
   /** A Coze-issued conversation id; omitted → Coze starts one (every event carries its id). */
   conversationId?: string;
-  message: string;
+  /** Text, or text and files: sent as an object_string message (docs/coze-openapi.md, Files). */
+  message: string | CozeObjectItem[];
   /**
    * Earlier turns to give the bot as context, oldest first: for a new Coze conversation that continues
    * a thread Coze does not hold. Only the newest that fit beside the message are sent.
@@ -60,6 +61,9 @@ export interface CozeChatParams {
   customVariables?: Record<string, string>;
   signal?: AbortSignal;
 }
+
+/** One item of an object_string message: at most one text, beside files uploaded to Coze (uploadFile). */
+export type CozeObjectItem = { type: 'text'; text: string } | { type: 'image' | 'file'; file_id: string };
 
 export interface CozeHistoryMessage {
   role: 'user' | 'assistant';
@@ -288,7 +292,9 @@ export class CozeClient {
           content: m.content,
           content_type: 'text',
         })),
-        { role: 'user', type: 'question', content: p.message, content_type: 'text' },
+        typeof p.message === 'string'
+          ? { role: 'user', type: 'question', content: p.message, content_type: 'text' }
+          : { role: 'user', type: 'question', content: JSON.stringify(p.message), content_type: 'object_string' },
       ],
     };
     if (p.customVariables && Object.keys(p.customVariables).length > 0) body.custom_variables = p.customVariables;
@@ -365,6 +371,25 @@ export class CozeClient {
       logId,
       retryable: false,
     });
+  }
+
+  /**
+   * `POST /v1/files/upload` (multipart, the field `file`) → Coze's id for the file, usable in chats
+   * of the same account. Retried like a GET: an upload sent twice only leaves a spare copy in Coze.
+   */
+  async uploadFile(p: { bytes: Buffer; name: string; contentType: string; signal?: AbortSignal }): Promise<{ id: string }> {
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(p.bytes)], { type: p.contentType }), p.name);
+    const data = await this.#http.requestJson<Record<string, unknown> | undefined>({
+      method: 'POST',
+      path: '/v1/files/upload',
+      body: form,
+      retry: 'idempotent',
+      signal: p.signal,
+    });
+    const id = idString(data?.id);
+    if (!id) throw new CozeApiError({ code: CozeTransportCode.BadResponse, cozeMsg: 'files/upload answered without an id' });
+    return { id };
   }
 
   /**

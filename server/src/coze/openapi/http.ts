@@ -31,6 +31,7 @@ export interface JsonRequest {
   method: 'GET' | 'POST';
   path: string;
   query?: Record<string, QueryValue>;
+  /** Sent as JSON; a FormData as multipart (fetch writes its boundary). */
   body?: unknown;
   retry: RetryPolicy;
   signal?: AbortSignal;
@@ -191,8 +192,8 @@ export class CozeTransport {
       try {
         res = await this.#deps.fetch(this.url(req.path, req.query), {
           method: req.method,
-          headers: jsonHeaders(token, req.body !== undefined),
-          body: req.body === undefined ? undefined : JSON.stringify(req.body),
+          headers: jsonHeaders(token, req.body !== undefined && !(req.body instanceof FormData)),
+          body: req.body === undefined || req.body instanceof FormData ? req.body : JSON.stringify(req.body),
           signal: ctl.signal,
         });
       } catch (err) {
