@@ -132,7 +132,7 @@ export async function buildApp({
     log: app.log,
     metrics: metrics ? metrics.chat : noChatMetrics,
     providers: {
-      native: providers.native ?? nativeProvider(config.openai),
+      native: providers.native ?? nativeProvider({ ...config.openai, signedUrls: config.signedFileUrls }),
       coze: providers.coze ?? cozeProvider(cozeClient),
     },
   };
@@ -148,7 +148,7 @@ export async function buildApp({
     attachments: { db, storage, limits: config.files, imageRules, log: app.log },
   });
   await app.register(conversationRoutes, { db, stops, storage });
-  await app.register(filesRoutes, { db, storage, limits: config.files });
+  await app.register(filesRoutes, { db, storage, limits: config.files, signedUrls: config.signedFileUrls });
   await app.register(cozeRoutes, {
     db,
     storage,

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { readCozeConfig, type CozeConfig } from './coze/openapi/config.js';
 import { readEnvironment, type Environment } from './env.js';
 import { KNOWN_FILE_TYPES, type FileType } from './files/content-type.js';
+import type { SignedUrlConfig } from './files/signed-url.js';
 
 export type RegistrationMode = 'open' | 'invite' | 'closed';
 
@@ -40,6 +41,8 @@ export interface Config {
    * from their bytes), and how long a file in no conversation is kept.
    */
   files: { maxBytes: number; perMessage: number; types: FileType[]; unattachedHours: number };
+  /** NATIVE_IMAGE_URLS=signed: native agents' models get images as short-lived signed links, else (null) as data: URLs. */
+  signedFileUrls: SignedUrlConfig | null;
   tokenTtlDays: number;
   login: { maxFailuresPerEmail: number; maxFailuresPerIp: number; windowMinutes: number };
   /** Who may create an account, and how many accounts one client address may create per window. */
@@ -112,6 +115,23 @@ function readFileTypes(raw: string): FileType[] {
   return types as FileType[];
 }
 
+/** How long a signed link to a file (for a model endpoint that fetches it while it answers) lasts. */
+const SIGNED_FILE_URL_SECONDS = 600;
+const FILE_URL_SECRET_MIN_CHARS = 32;
+
+function readSignedFileUrls(env: Environment): Config['signedFileUrls'] {
+  if (env.NATIVE_IMAGE_URLS !== 'signed') return null;
+  const needs = 'NATIVE_IMAGE_URLS=signed needs PUBLIC_URL (this server as the model endpoint reaches it, e.g. https://agents.example.com)';
+  if (!env.PUBLIC_URL || !/^https?:\/\/[^/]/.test(env.PUBLIC_URL)) throw new Error(needs);
+  const secret = env.FILE_URL_SECRET ?? '';
+  if (secret.length < FILE_URL_SECRET_MIN_CHARS) {
+    throw new Error(
+      `NATIVE_IMAGE_URLS=signed needs FILE_URL_SECRET, at least ${FILE_URL_SECRET_MIN_CHARS} characters (e.g. from \`openssl rand -hex 32\`), the same on every instance`,
+    );
+  }
+  return { publicUrl: env.PUBLIC_URL, secret, ttlSeconds: SIGNED_FILE_URL_SECONDS };
+}
+
 /** Long enough not to be guessed; no spaces, as a bearer token cannot carry them. */
 const METRICS_TOKEN_MIN_CHARS = 16;
 
@@ -170,6 +190,7 @@ export function readConfig(raw: Readonly<Record<string, string | undefined>> = p
       types: readFileTypes(env.FILE_TYPES),
       unattachedHours: env.FILE_UNATTACHED_HOURS,
     },
+    signedFileUrls: readSignedFileUrls(env),
     tokenTtlDays: env.AUTH_TOKEN_TTL_DAYS,
     login: {
       maxFailuresPerEmail: env.LOGIN_MAX_FAILURES,

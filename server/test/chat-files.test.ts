@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { BOTS, solidPng, startSandbox, type Sandbox } from '@agentport/sandbox';
 import { MessageList } from '../src/chat/schemas.js';
+import { readConfig } from '../src/config.js';
+import { signedFileUrl } from '../src/files/signed-url.js';
 import { assertMatches, databaseTargets, describeOn, readChatStream, startTestPlatform, type TestPlatform } from './support.js';
 
 const PNG = solidPng(64, 48, [200, 30, 30]);
@@ -232,6 +234,70 @@ for (const target of databaseTargets()) {
       // A file sent in a conversation stays out of any other.
       const other = await chat(native, [filePart(file.id)]);
       assert.equal(other.status, 400);
+    });
+  });
+}
+
+for (const target of databaseTargets()) {
+  describeOn(target, 'images for native agents as signed links (NATIVE_IMAGE_URLS=signed)', () => {
+    const SIGNING = { NATIVE_IMAGE_URLS: 'signed', PUBLIC_URL: 'https://agents.example.test', FILE_URL_SECRET: 'k'.repeat(40) };
+    let sandbox: Sandbox;
+    let p: TestPlatform;
+    let native: string;
+    let user: { token: string; id: string };
+
+    before(async () => {
+      sandbox = await startSandbox({ quiet: true });
+      p = await startTestPlatform(target, { OPENAI_BASE_URL: sandbox.openaiBaseUrl, OPENAI_API_KEY: 'sk-sandbox', ...SIGNING });
+      native = (await (await p.api('POST', '/console/api/ai-agent', { token: p.adminToken, body: { name: 'Eyes', model: 'm' } })).json())
+        .id;
+      user = await p.newUser();
+    });
+    after(async () => {
+      await p.close();
+      await sandbox.close();
+    });
+
+    test('the model gets a link to this server that works without a token, for this file only and not for long', async () => {
+      const form = new FormData();
+      form.append('file', new Blob([new Uint8Array(PNG)]), 'red.png');
+      const file = await (
+        await fetch(`${p.url}/api/ai-agent/files`, { method: 'POST', headers: { authorization: `Bearer ${user.token}` }, body: form })
+      ).json();
+      const res = await fetch(`${p.url}/api/ai-agent/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
+        body: JSON.stringify({
+          agentId: native,
+          messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: file.id } }] }],
+          stream: true,
+        }),
+      });
+      await readChatStream(res);
+      const sent = sandbox.requests.filter((r) => r.path === '/openai/v1/chat/completions').at(-1)!.body as any;
+      const link = new URL(sent.messages.at(-1).content[0].image_url.url);
+      assert.equal(link.origin, SIGNING.PUBLIC_URL);
+      assert.equal(link.pathname, `/api/ai-agent/files/${file.id}/content`);
+
+      const local = (url: URL) => fetch(`${p.url}${url.pathname}${url.search}`);
+      const got = await local(link);
+      assert.equal(got.status, 200);
+      assert.deepEqual(Buffer.from(await got.arrayBuffer()), PNG);
+
+      const altered = new URL(link);
+      altered.searchParams.set('expires', String(Number(link.searchParams.get('expires')) + 3600));
+      assert.equal((await local(altered)).status, 404);
+      const expired = new URL(
+        signedFileUrl({ publicUrl: SIGNING.PUBLIC_URL, secret: SIGNING.FILE_URL_SECRET, ttlSeconds: 600 }, file.id, Date.now() - 3_600_000),
+      );
+      assert.equal((await local(expired)).status, 404);
+      const otherSecret = new URL(signedFileUrl({ publicUrl: SIGNING.PUBLIC_URL, secret: 'x'.repeat(40), ttlSeconds: 600 }, file.id));
+      assert.equal((await local(otherSecret)).status, 404);
+    });
+
+    test('signed links need PUBLIC_URL and a long FILE_URL_SECRET at start-up', () => {
+      assert.throws(() => readConfig({ ...SIGNING, PUBLIC_URL: '' }), /needs PUBLIC_URL/);
+      assert.throws(() => readConfig({ ...SIGNING, FILE_URL_SECRET: 'short' }), /FILE_URL_SECRET, at least 32 characters/);
     });
   });
 }

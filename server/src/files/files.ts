@@ -65,6 +65,13 @@ export async function ownFile(db: Db, id: string, userId: string): Promise<FileR
   return file;
 }
 
+/** The file a signed link names, when the link is `valid`; 404 otherwise, as for anyone else's file. */
+export async function signedFile(db: Db, id: string, valid: boolean): Promise<FileRow> {
+  const [file] = valid && isUuid(id) ? await db.select().from(files).where(eq(files.id, id)) : [];
+  if (!file) throw notFound(`No file with id ${id}`);
+  return file;
+}
+
 /** The bytes of a file the caller may read. */
 export async function fileBytes(storage: FileStorage, file: FileRow): Promise<Buffer> {
   const stored = await storage.get(file.storageKey);

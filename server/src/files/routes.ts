@@ -9,7 +9,8 @@ import { HttpError, badRequest } from '../http/errors.js';
 import { errorResponses } from '../http/schemas.js';
 import type { FileStorage } from '../storage/storage.js';
 import { kindOf, sniffFileType, type FileType } from './content-type.js';
-import { attachmentOf, cleanFileName, fileBytes, ownFile, saveFile } from './files.js';
+import { attachmentOf, cleanFileName, fileBytes, ownFile, saveFile, signedFile } from './files.js';
+import { isValidSignature, type SignedUrlConfig } from './signed-url.js';
 import { Attachment } from './schemas.js';
 
 export interface FileLimits {
@@ -45,10 +46,12 @@ export function allowedType(bytes: Buffer, limits: FileLimits): FileType {
 }
 
 // A plain plugin, as storage/routes.ts: the content route answers bytes, which no schema describes.
-export const filesRoutes: FastifyPluginAsync<{ db: Db; storage: FileStorage; limits: FileLimits }> = async (
-  app,
-  { db, storage, limits },
-) => {
+export const filesRoutes: FastifyPluginAsync<{
+  db: Db;
+  storage: FileStorage;
+  limits: FileLimits;
+  signedUrls: SignedUrlConfig | null;
+}> = async (app, { db, storage, limits, signedUrls }) => {
   const { requireUser } = guards(db);
   // Here only: no other route takes multipart bodies. One file, no other fields worth the name.
   await app.register(fastifyMultipart, {
@@ -77,16 +80,23 @@ export const filesRoutes: FastifyPluginAsync<{ db: Db; storage: FileStorage; lim
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { expires?: string; signature?: string } }>(
     '/api/ai-agent/files/:id/content',
     {
-      onRequest: requireUser,
+      // The owner's token, or (NATIVE_IMAGE_URLS=signed) a signed link a model endpoint was given.
+      onRequest: async (request, reply) => {
+        if (!(signedUrls && request.query.signature)) await requireUser(request, reply);
+      },
       // 200 is the file's bytes, not JSON: only the errors have a schema. Any id that is not the
-      // user's file is 404 (ownFile), a malformed one too.
+      // user's file is 404 (ownFile), a malformed one too; so is a link altered or expired.
       schema: { response: errorResponses },
     },
     async (request, reply) => {
-      const file = await ownFile(db, request.params.id, currentUser(request).id);
+      const { expires = '', signature } = request.query;
+      const file =
+        signedUrls && signature
+          ? await signedFile(db, request.params.id, isValidSignature(signedUrls.secret, request.params.id, expires, signature))
+          : await ownFile(db, request.params.id, currentUser(request).id);
       const bytes = await fileBytes(storage, file);
       // Images show in the page; anything else is a download, never rendered here. The bytes never
       // change under an id.

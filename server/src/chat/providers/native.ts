@@ -5,6 +5,7 @@ import type { ChatCompletionContentPart, ChatCompletionMessageParam } from 'open
 import { Agent, DecoratorHandler, type Dispatcher } from 'undici';
 import { IDLE_CONNECTION_MS } from '../../http/connections.js';
 import type { Agent as AgentRow, FileRow, Message } from '../../db/schema.js';
+import { signedFileUrl, type SignedUrlConfig } from '../../files/signed-url.js';
 import { HttpError } from '../../http/errors.js';
 import { historyText, type ChatInput, type ChatProvider, type ProviderError } from './types.js';
 
@@ -15,6 +16,8 @@ export interface NativeOptions {
   apiKey: string | null;
   idleTimeoutMs: number;
   maxLineBytes: number;
+  /** Images as signed links to this server (NATIVE_IMAGE_URLS=signed) rather than data: URLs. */
+  signedUrls?: SignedUrlConfig | null;
 }
 
 export function nativeProvider(options: NativeOptions): ChatProvider {
@@ -48,7 +51,7 @@ export function nativeProvider(options: NativeOptions): ChatProvider {
         const stream = await client.chat.completions.create(
           {
             model: input.agent.model,
-            messages: await toMessages(input, await input.loadHistory()),
+            messages: await toMessages(input, await input.loadHistory(), options.signedUrls ?? null),
             stream: true,
             stream_options: { include_usage: true },
           },
@@ -115,22 +118,26 @@ export function checkNativeAttachments(agent: Pick<AgentRow, 'acceptsFiles'>, fi
   }
 }
 
-async function toMessages(input: ChatInput, history: Message[]): Promise<ChatCompletionMessageParam[]> {
+async function toMessages(input: ChatInput, history: Message[], signedUrls: SignedUrlConfig | null): Promise<ChatCompletionMessageParam[]> {
   const messages: ChatCompletionMessageParam[] = [];
   if (input.agent.prompt.trim()) messages.push({ role: 'system', content: input.agent.prompt });
   for (const message of history.slice(-HISTORY_LIMIT)) {
     const text = historyText(message);
     if (text) messages.push({ role: message.role, content: text });
   }
-  messages.push({ role: 'user', content: await newMessageContent(input) });
+  messages.push({ role: 'user', content: await newMessageContent(input, signedUrls) });
   return messages;
 }
 
-/** The new message: its text, then each file as a content part (images as data: URLs, text files as their text). */
-async function newMessageContent(input: ChatInput): Promise<string | ChatCompletionContentPart[]> {
+/** The new message: its text, then each file as a content part (images as data: URLs or signed links, text files as their text). */
+async function newMessageContent(input: ChatInput, signedUrls: SignedUrlConfig | null): Promise<string | ChatCompletionContentPart[]> {
   if (!input.attachments.length) return input.message;
   const parts: ChatCompletionContentPart[] = input.message ? [{ type: 'text', text: input.message }] : [];
   for (const file of input.attachments) {
+    if (file.kind === 'image' && signedUrls) {
+      parts.push({ type: 'image_url', image_url: { url: signedFileUrl(signedUrls, file.id) } });
+      continue;
+    }
     const bytes = await file.bytes();
     if (file.kind === 'image')
       parts.push({ type: 'image_url', image_url: { url: `data:${file.contentType};base64,${bytes.toString('base64')}` } });
