@@ -384,6 +384,8 @@ export class CozeClient {
       method: 'POST',
       path: '/v1/files/upload',
       body: form,
+      // The headers come once the whole file is sent: the connect time-out plus a second per 100 KB.
+      headersTimeoutMs: this.#config.connectTimeoutMs + Math.ceil(p.bytes.length / 100_000) * 1000,
       retry: 'idempotent',
       signal: p.signal,
     });

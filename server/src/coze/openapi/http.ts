@@ -33,6 +33,8 @@ export interface JsonRequest {
   query?: Record<string, QueryValue>;
   /** Sent as JSON; a FormData as multipart (fetch writes its boundary). */
   body?: unknown;
+  /** Longest wait for the response headers, sending the body included (default: the connect time-out). */
+  headersTimeoutMs?: number;
   retry: RetryPolicy;
   signal?: AbortSignal;
 }
@@ -187,7 +189,7 @@ export class CozeTransport {
     const { connectTimeoutMs, idleTimeoutMs } = this.#deps.config;
     const ctl = new CallControl(req.signal);
     try {
-      ctl.arm(connectTimeoutMs);
+      ctl.arm(req.headersTimeoutMs ?? connectTimeoutMs);
       let res: Response;
       try {
         res = await this.#deps.fetch(this.url(req.path, req.query), {
