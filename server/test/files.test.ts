@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { solidPng } from '@agentport/sandbox';
+import { eq } from 'drizzle-orm';
+import { files, storedFiles } from '../src/db/schema.js';
 import { sweepUnattachedFiles } from '../src/files/files.js';
 import { Attachment } from '../src/files/schemas.js';
 import { assertMatches, databaseTargets, describeOn, startTestPlatform, type TestPlatform } from './support.js';
@@ -116,3 +118,29 @@ for (const target of databaseTargets()) {
     });
   });
 }
+
+const postgres = databaseTargets().find((target) => target.name === 'postgres')!;
+describeOn(postgres, 'files in chat with STORAGE_DRIVER=database', () => {
+  let p: TestPlatform;
+  before(async () => {
+    p = await startTestPlatform(postgres, { STORAGE_DRIVER: 'database' });
+  });
+  after(() => p.close());
+
+  test('the bytes live in the database, are served from there, and leave with their file', async () => {
+    const user = await p.newUser();
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(PNG)]), 'in-db.png');
+    const file = await (
+      await fetch(`${p.url}/api/ai-agent/files`, { method: 'POST', headers: { authorization: `Bearer ${user.token}` }, body: form })
+    ).json();
+    const [row] = await p.database.db.select().from(files).where(eq(files.id, file.id));
+    const [stored] = await p.database.db.select().from(storedFiles).where(eq(storedFiles.key, row!.storageKey));
+    assert.deepEqual(stored!.bytes, PNG);
+    const got = await fetch(`${p.url}/api/ai-agent/files/${file.id}/content`, { headers: { authorization: `Bearer ${user.token}` } });
+    assert.deepEqual(Buffer.from(await got.arrayBuffer()), PNG);
+
+    await sweepUnattachedFiles(p.database.db, p.storage, 0);
+    assert.equal((await p.database.db.select().from(storedFiles).where(eq(storedFiles.key, row!.storageKey))).length, 0);
+  });
+});
