@@ -112,15 +112,15 @@ export interface BrowserSuite {
 }
 
 /**
- * For a `describe` block: starts the platform and launches the browser before its tests, and
- * closes both after them.
+ * For a `describe` block: starts the platform (with `env`, more settings for the server) and
+ * launches the browser before its tests, and closes both after them.
  */
-export function useBrowserSuite(options: { browserArgs?: readonly string[] } = {}): BrowserSuite {
+export function useBrowserSuite(options: { browserArgs?: readonly string[]; env?: Record<string, string> } = {}): BrowserSuite {
   let platform: Platform | undefined;
   let browser: Browser | undefined;
 
   before(async () => {
-    platform = await startPlatform();
+    platform = await startPlatform(options.env);
     browser = await launchBrowser(options.browserArgs);
   });
   after(async () => {

@@ -74,7 +74,7 @@ for (const target of databaseTargets()) {
       const res = await p.api('GET', '/api/health');
       assert.equal(res.status, 200);
       assert.equal((await res.json()).database, target.name);
-      assert.match(res.headers.get('content-security-policy')!, /default-src 'self'.*img-src 'self' data:;/);
+      assert.match(res.headers.get('content-security-policy')!, /default-src 'self'.*img-src 'self' data: blob:;/);
       assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
       assert.equal(res.headers.get('x-frame-options'), 'SAMEORIGIN');
     });

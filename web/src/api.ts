@@ -1,5 +1,6 @@
 // The one fetch wrapper: adds the bearer token, turns error bodies into ApiError (worded for people
 // by errors.ts), and hands a 401 to whoever registered for it (useAuth logs out and goes to /login).
+// Uploads go through apiUpload, the same rules over XMLHttpRequest: fetch reports no upload progress.
 import type { ErrorResponse } from '@agentport/server/contract';
 import { ApiError, humanError } from './errors';
 
@@ -54,15 +55,25 @@ function buildUrl(path: string, query?: RequestOptions['query']): string {
   return qs ? `${path}?${qs}` : path;
 }
 
-async function readError(response: Response): Promise<ApiError> {
-  let body: Partial<ErrorResponse> = {};
+function parseErrorBody(text: string): Partial<ErrorResponse> {
   try {
-    const parsed: unknown = await response.json();
-    if (parsed && typeof parsed === 'object') body = parsed as Partial<ErrorResponse>;
+    const parsed: unknown = JSON.parse(text);
+    if (parsed && typeof parsed === 'object') return parsed as Partial<ErrorResponse>;
   } catch {
     // Not JSON (a proxy's HTML page, an empty body): the status alone picks the sentence.
   }
-  return new ApiError(response.status, body);
+  return {};
+}
+
+async function readError(response: Response): Promise<ApiError> {
+  return new ApiError(response.status, parseErrorBody(await response.text().catch(() => '')));
+}
+
+const UNREACHABLE = 'Could not reach the server. Check your connection and try again.';
+
+/** A 401 on a request that carried a token means the session is gone (see apiFetch). */
+function reportUnauthorized(status: number, sentToken: string | null): void {
+  if (status === 401 && sentToken && sentToken === token) onUnauthorized?.();
 }
 
 /**
@@ -88,14 +99,47 @@ export async function apiFetch(path: string, options: RequestOptions = {}): Prom
     });
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
-    throw new Error('Could not reach the server. Check your connection and try again.');
+    throw new Error(UNREACHABLE);
   }
   if (response.ok) return response;
   const error = await readError(response);
-  // A 401 on a request that carried a token means the session is gone; a 401 from the login
-  // form itself (no token) is just "wrong credentials" and stays with the form.
-  if (response.status === 401 && sentToken && sentToken === token) onUnauthorized?.();
+  // A 401 from the login form itself (no token) is just "wrong credentials" and stays with the form.
+  reportUnauthorized(response.status, sentToken);
   throw error;
+}
+
+/**
+ * Posts `form` (multipart) and returns the parsed JSON answer, calling `onProgress` with the share
+ * of the body sent (0 to 1) as it goes. Fails as apiFetch does; an abort rejects with an AbortError.
+ */
+export function apiUpload<T>(path: string, form: FormData, onProgress: (sent: number) => void, signal?: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new DOMException('The upload was canceled.', 'AbortError'));
+    const xhr = new XMLHttpRequest();
+    const sentToken = token;
+    xhr.open('POST', path);
+    xhr.setRequestHeader('Accept', 'application/json');
+    if (sentToken) xhr.setRequestHeader('Authorization', `Bearer ${sentToken}`);
+    xhr.upload.onprogress = (event) => {
+      if (event.lengthComputable && event.total > 0) onProgress(event.loaded / event.total);
+    };
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        try {
+          resolve(JSON.parse(xhr.responseText) as T);
+        } catch {
+          reject(new Error('The server sent an answer that could not be read. Please try again.'));
+        }
+        return;
+      }
+      reportUnauthorized(xhr.status, sentToken);
+      reject(new ApiError(xhr.status, parseErrorBody(xhr.responseText)));
+    };
+    xhr.onerror = () => reject(new Error(UNREACHABLE));
+    xhr.onabort = () => reject(new DOMException('The upload was canceled.', 'AbortError'));
+    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.send(form);
+  });
 }
 
 /** Sends a JSON request and returns the parsed JSON body (undefined for 204). */

@@ -53,6 +53,9 @@ const SERVER_WORDED = new Set([
   'invalid_role',
   'built_in_role',
   'role_in_use',
+  'file_too_large',
+  'unsupported_file_type',
+  'no_file',
 ]);
 
 /** The sentence for an API error, from its status and code; `serverMessage` only where it is meant for people. */

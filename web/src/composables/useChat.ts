@@ -3,7 +3,7 @@
 // resulting state.
 import { computed, ref, type Ref } from 'vue';
 import { ApiError, api, apiFetch, errorMessage } from '../api';
-import type { CompletionEvent, Conversation, Message, MessageList, PublicAgent } from '@agentport/server/contract';
+import type { Attachment, CompletionEvent, Conversation, Message, MessageList, PublicAgent } from '@agentport/server/contract';
 import { followAnswer, type FollowEnd } from './followAnswer';
 import { readCompletionEvents } from './sse';
 
@@ -26,7 +26,7 @@ export interface UseChatOptions {
 let localKeys = 0;
 const nextKey = () => `local-${++localKeys}`;
 
-function newMessage(role: Message['role'], content: string, status: Message['status']): ChatMessage {
+function newMessage(role: Message['role'], content: string, status: Message['status'], attachments: Attachment[] = []): ChatMessage {
   const key = nextKey();
   return {
     key,
@@ -39,9 +39,15 @@ function newMessage(role: Message['role'], content: string, status: Message['sta
     error: null,
     usage: null,
     suggestions: [],
-    attachments: [],
+    attachments,
     createdAt: new Date().toISOString(),
   };
+}
+
+/** A user message's content on the wire: its text, or OpenAI's content parts when files go with it. */
+function requestContent(text: string, attachments: Attachment[]) {
+  if (attachments.length === 0) return text;
+  return [...(text ? [{ type: 'text', text }] : []), ...attachments.map((file) => ({ type: 'file', file: { file_id: file.id } }))];
 }
 
 const STILL_STREAMING_POLL_MS = 2000;
@@ -200,19 +206,20 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
   }
 
   /**
-   * Sends a user message and streams the answer into the message list. With `replaceFrom` (a stored
-   * user message's id) the message takes that one's place: it and every later message go.
+   * Sends a user message (its text and the files uploaded for it) and streams the answer into the
+   * message list. With `replaceFrom` (a stored user message's id) the message takes that one's
+   * place: it and every later message go.
    */
-  async function send(text: string, replaceFrom?: string): Promise<void> {
+  async function send(text: string, attachments: Attachment[] = [], replaceFrom?: string): Promise<void> {
     const content = text.trim();
-    if (!content || answering.value || readOnly.value) return;
+    if ((!content && attachments.length === 0) || answering.value || readOnly.value) return;
     const replaced = replaceFrom ? messages.value.findIndex((m) => m.id === replaceFrom && m.role === 'user' && !m.local) : -1;
     if (replaceFrom && (replaced === -1 || !conversationId.value)) return;
     clearPoll();
     const wasNew = conversationId.value === null;
     const seq = openSeq;
     if (replaced !== -1) messages.value.splice(replaced);
-    messages.value.push(newMessage('user', content, 'completed'));
+    messages.value.push(newMessage('user', content, 'completed', attachments));
     messages.value.push(newMessage('assistant', '', 'streaming'));
     // The reactive proxies of the messages just pushed: mutating them re-renders token by token.
     const question = messages.value[messages.value.length - 2]!;
@@ -226,7 +233,7 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
     try {
       const body: Record<string, unknown> = {
         agentId: agentId.value,
-        messages: [{ role: 'user', content }],
+        messages: [{ role: 'user', content: requestContent(content, attachments) }],
         stream: true,
         // A reload, a closed tab or a network drop does not end the answer; only Stop does.
         keepRunning: true,
@@ -285,15 +292,15 @@ export function useChat(agentId: Ref<string>, options: UseChatOptions = {}) {
   async function regenerate(answer: ChatMessage): Promise<void> {
     const question = questionOf(answer);
     if (!question || answering.value) return;
-    if (!question.local) return send(question.content, question.id);
+    if (!question.local) return send(question.content, question.attachments, question.id);
     // Refused before anything was stored (the server unreachable, say): the same message, sent anew.
     messages.value.splice(messages.value.indexOf(question));
-    await send(question.content);
+    await send(question.content, question.attachments);
   }
 
-  /** Sends `text` in place of the user message `question`; the turns after it go. */
+  /** Sends `text` in place of the user message `question`, with its files; the turns after it go. */
   async function edit(question: ChatMessage, text: string): Promise<void> {
-    if (!question.local) await send(text, question.id);
+    if (!question.local) await send(text, question.attachments, question.id);
   }
 
   /**

@@ -1,0 +1,166 @@
+/// <reference lib="dom" />
+// Images and files in chat: a user attaches them (the button, a drop on the chat, a paste), sees each
+// upload with its progress and its own error, sends the rest, and finds them on the message, after a
+// reload too; an image opens full size. The sandbox's describing bot says what it received, which
+// proves the bytes went all the way.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { solidPng } from '@agentport/sandbox';
+import type { JSHandle, Page } from 'playwright-core';
+import { signIn, snapshot, useBrowserSuite } from './harness.ts';
+
+const DESCRIBING_AGENT = 'Sandbox Assistant';
+/** The server's per-file limit in this suite: small, so that "too large" needs no large file. */
+const FILE_MAX_BYTES = 64 * 1024;
+
+interface TestFile {
+  name: string;
+  mimeType: string;
+  buffer: Buffer;
+}
+
+const png = (name: string, width: number, height: number): TestFile => ({
+  name,
+  mimeType: 'image/png',
+  buffer: solidPng(width, height, [200, 30, 30]),
+});
+
+/** Files as the page's clipboard or a drag carries them. */
+function dataTransfer(page: Page, files: TestFile[]): Promise<JSHandle<DataTransfer>> {
+  const plain = files.map((f) => ({ name: f.name, type: f.mimeType, base64: f.buffer.toString('base64') }));
+  return page.evaluateHandle((list) => {
+    const transfer = new DataTransfer();
+    for (const f of list) {
+      const bytes = Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0));
+      transfer.items.add(new File([bytes], f.name, { type: f.type }));
+    }
+    return transfer;
+  }, plain);
+}
+
+async function paste(page: Page, files: TestFile[]): Promise<void> {
+  const transfer = await dataTransfer(page, files);
+  await page
+    .getByTestId('chat-input')
+    .evaluate(
+      (input, clipboardData) => input.dispatchEvent(new ClipboardEvent('paste', { clipboardData, bubbles: true, cancelable: true })),
+      transfer,
+    );
+}
+
+async function openAgent(page: Page, name: string): Promise<void> {
+  await page.getByTestId('agent-card').filter({ hasText: name }).click();
+  await page.getByTestId('chat-agent-name').filter({ hasText: name }).waitFor();
+}
+
+const pending = (page: Page, name: string) => page.getByTestId('pending-file').filter({ hasText: name });
+
+/** A PNG of about `bytes` bytes: stored uncompressed, so its size is its pixels'. */
+const largePng = (name: string, bytes: number): TestFile => {
+  const side = Math.ceil(Math.sqrt(bytes / 3));
+  return { name, mimeType: 'image/png', buffer: solidPng(side, side, [30, 90, 200], 0) };
+};
+
+describe('images and files in chat', () => {
+  const { platform, withPage } = useBrowserSuite({ env: { FILE_MAX_BYTES: String(FILE_MAX_BYTES) } });
+
+  test('the attach button (by keyboard) uploads an image with its progress, shows its thumbnail, and Send waits for it', async () => {
+    await withPage(async (page) => {
+      await signIn(page, platform().admin);
+      await openAgent(page, DESCRIBING_AGENT);
+      await page.getByTestId('chat-input').fill('What is in this picture?');
+
+      // Uploads crawl (16 KB/s), so the progress can be seen on its way.
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', {
+        offline: false,
+        latency: 0,
+        downloadThroughput: -1,
+        uploadThroughput: 16 * 1024,
+      });
+
+      const chooser = page.waitForEvent('filechooser');
+      await page.getByTestId('attach-button').press('Enter');
+      await (await chooser).setFiles(largePng('holiday.png', 48 * 1024));
+      const file = pending(page, 'holiday.png');
+      await file.and(page.locator('[data-state="uploading"]')).waitFor();
+      assert.equal(await page.getByTestId('chat-send').isDisabled(), true, 'Send waits for the upload');
+      await page.waitForFunction(() => {
+        const bar = document.querySelector<HTMLProgressElement>('[data-testid="upload-progress"]');
+        return bar !== null && bar.value > 0.2 && bar.value < 0.9;
+      });
+      await snapshot(page, 'attachment-uploading');
+
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      await file.and(page.locator('[data-state="uploaded"]')).waitFor();
+      assert.equal(await file.getByTestId('upload-progress').count(), 0);
+      const thumbnail = file.getByTestId('file-thumbnail');
+      assert.ok(await thumbnail.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), 'the thumbnail shows the image');
+      assert.match((await file.textContent()) ?? '', /holiday\.png\s*4\d(\.\d)? KB · image\/png/);
+      assert.equal(await page.getByTestId('chat-send').isEnabled(), true);
+      assert.equal(await page.getByTestId('chat-input').inputValue(), 'What is in this picture?');
+    });
+  });
+
+  test('pasted and dropped files each show their own error (too large, unsupported), keeping the text and the others', async () => {
+    await withPage(async (page) => {
+      await signIn(page, platform().admin);
+      await openAgent(page, DESCRIBING_AGENT);
+      await page.getByTestId('chat-input').fill('Three files');
+
+      await paste(page, [
+        png('fine.png', 4, 3),
+        largePng('huge.png', FILE_MAX_BYTES + 1024),
+        { name: 'tool.png', mimeType: 'image/png', buffer: Buffer.from('MZ\x90\x00 not an image at all') },
+      ]);
+      await pending(page, 'fine.png').and(page.locator('[data-state="uploaded"]')).waitFor();
+      const tooLarge = pending(page, 'huge.png').getByTestId('pending-file-error');
+      const unsupported = pending(page, 'tool.png').getByTestId('pending-file-error');
+      assert.equal((await tooLarge.textContent())?.trim(), 'The file is larger than the 64 KB this server accepts.');
+      assert.match((await unsupported.textContent()) ?? '', /^This kind of file cannot be sent\. Send .*PNG/);
+      // Named and typed as a PNG, it is none: no broken thumbnail, the file icon instead.
+      await pending(page, 'tool.png').getByTestId('file-thumbnail').waitFor({ state: 'detached' });
+      assert.equal(await page.getByTestId('chat-input').inputValue(), 'Three files');
+      assert.equal(await page.getByTestId('chat-send').isEnabled(), true, 'failed files do not hold Send back');
+
+      // Dropped on the chat: the drop zone shows while the files are over it.
+      const chat = page.getByTestId('chat-messages');
+      const dropped = await dataTransfer(page, [png('dropped.png', 2, 2)]);
+      await chat.dispatchEvent('dragenter', { dataTransfer: dropped });
+      await page.getByTestId('drop-zone').waitFor();
+      await snapshot(page, 'attachment-drop-zone');
+      await chat.dispatchEvent('dragover', { dataTransfer: dropped });
+      await chat.dispatchEvent('drop', { dataTransfer: dropped });
+      await page.getByTestId('drop-zone').waitFor({ state: 'detached' });
+      await pending(page, 'dropped.png').and(page.locator('[data-state="uploaded"]')).waitFor();
+      await snapshot(page, 'attachment-errors');
+
+      // Removing a failed file leaves the rest.
+      await pending(page, 'huge.png').getByTestId('remove-file').click();
+      assert.deepEqual(
+        (await page.getByTestId('pending-file').getByTestId('file-name').allTextContents()).map((t) => t.trim()),
+        ['fine.png', 'tool.png', 'dropped.png'],
+      );
+    });
+  });
+
+  test('more files than a message may carry are refused with a message, the first ones kept', async () => {
+    await withPage(async (page) => {
+      await signIn(page, platform().admin);
+      await openAgent(page, DESCRIBING_AGENT);
+      await paste(
+        page,
+        Array.from({ length: 7 }, (_, i) => png(`page-${i + 1}.png`, 2, 2)),
+      );
+      assert.equal(
+        (await page.getByTestId('attach-limit').textContent())?.trim(),
+        'A message can carry at most 5 files: 2 files were not attached.',
+      );
+      assert.deepEqual(
+        (await page.getByTestId('pending-file').getByTestId('file-name').allTextContents()).map((t) => t.trim()),
+        ['page-1.png', 'page-2.png', 'page-3.png', 'page-4.png', 'page-5.png'],
+      );
+    });
+  });
+});
