@@ -34,6 +34,7 @@ import { roleRoutes } from './roles/routes.js';
 import { uploadsRoutes } from './storage/routes.js';
 import { usageRoutes } from './usage/routes.js';
 import { databaseStorage, localStorage, type FileStorage } from './storage/storage.js';
+import { userRoutes } from './users/routes.js';
 
 export interface AppOptions {
   config: Config;
@@ -158,6 +159,7 @@ export async function buildApp({
   await app.register(roleRoutes, { db });
   await app.register(uploadsRoutes, { storage });
   await app.register(usageRoutes, { db });
+  await app.register(userRoutes, { db });
   // Off unless METRICS=1: then the route exists only for the scraper's token.
   if (prometheus && metrics) await app.register(prometheus.metricsRoutes, metrics);
   const servesWebApp = await serveWebApp(app, config.webDistDir);

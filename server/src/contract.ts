@@ -35,3 +35,4 @@ export type { Attachment } from './files/schemas.js';
 export type { Permission, Role, RoleCreate, RoleList, RolePatch } from './roles/schemas.js';
 export type { ErrorResponse, Health } from './http/schemas.js';
 export type { OwnUsage, QuotaStatus, Quotas, RoleQuotas, UsageCounts, UsageReport, UserQuota } from './usage/schemas.js';
+export type { ConsoleUser, UserPage, UserPatch, UserStatus } from './users/schemas.js';

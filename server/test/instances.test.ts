@@ -99,6 +99,19 @@ describeOnPostgres('several instances on one PostgreSQL', (baseUrl) => {
     assert.equal((await me.json()).user.email, ADMIN.email);
   });
 
+  test('a user disabled on A is refused on B at once, and told why; enabled on B, they sign in on A', async () => {
+    const email = 'disabled.across@example.com';
+    const registered = await (await call(a, 'POST', '/api/auth/register', { email, password: 'user-password-1' }, '')).json();
+    assert.equal((await call(b, 'GET', '/api/auth/me', undefined, registered.token)).status, 200);
+    assert.equal((await call(a, 'PATCH', `/console/api/users/${registered.user.id}`, { status: 'disabled' })).status, 200);
+    const refused = await call(b, 'GET', '/api/auth/me', undefined, registered.token);
+    assert.equal(refused.status, 401);
+    assert.equal((await refused.json()).code, 'account_disabled');
+    assert.equal((await call(b, 'POST', '/api/auth/login', { email, password: 'user-password-1' }, '')).status, 403);
+    assert.equal((await call(b, 'PATCH', `/console/api/users/${registered.user.id}`, { status: 'active' })).status, 200);
+    assert.equal((await call(a, 'POST', '/api/auth/login', { email, password: 'user-password-1' }, '')).status, 200);
+  });
+
   test('failed logins count across instances', async () => {
     const wrong = { email: ADMIN.email.replace('admin', 'someone'), password: 'wrong-password' };
     assert.equal((await call(a, 'POST', '/api/auth/login', wrong, '')).status, 401);

@@ -5,7 +5,7 @@ import type { Db } from '../db/index.js';
 import type { User } from '../db/schema.js';
 import { HttpError } from '../http/errors.js';
 import { PERMISSIONS, type Permission } from '../roles/permissions.js';
-import { userForToken } from './tokens.js';
+import { heldByDisabledUser, userForToken } from './tokens.js';
 
 /** A signed-in user and what their role allows now. */
 export type SignedInUser = User & { permissions: string[] };
@@ -24,6 +24,15 @@ export function bearerToken(request: FastifyRequest): string | null {
 
 export const unauthorized = () => new HttpError(401, 'Sign in first: send Authorization: Bearer <token>', 'unauthorized');
 
+/** A disabled account: refused at sign-in (403, the password was right) and for its tokens (401, the session is gone). */
+export const accountDisabled = (status: 401 | 403) =>
+  new HttpError(status, 'This account is disabled. Ask an administrator to enable it again.', 'account_disabled');
+
+/** Why `token` signs no one in: a disabled account is told so; anything else is to sign in. */
+export async function refusal(db: Db, token: string | null): Promise<HttpError> {
+  return token && (await heldByDisabledUser(db, token)) ? accountDisabled(401) : unauthorized();
+}
+
 export const hasPermission = (user: Pick<SignedInUser, 'permissions'>, permission: Permission) => user.permissions.includes(permission);
 
 /** The 403 of a route the caller's role does not allow, naming the permission it needs (any one of `anyOf`). */
@@ -39,7 +48,7 @@ export function guards(db: Db) {
   async function requireUser(request: FastifyRequest, _reply: FastifyReply) {
     const token = bearerToken(request);
     const user = token ? await userForToken(db, token) : null;
-    if (!user) throw unauthorized();
+    if (!user) throw await refusal(db, token);
     request.user = user;
   }
   /** A console route's guard: a signed-in user whose role holds the permission (or any one of several). */

@@ -4,16 +4,12 @@
 // and the client address: instances then take turns, and parallel attempts cannot all pass the count
 // before any of them is recorded. The lock comes in its own statement, before the conditional insert,
 // because a statement sees the rows committed when it began (a lock taken within it would be too late).
-import { eq, lte, sql, type SQL } from 'drizzle-orm';
+import { lte, sql, type SQL } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
+import { LOCK, lock } from '../db/locks.js';
 import { authTokens, invites, loginFailures, registrationAttempts, signInAddresses, users } from '../db/schema.js';
-
-/** Advisory lock classes (pg_advisory_xact_lock(class, key)); each transaction takes them in this order. */
-const LOCK = { loginEmail: 1, loginAddress: 2, registrationAddress: 3 } as const;
-
-const lock = (db: Db, lockClass: number, key: string) => db.execute(sql`select pg_advisory_xact_lock(${lockClass}, hashtext(${key}))`);
 
 const minutesAgo = (minutes: number) => sql`now() - make_interval(mins => ${minutes})`;
 const daysAgo = (days: number) => sql`now() - make_interval(days => ${days})`;
@@ -49,14 +45,17 @@ export async function reserveSignIn(db: Db, email: string, ip: string, config: C
   });
 }
 
-/** The user proved who they are from `ip` (signed in, or registered): they are known there from now on. */
+/**
+ * The user proved who they are from `ip` (signed in, or registered): it is their last sign-in, and they
+ * are known there from now on. One statement, which also deletes the attempt `reserveSignIn` recorded
+ * (it was no failure).
+ */
 export async function signedIn(db: Db, userId: string, ip: string, attemptId?: string): Promise<void> {
-  // The attempt `reserveSignIn` recorded was no failure.
-  if (attemptId) await db.delete(loginFailures).where(eq(loginFailures.id, attemptId));
-  await db
-    .insert(signInAddresses)
-    .values({ userId, ip })
-    .onConflictDoUpdate({ target: [signInAddresses.userId, signInAddresses.ip], set: { lastAt: sql`now()` } });
+  await db.execute(sql`
+    with attempt as (delete from ${loginFailures} where id = ${attemptId ?? null}::uuid),
+      signed_in as (update ${users} set last_sign_in_at = now() where id = ${userId})
+    insert into ${signInAddresses} (user_id, ip) values (${userId}, ${ip})
+    on conflict (user_id, ip) do update set last_at = now()`);
 }
 
 /** Records a registration from `ip`, or answers false when the address reached its limit. */

@@ -7,7 +7,7 @@ import { HttpError, conflict } from '../http/errors.js';
 import { NoContent, errorResponses } from '../http/schemas.js';
 import { DEFAULT_ROLE } from '../roles/permissions.js';
 import { permissionsOf } from '../roles/roles.js';
-import { bearerToken, currentUser, guards } from './guard.js';
+import { accountDisabled, bearerToken, currentUser, guards } from './guard.js';
 import { claimInvite, inviteRoutes } from './invites.js';
 import { pruneAuthRecords, reserveRegistration, reserveSignIn, signedIn } from './limits.js';
 import { decoyHash, passwordMatches, passwords } from './passwords.js';
@@ -92,6 +92,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config }> =
     if (!user || !matches) {
       throw new HttpError(401, 'Wrong email or password', 'invalid_credentials');
     }
+    // Said only to whoever knows the password: to anyone else a disabled account is a wrong password.
+    if (user.disabledAt) throw accountDisabled(403);
     await signedIn(db, user.id, request.ip, attempt);
     return { token: await issueToken(db, user.id, config.tokenTtlDays), user: publicUser(user) };
   });

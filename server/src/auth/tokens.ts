@@ -1,7 +1,7 @@
 // Opaque bearer tokens, kept in the database (as SHA-256) so every instance accepts every token
 // and a logout revokes it everywhere.
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, getTableColumns, gt, sql, type Placeholder } from 'drizzle-orm';
+import { and, eq, getTableColumns, gt, isNotNull, isNull, sql, type Placeholder } from 'drizzle-orm';
 import { preparedFor, type Db } from '../db/index.js';
 import { authTokens, roles, users } from '../db/schema.js';
 import type { SignedInUser } from './guard.js';
@@ -16,11 +16,14 @@ export async function issueToken(db: Db, userId: string, ttlDays: number): Promi
   return token;
 }
 
+const liveToken = (hash: Placeholder | string) => and(eq(authTokens.tokenHash, hash), gt(authTokens.expiresAt, sql`now()`));
+
 /**
- * The user who holds the live token whose hash `hash` stands for (no row: not signed in), with their
- * role's permissions as they are now (a role changed applies to the next request, on every instance).
- * A query, so that other statements can fold it in and ask at no round trip of their own (a chat's
- * first statement does).
+ * The user who holds the live token whose hash `hash` stands for (no row: not signed in, or their
+ * account is disabled), with their role's permissions as they are now (a role changed applies to the
+ * next request, on every instance). A query, so that other statements can fold it in and ask at no
+ * round trip of their own (a chat's first statement does). Asked on every request, so a disabled
+ * account's tokens stop working at once on every instance.
  */
 export const tokenHolder = (db: Db, hash: Placeholder) =>
   db
@@ -28,7 +31,7 @@ export const tokenHolder = (db: Db, hash: Placeholder) =>
     .from(authTokens)
     .innerJoin(users, eq(users.id, authTokens.userId))
     .innerJoin(roles, eq(roles.key, users.role))
-    .where(and(eq(authTokens.tokenHash, hash), gt(authTokens.expiresAt, sql`now()`)));
+    .where(and(liveToken(hash), isNull(users.disabledAt)));
 
 // Every request asks this: prepared.
 const userByTokenHash = preparedFor((db) => tokenHolder(db, sql.placeholder('hash')).prepare('user_by_token_hash'));
@@ -36,6 +39,16 @@ const userByTokenHash = preparedFor((db) => tokenHolder(db, sql.placeholder('has
 export async function userForToken(db: Db, token: string): Promise<SignedInUser | null> {
   const [user] = await userByTokenHash(db).execute({ hash: tokenHash(token) });
   return user ?? null;
+}
+
+/** Whether `token` is live but its user's account is disabled (asked only of a refused token, to say why). */
+export async function heldByDisabledUser(db: Db, token: string): Promise<boolean> {
+  const rows = await db
+    .select({ userId: users.id })
+    .from(authTokens)
+    .innerJoin(users, eq(users.id, authTokens.userId))
+    .where(and(liveToken(tokenHash(token)), isNotNull(users.disabledAt)));
+  return rows.length > 0;
 }
 
 export async function revokeToken(db: Db, token: string): Promise<void> {

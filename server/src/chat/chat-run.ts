@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, eq, lt, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { chatableAgent } from '../agents/agents.js';
-import { hasPermission, unauthorized } from '../auth/guard.js';
+import { hasPermission, refusal } from '../auth/guard.js';
 import { tokenHash, userForToken } from '../auth/tokens.js';
 import type { Db } from '../db/index.js';
 import {
@@ -177,7 +177,7 @@ export async function openChat(deps: ChatDeps, request: ChatRequest): Promise<Ch
 /** The chat was refused: says why, as the client should hear it. */
 async function whyRefused(db: Db, request: ChatRequest): Promise<never> {
   const user = await userForToken(db, request.token);
-  if (!user) throw unauthorized();
+  if (!user) throw await refusal(db, request.token);
   const overQuota = async () => quotaExceeded(await quotaStatus(db, user.id));
   const [agent] = await db
     .select({ id: agents.id })

@@ -11,13 +11,13 @@ import type { FileStorage } from '../storage/storage.js';
 import { agents, conversations, type Agent, type Conversation as ConversationRow } from '../db/schema.js';
 import { badRequest, notFound } from '../http/errors.js';
 import { NoContent, errorResponses } from '../http/schemas.js';
+import { containsPattern } from '../http/search.js';
 import { isLeaseLive } from './statements.js';
 import { Conversation, ConversationId, ConversationList, ConversationPatch } from './schemas.js';
 import type { StopSignals } from './stop-signals.js';
 
 const DEFAULT_PAGE = 30;
 const MAX_TITLE_CHARS = 200;
-const MAX_SEARCH_CHARS = 200;
 
 type ListedAgent = Pick<Agent, 'name' | 'avatar' | 'published'>;
 const listedAgent = { name: agents.name, avatar: agents.avatar, published: agents.published };
@@ -65,13 +65,6 @@ function decodeCursor(cursor: string): { updatedAt: string; id: string } {
   return { updatedAt, id };
 }
 
-/** A title search as a LIKE pattern: the user's % and _ are plain characters. */
-function titlePattern(q: string): string {
-  if (q.includes('\0')) throw badRequest('The search cannot contain a NUL character', 'invalid_search');
-  if (q.length > MAX_SEARCH_CHARS) throw badRequest(`The search is longer than ${MAX_SEARCH_CHARS} characters`, 'invalid_search');
-  return `%${q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-}
-
 /** A title to keep: trimmed, 1 to 200 characters (a NUL was refused with the body, see http/validation.ts). */
 function validTitle(title: string): string {
   const trimmed = title.trim();
@@ -106,7 +99,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ db: Db; stops: Stop
       const { agentId, q, limit, cursor } = request.query;
       const conditions: SQL[] = [eq(conversations.userId, currentUser(request).id)];
       if (agentId) conditions.push(eq(conversations.agentId, agentId));
-      if (q?.trim()) conditions.push(ilike(conversations.title, titlePattern(q.trim())));
+      if (q?.trim()) conditions.push(ilike(conversations.title, containsPattern(q.trim())));
       if (cursor) {
         const after = decodeCursor(cursor);
         conditions.push(sql`(${conversations.updatedAt}, ${conversations.id}) < (${after.updatedAt}::timestamptz, ${after.id}::uuid)`);

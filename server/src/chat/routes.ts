@@ -8,7 +8,7 @@ import type {
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
 import { isUuid } from '../agents/agents.js';
-import { bearerToken, currentUser, guards, unauthorized } from '../auth/guard.js';
+import { bearerToken, currentUser, guards, refusal, unauthorized } from '../auth/guard.js';
 import { userForToken } from '../auth/tokens.js';
 import { agents, messages, type FileRow, type Message } from '../db/schema.js';
 import { resolveAttachments, type AttachmentDeps, type AttachmentRef } from '../files/attach.js';
@@ -195,7 +195,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<ChatRouteOptions> = async (ap
       errorHandler: async (error, request, reply) => {
         const token = bearerToken(request);
         const signedIn = error.statusCode === 401 || (token !== null && (await userForToken(db, token)) !== null);
-        return app.errorHandler(signedIn ? error : unauthorized(), request, reply);
+        return app.errorHandler(signedIn ? error : await refusal(db, token), request, reply);
       },
     },
     async (request, reply) => {

@@ -47,6 +47,9 @@ export const users = pgTable('users', {
     .notNull()
     .default('user')
     .references(() => roles.key),
+  /** Set while an admin has disabled the account: its tokens are refused and it cannot sign in. */
+  disabledAt: timestamp('disabled_at', { withTimezone: true }),
+  lastSignInAt: timestamp('last_sign_in_at', { withTimezone: true }),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -107,6 +110,8 @@ export const registrationAttempts = pgTable(
 /** Single-use invite codes (REGISTRATION=invite); only their SHA-256 is stored. */
 export const invites = pgTable('invites', {
   codeHash: text('code_hash').primaryKey(),
+  /** What the console names an invite by (its code is shown once, and its hash is no one's business). */
+  id: uuid('id').notNull().unique().defaultRandom(),
   createdBy: uuid('created_by')
     .notNull()
     .references(() => users.id, { onDelete: 'cascade' }),
@@ -114,6 +119,7 @@ export const invites = pgTable('invites', {
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   usedAt: timestamp('used_at', { withTimezone: true }),
   usedBy: uuid('used_by').references(() => users.id, { onDelete: 'set null' }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
 });
 
 export type Provider = 'native' | 'coze';
