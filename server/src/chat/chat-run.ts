@@ -152,11 +152,6 @@ export async function openChat(deps: ChatDeps, request: ChatRequest): Promise<Ch
     if (started?.reservedDay) await returnMessage(db, started.user.id, started.reservedDay);
     return whyRefused(db, request);
   }
-  await attachToConversation(
-    db,
-    request.attachments.map((file) => file.id),
-    conversation.id,
-  );
   const attachments = request.attachments.map((file) => chatAttachment(db, deps.storage, file));
   return new ChatRun(
     deps,
@@ -280,6 +275,13 @@ export class ChatRun {
     metrics.answerStarted(this.agent.provider);
     this.askedAt = performance.now();
     try {
+      // The message's files join its conversation; inside the run, so that a failure here still saves
+      // the answer (failed) and frees the conversation.
+      await attachToConversation(
+        this.deps.db,
+        this.message.attachments.map((file) => file.id),
+        this.conversation.id,
+      );
       await this.deps.providers[this.agent.provider].answer(
         {
           agent: this.agent,
