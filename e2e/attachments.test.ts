@@ -5,7 +5,7 @@
 // proves the bytes went all the way.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { solidPng } from '@agentport/sandbox';
+import { BOTS, solidPng } from '@agentport/sandbox';
 import type { JSHandle, Page } from 'playwright-core';
 import { signIn, snapshot, useBrowserSuite } from './harness.ts';
 
@@ -51,6 +51,19 @@ async function paste(page: Page, files: TestFile[]): Promise<void> {
 async function openAgent(page: Page, name: string): Promise<void> {
   await page.getByTestId('agent-card').filter({ hasText: name }).click();
   await page.getByTestId('chat-agent-name').filter({ hasText: name }).waitFor();
+}
+
+/** Imports the sandbox's File Inspector (a Coze bot that says what files it received) with the page's session. */
+async function importFileInspector(page: Page): Promise<void> {
+  const status = await page.evaluate(async (cozeBotId) => {
+    const res = await fetch('/console/api/ai-agent/import/coze', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${localStorage.getItem('agentport.token')}` },
+      body: JSON.stringify({ cozeBotId }),
+    });
+    return res.status;
+  }, BOTS.fileInspector.id);
+  assert.equal(status, 201);
 }
 
 const pending = (page: Page, name: string) => page.getByTestId('pending-file').filter({ hasText: name });
@@ -142,6 +155,19 @@ describe('images and files in chat', () => {
         (await page.getByTestId('pending-file').getByTestId('file-name').allTextContents()).map((t) => t.trim()),
         ['fine.png', 'tool.png', 'dropped.png'],
       );
+
+      // Send: the uploaded files go with the text, the failed one stays behind; the model saw both images' bytes.
+      await page.getByTestId('chat-send').click();
+      const question = page.getByTestId('message-user').last();
+      await question.getByTestId('attachment-image').nth(1).waitFor();
+      assert.equal(await question.getByTestId('message-attachment').count(), 2);
+      const answer = page.locator('[data-testid="message-assistant"][data-status="completed"]');
+      await answer.waitFor();
+      assert.match(
+        (await answer.getByTestId('message-content').textContent()) ?? '',
+        /You said: "Three files"\. This is turn 1\..* Images: image\/png 4x3, 73 bytes; image\/png 2x2, \d+ bytes\./,
+      );
+      assert.equal(await page.getByTestId('pending-file').count(), 0, 'the composer is empty again');
     });
   });
 
@@ -161,6 +187,90 @@ describe('images and files in chat', () => {
         (await page.getByTestId('pending-file').getByTestId('file-name').allTextContents()).map((t) => t.trim()),
         ['page-1.png', 'page-2.png', 'page-3.png', 'page-4.png', 'page-5.png'],
       );
+    });
+  });
+
+  test('an image and a PDF reach a Coze bot whole; the message shows them after a reload, the image full size, the PDF downloads', async () => {
+    await withPage(async (page) => {
+      await signIn(page, platform().admin);
+      await importFileInspector(page);
+      await page.reload();
+      await openAgent(page, 'File Inspector');
+
+      const image = png('red.png', 64, 48);
+      // A name is text, never markup.
+      const pdfName = '<img src=x onerror=window.pwned=1>report.pdf';
+      const pdf = { name: pdfName, mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% a tiny test document\n%%EOF\n') };
+      const chooser = page.waitForEvent('filechooser');
+      await page.getByTestId('attach-button').click();
+      await (await chooser).setFiles([image, pdf]);
+      await pending(page, 'red.png').and(page.locator('[data-state="uploaded"]')).waitFor();
+      await pending(page, 'report.pdf').and(page.locator('[data-state="uploaded"]')).waitFor();
+      await page.getByTestId('chat-input').fill('Please look');
+      const sent = page.waitForRequest((r) => r.url().endsWith('/chat/completions') && r.method() === 'POST');
+      await page.getByTestId('chat-input').press('Enter');
+      const content = JSON.parse((await sent).postData()!).messages[0].content as { type: string }[];
+      assert.deepEqual(
+        content.map((part) => part.type),
+        ['text', 'file', 'file'],
+      );
+
+      const answer = page.locator('[data-testid="message-assistant"][data-status="completed"]');
+      await answer.filter({ hasText: 'Text: "Please look"' }).waitFor();
+      const answerText = (await answer.last().textContent()) ?? '';
+      assert.match(answerText, /Received 2 files: /);
+      assert.ok(answerText.includes(`image/png 64x48, ${image.buffer.length} bytes`), answerText);
+      assert.ok(answerText.includes(`application/pdf, ${pdf.buffer.length} bytes`), answerText);
+      await page.waitForURL(/\/chat\/[0-9a-f-]{36}\/[0-9a-f-]{36}$/);
+
+      const checkMessage = async () => {
+        const question = page.getByTestId('message-user').last();
+        const thumbnail = question.getByTestId('attachment-image');
+        await thumbnail.locator('img').waitFor();
+        await page.waitForFunction(() => {
+          const img = document.querySelector<HTMLImageElement>('[data-testid="attachment-image"] img');
+          return img !== null && img.complete && img.naturalWidth === 64;
+        });
+        const chip = question.getByTestId('file-chip');
+        assert.equal((await chip.getByTestId('file-name').textContent())?.trim(), pdfName);
+        assert.equal(await chip.locator('img').count(), 0);
+        return { question, thumbnail, chip };
+      };
+      await checkMessage();
+      await snapshot(page, 'attachments-sent');
+
+      // After a reload, from the stored message.
+      await page.reload();
+      const { thumbnail, chip } = await checkMessage();
+      assert.equal(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
+
+      // Full size in a dialog; Esc closes it and the focus returns to the thumbnail.
+      await thumbnail.click();
+      const viewer = page.getByTestId('image-viewer');
+      await viewer.waitFor();
+      assert.equal(await viewer.getByTestId('image-viewer-image').evaluate((img: HTMLImageElement) => img.naturalHeight), 48);
+      await snapshot(page, 'attachments-viewer');
+      await page.keyboard.press('Escape');
+      await viewer.waitFor({ state: 'detached' });
+      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'attachment-image');
+
+      // The PDF downloads under its name, with its bytes.
+      const download = page.waitForEvent('download');
+      await chip.getByTestId('attachment-download').click();
+      const file = await download;
+      assert.match(file.suggestedFilename(), /report\.pdf$/);
+      const stream = await file.createReadStream();
+      const chunks: Buffer[] = [];
+      for await (const piece of stream) chunks.push(piece as Buffer);
+      assert.deepEqual(Buffer.concat(chunks), pdf.buffer);
+
+      // An edited message keeps its files: the bot receives both again.
+      await page.getByTestId('message-user').last().getByTestId('edit-message').click();
+      await page.getByTestId('message-editor-input').fill('Look again');
+      await page.getByTestId('message-editor-save').click();
+      await answer.filter({ hasText: 'Text: "Look again"' }).waitFor();
+      assert.match((await answer.last().textContent()) ?? '', /Received 2 files: /);
+      await checkMessage();
     });
   });
 });

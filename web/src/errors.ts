@@ -56,6 +56,8 @@ const SERVER_WORDED = new Set([
   'file_too_large',
   'unsupported_file_type',
   'no_file',
+  'too_many_files',
+  'file_not_accepted',
 ]);
 
 /** The sentence for an API error, from its status and code; `serverMessage` only where it is meant for people. */
@@ -124,5 +126,7 @@ const ANSWER_ERRORS: Record<string, string> = {
 export function answerErrorText(error: Pick<MessageError, 'code' | 'message'>): string {
   const code = error.code ?? '';
   if (code === 'request_failed' && error.message) return error.message;
+  // Coze refused a file of the message: the server's sentence names the file and why.
+  if (code.startsWith('coze_upload_') && error.message) return error.message;
   return ANSWER_ERRORS[code] ?? AGENT_UNAVAILABLE;
 }
