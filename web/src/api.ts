@@ -9,7 +9,7 @@ export { ApiError };
 const TOKEN_KEY = 'agentport.token';
 
 let token: string | null = readStoredToken();
-let onUnauthorized: (() => void) | null = null;
+let onUnauthorized: ((error: ApiError) => void) | null = null;
 
 function readStoredToken(): string | null {
   try {
@@ -33,7 +33,7 @@ export function setToken(value: string | null): void {
   }
 }
 
-export function setUnauthorizedHandler(handler: () => void): void {
+export function setUnauthorizedHandler(handler: (error: ApiError) => void): void {
   onUnauthorized = handler;
 }
 
@@ -72,8 +72,8 @@ async function readError(response: Response): Promise<ApiError> {
 const UNREACHABLE = 'Could not reach the server. Check your connection and try again.';
 
 /** A 401 on a request that carried a token means the session is gone (see apiFetch). */
-function reportUnauthorized(status: number, sentToken: string | null): void {
-  if (status === 401 && sentToken && sentToken === token) onUnauthorized?.();
+function reportUnauthorized(error: ApiError, sentToken: string | null): void {
+  if (error.status === 401 && sentToken && sentToken === token) onUnauthorized?.(error);
 }
 
 /**
@@ -104,7 +104,7 @@ export async function apiFetch(path: string, options: RequestOptions = {}): Prom
   if (response.ok) return response;
   const error = await readError(response);
   // A 401 from the login form itself (no token) is just "wrong credentials" and stays with the form.
-  reportUnauthorized(response.status, sentToken);
+  reportUnauthorized(error, sentToken);
   throw error;
 }
 
@@ -132,8 +132,9 @@ export function apiUpload<T>(path: string, form: FormData, onProgress: (sent: nu
         }
         return;
       }
-      reportUnauthorized(xhr.status, sentToken);
-      reject(new ApiError(xhr.status, parseErrorBody(xhr.responseText)));
+      const error = new ApiError(xhr.status, parseErrorBody(xhr.responseText));
+      reportUnauthorized(error, sentToken);
+      reject(error);
     };
     xhr.onerror = () => reject(new Error(UNREACHABLE));
     xhr.onabort = () => reject(new DOMException('The upload was canceled.', 'AbortError'));

@@ -1,6 +1,17 @@
 // Admin console endpoints, typed. Errors surface as ApiError with the server's message.
 import { api } from './api';
-import type { AgentCreate, AgentPatch, ConsoleAgent, ConsoleAgentList, CozeBotPage, ImportResult } from '@agentport/server/contract';
+import type {
+  AgentCreate,
+  AgentPatch,
+  ConsoleAgent,
+  ConsoleAgentList,
+  ConsoleUser,
+  CozeBotPage,
+  ImportResult,
+  RoleList,
+  UserPage,
+  UserPatch,
+} from '@agentport/server/contract';
 
 const base = '/console/api/ai-agent';
 const one = (id: string) => `${base}/${encodeURIComponent(id)}`;
@@ -14,4 +25,9 @@ export const consoleApi = {
   listCozeBots: (query: { page: number; pageSize: number; keyword?: string }, signal?: AbortSignal) =>
     api<CozeBotPage>(`${base}/coze/list`, { query, signal }),
   importCozeBot: (cozeBotId: string) => api<ImportResult>(`${base}/import/coze`, { method: 'POST', body: { cozeBotId } }),
+  listUsers: (query: { q?: string; page: number; pageSize: number }, signal?: AbortSignal) =>
+    api<UserPage>('/console/api/users', { query, signal }),
+  updateUser: (id: string, patch: UserPatch) =>
+    api<ConsoleUser>(`/console/api/users/${encodeURIComponent(id)}`, { method: 'PATCH', body: patch }),
+  listRoles: async () => (await api<RoleList>('/console/api/roles')).items,
 };

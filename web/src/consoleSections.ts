@@ -11,6 +11,7 @@ export interface ConsoleSection {
 
 export const CONSOLE_SECTIONS: ConsoleSection[] = [
   { name: 'console', label: 'Agents', anyOf: ['agents.manage', 'coze.import'] },
+  { name: 'console-users', label: 'Users', anyOf: ['users.manage'] },
   { name: 'console-roles', label: 'Roles', anyOf: ['roles.manage'] },
   { name: 'console-usage', label: 'Usage', anyOf: ['usage.view'] },
 ];

@@ -34,6 +34,10 @@ export class ApiError extends Error {
  */
 const SERVER_WORDED = new Set([
   'invalid_credentials',
+  'account_disabled',
+  'cannot_disable_self',
+  'last_user_manager',
+  'unknown_role',
   'registration_closed',
   'invite_required',
   'invalid_invite',

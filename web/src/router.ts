@@ -33,6 +33,12 @@ export const router = createRouter({
       meta: { anyOf: sectionPermissions('console') },
     },
     {
+      path: '/console/users',
+      name: 'console-users',
+      component: () => import('./pages/UsersPage.vue'),
+      meta: { anyOf: sectionPermissions('console-users') },
+    },
+    {
       path: '/console/usage',
       name: 'console-usage',
       component: () => import('./pages/UsagePage.vue'),

@@ -7,6 +7,8 @@ import { CONSOLE_SECTIONS } from '../consoleSections';
 const user = ref<User | null>(null);
 let loading: Promise<void> | null = null;
 let onSignedOut: (() => void) | null = null;
+/** Why the server ended the session, when the sign-in page should say it (a disabled account). */
+const signedOutReason = ref<string | null>(null);
 
 function clearSession(): void {
   setToken(null);
@@ -14,7 +16,8 @@ function clearSession(): void {
   loading = null;
 }
 
-setUnauthorizedHandler(() => {
+setUnauthorizedHandler((error) => {
+  signedOutReason.value = error.code === 'account_disabled' ? error.message : null;
   clearSession();
   onSignedOut?.();
 });
@@ -41,6 +44,7 @@ function ensureLoaded(): Promise<void> {
 function accept(res: AuthResponse): User {
   setToken(res.token);
   user.value = res.user;
+  signedOutReason.value = null;
   loading = Promise.resolve();
   return res.user;
 }
@@ -81,6 +85,7 @@ export function useAuth() {
     /** The console pages the user may open (the first is where the header's Console link goes). */
     consoleSections: computed(() => CONSOLE_SECTIONS.filter((section) => section.anyOf.some(can))),
     isSignedIn: computed(() => user.value !== null),
+    signedOutReason: readonly(signedOutReason),
     ensureLoaded,
     login,
     register,
