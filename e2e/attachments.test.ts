@@ -190,6 +190,22 @@ describe('images and files in chat', () => {
     });
   });
 
+  test('an upload the network drops says so, and attaching the file again uploads it', async () => {
+    await withPage(async (page) => {
+      await signIn(page, platform().admin);
+      await openAgent(page, DESCRIBING_AGENT);
+      await page.route('**/api/ai-agent/files', (route) => route.abort('connectionreset'));
+      await paste(page, [png('flaky.png', 3, 3)]);
+      const failed = pending(page, 'flaky.png').getByTestId('pending-file-error');
+      assert.equal((await failed.textContent())?.trim(), 'Could not reach the server. Check your connection and try again.');
+
+      await page.unroute('**/api/ai-agent/files');
+      await pending(page, 'flaky.png').getByTestId('remove-file').click();
+      await paste(page, [png('flaky.png', 3, 3)]);
+      await pending(page, 'flaky.png').and(page.locator('[data-state="uploaded"]')).waitFor();
+    });
+  });
+
   test('an image and a PDF reach a Coze bot whole; the message shows them after a reload, the image full size, the PDF downloads', async () => {
     await withPage(async (page) => {
       await signIn(page, platform().admin);
