@@ -1,4 +1,4 @@
-// Admin console endpoints, typed. Errors surface as ApiError with the server's message.
+// Console endpoints, typed. Errors surface as ApiError with the server's message.
 import { api } from './api';
 import type {
   AgentCreate,
@@ -8,13 +8,18 @@ import type {
   ConsoleUser,
   CozeBotPage,
   ImportResult,
+  Role,
+  RoleCreate,
   RoleList,
+  RolePatch,
   UserPage,
   UserPatch,
 } from '@agentport/server/contract';
 
 const base = '/console/api/ai-agent';
 const one = (id: string) => `${base}/${encodeURIComponent(id)}`;
+const roles = '/console/api/roles';
+const role = (key: string) => `${roles}/${encodeURIComponent(key)}`;
 
 export const consoleApi = {
   listAgents: async () => (await api<ConsoleAgentList>(base)).items,
@@ -29,5 +34,8 @@ export const consoleApi = {
     api<UserPage>('/console/api/users', { query, signal }),
   updateUser: (id: string, patch: UserPatch) =>
     api<ConsoleUser>(`/console/api/users/${encodeURIComponent(id)}`, { method: 'PATCH', body: patch }),
-  listRoles: async () => (await api<RoleList>('/console/api/roles')).items,
+  listRoles: () => api<RoleList>(roles),
+  createRole: (input: RoleCreate) => api<Role>(roles, { method: 'POST', body: input }),
+  updateRole: (key: string, patch: RolePatch) => api<Role>(role(key), { method: 'PATCH', body: patch }),
+  deleteRole: (key: string) => api<void>(role(key), { method: 'DELETE' }),
 };

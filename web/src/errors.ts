@@ -62,6 +62,7 @@ const SERVER_WORDED = new Set([
   'no_file',
   'too_many_files',
   'file_not_accepted',
+  'unknown_role',
 ]);
 
 /** The sentence for an API error, from its status and code; `serverMessage` only where it is meant for people. */

@@ -45,6 +45,12 @@ export const router = createRouter({
       meta: { anyOf: sectionPermissions('console-usage') },
     },
     { path: '/usage', name: 'usage', component: () => import('./pages/MyUsagePage.vue') },
+    {
+      path: '/console/roles',
+      name: 'console-roles',
+      component: () => import('./pages/RolesPage.vue'),
+      meta: { anyOf: sectionPermissions('console-roles') },
+    },
     { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./pages/NotFoundPage.vue') },
   ],
 });

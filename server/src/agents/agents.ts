@@ -1,4 +1,5 @@
-import { and, eq, or, sql, type SQLWrapper } from 'drizzle-orm';
+import { and, eq, isNull, or, sql, type SQLWrapper } from 'drizzle-orm';
+import { hasPermission, type SignedInUser } from '../auth/guard.js';
 import type { Db } from '../db/index.js';
 import { agents, type Agent } from '../db/schema.js';
 import type { Permission } from '../roles/permissions.js';
@@ -17,6 +18,7 @@ export const consoleAgent = (agent: Agent): ConsoleAgent => ({
   openingQuestions: agent.openingQuestions,
   published: agent.published,
   acceptsFiles: agent.acceptsFiles,
+  visibleTo: agent.visibleTo,
   thirdPartyIntegration: agent.thirdPartyIntegration ?? null,
   createdAt: agent.createdAt.toISOString(),
   updatedAt: agent.updatedAt.toISOString(),
@@ -40,12 +42,27 @@ export async function findAgent(db: Db, id: string): Promise<Agent | null> {
 /** True (in SQL) when the permissions `permissions` (a text[] column) hold agents.manage. */
 export const managesAgents = (permissions: SQLWrapper) => sql`(${'agents.manage' satisfies Permission}::text = any(${permissions}))`;
 
+/** Who looks at agents: their role's key, and whether it manages agents (as values or, inside a statement, SQL). */
+export interface AgentViewer {
+  role: string | SQLWrapper;
+  manages: boolean | SQLWrapper;
+}
+
+export const viewerOf = (user: SignedInUser): AgentViewer => ({ role: user.role, manages: hasPermission(user, 'agents.manage') });
+
+/** The agents `viewer` may know of: those visible to everyone or to their role; every one to whoever manages agents. */
+export const visibleTo = (viewer: AgentViewer) =>
+  or(isNull(agents.visibleTo), sql`${viewer.role}::text = any(${agents.visibleTo})`, sql`${viewer.manages}::boolean`)!;
+
+/** The agents listed for `viewer`, whom they may chat with: published and visible to them. */
+export const listedFor = (viewer: AgentViewer) => and(eq(agents.published, true), visibleTo(viewer))!;
+
 /**
- * The agent `id`, when its user may chat with it: anyone when it is published, whoever manages agents
- * (`manages`) always, to try it before publishing. A condition on `agents`, so that starting a chat
- * checks it in the statement that stores the turn.
+ * The agent `id`, when `viewer` may chat with it: when it is listed for them, and always when they
+ * manage agents (to try one before publishing it or showing it to a role). A condition on `agents`,
+ * so that starting a chat checks it in the statement that stores the turn.
  */
-export const chatableAgent = (id: string | SQLWrapper, manages: SQLWrapper) =>
-  and(eq(agents.id, id), or(eq(agents.published, true), sql`${manages}::boolean`))!;
+export const chatableAgent = (id: string | SQLWrapper, viewer: AgentViewer) =>
+  and(eq(agents.id, id), or(listedFor(viewer), sql`${viewer.manages}::boolean`))!;
 
 export const isUuid = (value: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);

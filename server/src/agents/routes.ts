@@ -1,13 +1,15 @@
 import { Type } from 'typebox';
-import { asc, desc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq } from 'drizzle-orm';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { guards } from '../auth/guard.js';
+import { currentUser, guards } from '../auth/guard.js';
 import type { Db } from '../db/index.js';
 import { agents, type Agent } from '../db/schema.js';
 import { badRequest, notFound } from '../http/errors.js';
 import { NoContent, errorResponses } from '../http/schemas.js';
 import { removeStoredUrl, type FileStorage } from '../storage/storage.js';
-import { consoleAgent, findAgent, publicAgent } from './agents.js';
+import { lockRoles } from '../roles/roles.js';
+import { consoleAgent, findAgent, listedFor, publicAgent, viewerOf } from './agents.js';
 import { AgentCreate, AgentPatch, ConsoleAgent, ConsoleAgentList, ModelList, PublicAgent, PublicAgentList } from './schemas.js';
 
 const AgentId = Type.Object({ id: Type.String({ format: 'uuid' }) });
@@ -15,26 +17,41 @@ const AgentId = Type.Object({ id: Type.String({ format: 'uuid' }) });
 export const agentRoutes: FastifyPluginAsyncTypebox<{ db: Db; storage: FileStorage }> = async (app, { db, storage }) => {
   const { requireUser, requirePermission } = guards(db);
 
-  // Users: the published agents.
-  app.get('/api/ai-agent', { onRequest: requireUser, schema: { response: { 200: PublicAgentList, ...errorResponses } } }, async () => {
-    const rows = await db.select().from(agents).where(eq(agents.published, true)).orderBy(asc(agents.name));
-    return { items: rows.map(publicAgent) };
-  });
+  /** The agents listed for the caller: published, and visible to their role. */
+  const listed = (request: FastifyRequest) =>
+    db
+      .select()
+      .from(agents)
+      .where(listedFor(viewerOf(currentUser(request))))
+      .orderBy(asc(agents.name));
+
+  app.get(
+    '/api/ai-agent',
+    { onRequest: requireUser, schema: { response: { 200: PublicAgentList, ...errorResponses } } },
+    async (request) => {
+      const rows = await listed(request);
+      return { items: rows.map(publicAgent) };
+    },
+  );
 
   // OpenAI-compatible clients and chat apps list models before chatting: here, an agent is a model.
-  app.get('/api/ai-agent/models', { onRequest: requireUser, schema: { response: { 200: ModelList, ...errorResponses } } }, async () => {
-    const rows = await db.select().from(agents).where(eq(agents.published, true)).orderBy(asc(agents.name));
-    return {
-      object: 'list' as const,
-      data: rows.map((agent) => ({
-        id: agent.id,
-        object: 'model' as const,
-        created: Math.floor(agent.createdAt.getTime() / 1000),
-        owned_by: 'agentport',
-        name: agent.name,
-      })),
-    };
-  });
+  app.get(
+    '/api/ai-agent/models',
+    { onRequest: requireUser, schema: { response: { 200: ModelList, ...errorResponses } } },
+    async (request) => {
+      const rows = await listed(request);
+      return {
+        object: 'list' as const,
+        data: rows.map((agent) => ({
+          id: agent.id,
+          object: 'model' as const,
+          created: Math.floor(agent.createdAt.getTime() / 1000),
+          owned_by: 'agentport',
+          name: agent.name,
+        })),
+      };
+    },
+  );
 
   app.get(
     '/api/ai-agent/:id',
@@ -43,8 +60,11 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ db: Db; storage: FileStora
       schema: { params: AgentId, response: { 200: PublicAgent, ...errorResponses } },
     },
     async (request) => {
-      const agent = await findAgent(db, request.params.id);
-      if (!agent || !agent.published) throw notFound(`No agent with id ${request.params.id}`);
+      const [agent] = await db
+        .select()
+        .from(agents)
+        .where(and(eq(agents.id, request.params.id), listedFor(viewerOf(currentUser(request)))));
+      if (!agent) throw notFound(`No agent with id ${request.params.id}`);
       return publicAgent(agent);
     },
   );
@@ -64,11 +84,15 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ db: Db; storage: FileStora
         schema: { body: AgentCreate, response: { 201: ConsoleAgent, ...errorResponses } },
       },
       async (request, reply) => {
-        const [agent] = await db
-          .insert(agents)
-          .values({ ...request.body, provider: 'native' })
-          .returning();
-        return reply.code(201).send(consoleAgent(agent!));
+        const agent = await db.transaction(async (tx) => {
+          await lockRoles(tx, request.body.visibleTo);
+          const [created] = await tx
+            .insert(agents)
+            .values({ ...request.body, provider: 'native' })
+            .returning();
+          return created!;
+        });
+        return reply.code(201).send(consoleAgent(agent));
       },
     );
 
@@ -102,9 +126,14 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ db: Db; storage: FileStora
         } else if (customVariables) {
           throw badRequest('customVariables apply to Coze agents only');
         }
-        const [updated] = await db.update(agents).set(changes).where(eq(agents.id, agent.id)).returning();
+        const updated = await db.transaction(async (tx) => {
+          await lockRoles(tx, fields.visibleTo);
+          const [row] = await tx.update(agents).set(changes).where(eq(agents.id, agent.id)).returning();
+          return row;
+        });
+        if (!updated) throw notFound(`No agent with id ${agent.id}`);
         if (fields.avatar !== undefined && fields.avatar !== agent.avatar) await removeStoredUrl(storage, agent.avatar);
-        return consoleAgent(updated!);
+        return consoleAgent(updated);
       },
     );
 

@@ -1,6 +1,7 @@
 // What the agent routes take and answer, as schemas (for the routes) and types (for the web app, via
 // ../contract.ts).
 import { Type, type Static } from 'typebox';
+import { RoleKey } from '../roles/schemas.js';
 
 const AvatarUrl = Type.Union([Type.String({ maxLength: 2048, pattern: '^(https?://|/uploads/)' }), Type.Null()]);
 const EditableFields = {
@@ -17,6 +18,8 @@ const EditableFields = {
    * other files are refused (400 file_not_accepted). Coze agents take every file type the server does.
    */
   acceptsFiles: Type.Boolean(),
+  /** The keys of the roles that see the agent and may chat with it; null: everyone. */
+  visibleTo: Type.Union([Type.Array(RoleKey, { minItems: 1, maxItems: 100, uniqueItems: true }), Type.Null()]),
   /** Coze agents only: default custom_variables sent with every chat. */
   customVariables: Type.Record(Type.String({ minLength: 1, maxLength: 100 }), Type.String({ maxLength: 2000 })),
 };
@@ -32,6 +35,7 @@ export const AgentCreate = Type.Object({
   openingQuestions: Type.Optional(EditableFields.openingQuestions),
   published: Type.Optional(EditableFields.published),
   acceptsFiles: Type.Optional(EditableFields.acceptsFiles),
+  visibleTo: Type.Optional(EditableFields.visibleTo),
 });
 export type AgentCreate = Static<typeof AgentCreate>;
 
@@ -49,7 +53,7 @@ const publicFields = {
   openingQuestions: Type.Array(Type.String()),
 };
 
-/** A published agent as every user sees it: no provider, model or prompt, whoever answers. */
+/** A published agent as the users who see it see it: no provider, model or prompt, whoever answers. */
 export const PublicAgent = Type.Object(publicFields);
 export type PublicAgent = Static<typeof PublicAgent>;
 
@@ -77,6 +81,8 @@ export const ConsoleAgent = Type.Object({
   prompt: Type.String(),
   published: Type.Boolean(),
   acceptsFiles: Type.Boolean(),
+  /** The roles that see it; null: everyone. */
+  visibleTo: Type.Union([Type.Array(Type.String()), Type.Null()]),
   thirdPartyIntegration: Type.Union([Type.Object({ coze: Type.Optional(CozeIntegration) }), Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
@@ -86,7 +92,7 @@ export type ConsoleAgent = Static<typeof ConsoleAgent>;
 export const ConsoleAgentList = Type.Object({ items: Type.Array(ConsoleAgent) });
 export type ConsoleAgentList = Static<typeof ConsoleAgentList>;
 
-/** GET /api/ai-agent/models: the published agents as an OpenAI model list, for OpenAI-compatible chat apps. */
+/** GET /api/ai-agent/models: the agents listed for the caller as an OpenAI model list, for OpenAI-compatible chat apps. */
 export const ModelList = Type.Object({
   object: Type.Literal('list'),
   data: Type.Array(

@@ -2,10 +2,10 @@
 // the steps it is handed onto the wire; everything else about the answer happens here. Its SQL
 // statements are in statements.ts.
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, lt } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
-import { chatableAgent } from '../agents/agents.js';
-import { hasPermission, refusal } from '../auth/guard.js';
+import { chatableAgent, viewerOf } from '../agents/agents.js';
+import { refusal } from '../auth/guard.js';
 import { tokenHash, userForToken } from '../auth/tokens.js';
 import type { Db } from '../db/index.js';
 import {
@@ -177,7 +177,7 @@ async function whyRefused(db: Db, request: ChatRequest): Promise<never> {
   const [agent] = await db
     .select({ id: agents.id })
     .from(agents)
-    .where(chatableAgent(request.agentId, sql`${hasPermission(user, 'agents.manage')}`));
+    .where(chatableAgent(request.agentId, viewerOf(user)));
   if (!request.conversationId) {
     if (!agent) throw notFound(`No agent with id ${request.agentId}`);
     throw (await overQuota()) ?? new Error('a first turn was refused with a chatable agent');

@@ -3,8 +3,8 @@
 import { Type } from 'typebox';
 import { and, desc, eq, ilike, sql, type SQL } from 'drizzle-orm';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { isUuid } from '../agents/agents.js';
-import { currentUser, guards } from '../auth/guard.js';
+import { isUuid, listedFor, viewerOf, type AgentViewer } from '../agents/agents.js';
+import { currentUser, guards, type SignedInUser } from '../auth/guard.js';
 import type { Db } from '../db/index.js';
 import { removeConversationFiles } from '../files/files.js';
 import type { FileStorage } from '../storage/storage.js';
@@ -19,15 +19,20 @@ import type { StopSignals } from './stop-signals.js';
 const DEFAULT_PAGE = 30;
 const MAX_TITLE_CHARS = 200;
 
-type ListedAgent = Pick<Agent, 'name' | 'avatar' | 'published'>;
-const listedAgent = { name: agents.name, avatar: agents.avatar, published: agents.published };
+type ListedAgent = Pick<Agent, 'name' | 'avatar'> & { chatable: boolean };
+/** The conversation's agent as its list shows it; chatable when the agent is still listed for the user (published, visible to their role). */
+const listedAgent = (viewer: AgentViewer) => ({
+  name: agents.name,
+  avatar: agents.avatar,
+  chatable: sql<boolean>`${listedFor(viewer)}`,
+});
 
 export const conversationView = (c: ConversationRow, agent: ListedAgent): Conversation => ({
   id: c.id,
   agentId: c.agentId,
   agentName: agent.name,
   agentAvatar: agent.avatar,
-  chatable: agent.published,
+  chatable: agent.chatable,
   title: c.title,
   answering: isLeaseLive(c),
   createdAt: c.createdAt.toISOString(),
@@ -97,7 +102,8 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ db: Db; stops: Stop
     },
     async (request) => {
       const { agentId, q, limit, cursor } = request.query;
-      const conditions: SQL[] = [eq(conversations.userId, currentUser(request).id)];
+      const user = currentUser(request);
+      const conditions: SQL[] = [eq(conversations.userId, user.id)];
       if (agentId) conditions.push(eq(conversations.agentId, agentId));
       if (q?.trim()) conditions.push(ilike(conversations.title, containsPattern(q.trim())));
       if (cursor) {
@@ -106,7 +112,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ db: Db; stops: Stop
       }
       // One row more than the page tells whether another page follows.
       const rows = await db
-        .select({ conversation: conversations, agent: listedAgent, position })
+        .select({ conversation: conversations, agent: listedAgent(viewerOf(user)), position })
         .from(conversations)
         .innerJoin(agents, eq(agents.id, conversations.agentId))
         .where(and(...conditions))
@@ -122,12 +128,12 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ db: Db; stops: Stop
   );
 
   /** The user's conversation `id` with its agent, for a view of it. */
-  async function viewOf(id: string, userId: string): Promise<Conversation> {
+  async function viewOf(id: string, user: SignedInUser): Promise<Conversation> {
     const [row] = await db
-      .select({ conversation: conversations, agent: listedAgent })
+      .select({ conversation: conversations, agent: listedAgent(viewerOf(user)) })
       .from(conversations)
       .innerJoin(agents, eq(agents.id, conversations.agentId))
-      .where(and(eq(conversations.id, id), eq(conversations.userId, userId)));
+      .where(and(eq(conversations.id, id), eq(conversations.userId, user.id)));
     if (!row) throw notFound(`No conversation with id ${id}`);
     return conversationView(row.conversation, row.agent);
   }
@@ -138,7 +144,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ db: Db; stops: Stop
       onRequest: requireUser,
       schema: { params: ConversationId, response: { 200: Conversation, ...errorResponses } },
     },
-    async (request) => viewOf(request.params.id, currentUser(request).id),
+    async (request) => viewOf(request.params.id, currentUser(request)),
   );
 
   app.patch(
@@ -148,16 +154,16 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ db: Db; stops: Stop
       schema: { params: ConversationId, body: ConversationPatch, response: { 200: Conversation, ...errorResponses } },
     },
     async (request) => {
-      const userId = currentUser(request).id;
+      const user = currentUser(request);
       const title = validTitle(request.body.title);
       // A rename does not touch updated_at: the list's order is by use, and renaming is not using it.
       const renamed = await db
         .update(conversations)
         .set({ title })
-        .where(and(eq(conversations.id, request.params.id), eq(conversations.userId, userId)))
+        .where(and(eq(conversations.id, request.params.id), eq(conversations.userId, user.id)))
         .returning({ id: conversations.id });
       if (!renamed.length) throw notFound(`No conversation with id ${request.params.id}`);
-      return viewOf(request.params.id, userId);
+      return viewOf(request.params.id, user);
     },
   );
 

@@ -32,8 +32,9 @@ export const Conversation = Type.Object({
   agentName: Type.String(),
   agentAvatar: Type.Union([Type.String(), Type.Null()]),
   /**
-   * The agent is published: the conversation can go on. False once it was unpublished: it stays
-   * readable, and a new message to it is refused (403 agent_unavailable).
+   * The agent is listed for the user (published, visible to their role): the conversation can go on.
+   * False once it was unpublished or hidden from their role: it stays readable, and a new message to
+   * it is refused (403 agent_unavailable).
    */
   chatable: Type.Boolean(),
   title: Type.String(),

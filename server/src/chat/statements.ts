@@ -136,7 +136,7 @@ export interface TurnStart {
 /** The caller, from the token: no row when the token is unknown or expired. */
 const callerOf = (db: Db) => db.$with('caller').as(tokenHolder(db, param('tokenHash')));
 type Caller = ReturnType<typeof callerOf>;
-const mayChat = (caller: Caller) => chatableAgent(param('agentId'), managesAgents(caller.permissions));
+const mayChat = (caller: Caller) => chatableAgent(param('agentId'), { role: caller.role, manages: managesAgents(caller.permissions) });
 
 /** The user's message (with its attachments, as JSON text) and the answer to come, stored in the conversation `into` holds (when it holds one). */
 function turnMessages(db: Db, into: WithSubqueryWithSelection<{ id: typeof conversations.id }, string>) {

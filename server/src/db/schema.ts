@@ -149,6 +149,8 @@ export const agents = pgTable(
     openingStatement: text('opening_statement').notNull().default(''),
     openingQuestions: jsonb('opening_questions').$type<string[]>().notNull().default([]),
     published: boolean('published').notNull().default(true),
+    /** The roles that see the agent and may chat with it; null: everyone. */
+    visibleTo: text('visible_to').array().$type<Role[]>(),
     /** Native agents: users may send files other than images (text files reach the model as text). */
     acceptsFiles: boolean('accepts_files').notNull().default(false),
     thirdPartyIntegration: jsonb('third_party_integration').$type<ThirdPartyIntegration | null>(),

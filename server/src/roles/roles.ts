@@ -1,9 +1,9 @@
 // Roles as stored: the built-in two kept up to date at start-up, an administrator's own ones created,
 // changed and deleted in the console (routes.ts).
 import { randomBytes } from 'node:crypto';
-import { asc, count, eq, sql } from 'drizzle-orm';
+import { asc, count, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
-import { roles, users, type RoleRow } from '../db/schema.js';
+import { agents, roles, users, type RoleRow } from '../db/schema.js';
 import { HttpError, conflict, notFound } from '../http/errors.js';
 import { BUILT_IN_ROLES, PERMISSIONS, isBuiltInRole, isPermission, type Permission } from './permissions.js';
 import type { Role, RoleCreate, RoleList, RolePatch } from './schemas.js';
@@ -109,7 +109,22 @@ export async function updateRole(db: Db, key: string, patch: RolePatch): Promise
 }
 
 /**
- * Deletes a role no one holds. The role's row is locked first: a user given the role meanwhile waits
+ * Makes sure the roles `keys` exist and stay until the transaction `tx` ends: a deletion of one of
+ * them waits, then sees it in use (an agent shown to it). Nothing to check for null (everyone).
+ */
+export async function lockRoles(tx: Db, keys: readonly string[] | null | undefined): Promise<void> {
+  if (!keys?.length) return;
+  const found = await tx
+    .select({ key: roles.key })
+    .from(roles)
+    .where(inArray(roles.key, [...keys]))
+    .for('key share');
+  const missing = keys.filter((key) => !found.some((role) => role.key === key));
+  if (missing.length) throw new HttpError(400, `No role with the key ${missing.join(', ')}`, 'unknown_role');
+}
+
+/**
+ * Deletes a role no one holds and no agent is shown to. The role's row is locked first: a user given the role meanwhile waits
  * for the deletion, then fails on the foreign key, so no user is ever left holding a deleted role.
  */
 export async function deleteRole(db: Db, key: string): Promise<void> {
@@ -123,6 +138,21 @@ export async function deleteRole(db: Db, key: string): Promise<void> {
       throw new HttpError(
         409,
         `${holding === 1 ? '1 user holds' : `${holding} users hold`} this role: give them another role before deleting it`,
+        'role_in_use',
+      );
+    }
+    const shownTo = await tx
+      .select({ name: agents.name })
+      .from(agents)
+      .where(sql`${key}::text = any(${agents.visibleTo})`)
+      .orderBy(asc(agents.name));
+    if (shownTo.length > 0) {
+      throw new HttpError(
+        409,
+        `${shownTo.length === 1 ? 'An agent is' : `${shownTo.length} agents are`} shown to this role (${shownTo
+          .slice(0, 5)
+          .map((agent) => agent.name)
+          .join(', ')}${shownTo.length > 5 ? ', …' : ''}): change who sees them before deleting it`,
         'role_in_use',
       );
     }
