@@ -52,3 +52,36 @@ describe('console users', () => {
     });
   });
 });
+
+describe('console invites', () => {
+  const { platform, withPage } = useBrowserSuite({ env: { REGISTRATION: 'invite' } });
+
+  test('an admin creates an invite whose link registers one person, and revokes another', async () => {
+    const link = await withPage(async (page) => {
+      await signIn(page, platform().admin);
+      await page.goto('/console/users');
+      await page.getByTestId('invite-create').click();
+      const shown = (await page.getByTestId('invite-link').textContent())?.trim() ?? '';
+      assert.match(shown, /\/register\?invite=inv_/);
+      return shown;
+    });
+    await withPage(async (page) => {
+      await page.goto(link);
+      await page.getByTestId('register-email').fill('ola@agentport.test');
+      await page.getByTestId('register-password').fill('ola-password-123');
+      await page.getByTestId('register-submit').click();
+      await page.getByTestId('agent-grid').waitFor();
+    });
+    await withPage(async (page) => {
+      await signIn(page, platform().admin);
+      await page.goto('/console/users');
+      const used = page.locator('[data-testid="invite-row"][data-status="used"]');
+      await used.waitFor();
+      assert.match((await used.textContent()) ?? '', /used by ola@agentport\.test/);
+      await page.getByTestId('invite-create').click();
+      await page.locator('[data-testid="invite-row"][data-status="pending"]').getByTestId('invite-revoke').click();
+      await page.locator('[data-testid="invite-row"][data-status="revoked"]').waitFor();
+      assert.equal(await page.locator('[data-testid="invite-row"][data-status="pending"]').count(), 0);
+    });
+  });
+});

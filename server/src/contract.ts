@@ -13,7 +13,7 @@ export type {
   PublicAgent,
   PublicAgentList,
 } from './agents/schemas.js';
-export type { AuthConfig, AuthResponse, CurrentUser, Invite, RegistrationMode, User } from './auth/schemas.js';
+export type { AuthConfig, AuthResponse, CurrentUser, Invite, InviteList, InviteListed, RegistrationMode, User } from './auth/schemas.js';
 export type {
   ChatCompletion,
   ChunkDelta,

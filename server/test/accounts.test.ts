@@ -157,7 +157,7 @@ for (const target of databaseTargets()) {
       const newInvite = async () => {
         const res = await p.api('POST', '/console/api/invites', { token: p.adminToken, body: {} });
         assert.equal(res.status, 201);
-        return (await res.json()) as { code: string; expiresAt: string };
+        return (await res.json()) as { id: string; code: string; expiresAt: string };
       };
       try {
         assert.deepEqual(await (await p.api('GET', '/api/auth/config')).json(), { registration: 'invite' });
@@ -189,10 +189,32 @@ for (const target of databaseTargets()) {
           .where(sql`${invites.usedAt} is null`);
         assert.equal((await registerWith('frank@example.com', expiring.code)).status, 403, 'expired');
 
+        // The list: never a code; pending, used (by whom), expired; a pending one revoked no longer registers.
+        const revocable = await newInvite();
+        const listed = async () => (await (await p.api('GET', '/console/api/invites', { token: p.adminToken })).json()).items;
+        const byId = async (id: string) => (await listed()).find((i: any) => i.id === id);
+        assert.ok(!JSON.stringify(await listed()).includes('inv_'), 'no code in the list');
+        assert.deepEqual(
+          { status: (await byId(invite.id)).status, usedBy: (await byId(invite.id)).usedBy },
+          { status: 'used', usedBy: 'erin@example.com' },
+        );
+        assert.equal((await byId(expiring.id)).status, 'expired');
+        assert.equal((await byId(revocable.id)).status, 'pending');
+        assert.equal((await p.api('DELETE', `/console/api/invites/${revocable.id}`, { token: p.adminToken })).status, 204);
+        assert.equal((await byId(revocable.id)).status, 'revoked');
+        assert.equal((await registerWith('gail@example.com', revocable.code)).status, 403, 'revoked');
+        const again = await p.api('DELETE', `/console/api/invites/${invite.id}`, { token: p.adminToken });
+        assert.equal(again.status, 409);
+        assert.equal((await again.json()).code, 'invite_not_pending');
+        const unknown = await p.api('DELETE', '/console/api/invites/00000000-0000-4000-8000-000000000000', { token: p.adminToken });
+        assert.equal(unknown.status, 404);
+
         const { token } = await p
           .api('POST', '/api/auth/login', { body: { email: 'erin@example.com', password: PASSWORD } })
           .then((r) => r.json());
         assert.equal((await p.api('POST', '/console/api/invites', { token, body: {} })).status, 403, 'admins only');
+        assert.equal((await p.api('GET', '/console/api/invites', { token })).status, 403);
+        assert.equal((await p.api('DELETE', `/console/api/invites/${invite.id}`, { token })).status, 403);
         assert.equal((await p.api('POST', '/console/api/invites', { token: p.adminToken, body: { expiresInDays: 0 } })).status, 400);
       } finally {
         await p.close();

@@ -29,5 +29,22 @@ export const AuthConfig = Type.Object({ registration: RegistrationMode });
 export type AuthConfig = Static<typeof AuthConfig>;
 
 /** POST /console/api/invites: the code, shown once (only its hash is stored). */
-export const Invite = Type.Object({ code: Type.String(), expiresAt: Type.String({ format: 'date-time' }) });
+export const Invite = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  code: Type.String(),
+  expiresAt: Type.String({ format: 'date-time' }),
+});
 export type Invite = Static<typeof Invite>;
+
+/** An invite as GET /console/api/invites lists it (never its code). */
+export const InviteListed = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('used'), Type.Literal('expired'), Type.Literal('revoked')]),
+  createdAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+  /** Who registered with it. */
+  usedBy: Type.Union([Type.String(), Type.Null()]),
+});
+export type InviteListed = Static<typeof InviteListed>;
+export const InviteList = Type.Object({ items: Type.Array(InviteListed) });
+export type InviteList = Static<typeof InviteList>;
