@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { solidPng } from '@agentport/sandbox';
+import { parse as parseContentDisposition } from 'content-disposition';
 import { eq } from 'drizzle-orm';
 import { files, storedFiles } from '../src/db/schema.js';
 import { sweepUnattachedFiles } from '../src/files/files.js';
@@ -94,6 +95,15 @@ for (const target of databaseTargets()) {
     test('names are cleaned: no folders, no control characters', async () => {
       const file = await (await upload(Buffer.from('hello'), '..\\..\\etc/pass\u0007wd\u202e.txt')).json();
       assert.equal(file.name, 'passwd.txt');
+    });
+
+    test('a name with quotes, semicolons and non-ASCII comes back exactly, in the listing and the download', async () => {
+      // Browsers (and fetch's FormData) send " in a multipart file name as %22, line breaks as %0A/%0D.
+      const name = 'say "hi"; résumé ✓ 50%.txt';
+      const file = await (await upload(Buffer.from('hello'), name)).json();
+      assert.equal(file.name, name);
+      const got = await content(file.id);
+      assert.equal(parseContentDisposition(got.headers.get('content-disposition')!).parameters.filename, name);
     });
 
     test("only the owner reads a file: anyone else's, an unknown id or a malformed one is 404; no token is 401", async () => {

@@ -45,6 +45,13 @@ export function allowedType(bytes: Buffer, limits: FileLimits): FileType {
   throw new HttpError(415, `This kind of file cannot be sent. Send ${list} files.`, 'unsupported_file_type');
 }
 
+/**
+ * The file name as the user saw it: browsers (HTML's multipart/form-data encoding, fetch's FormData
+ * too) send `"` as %22 and line breaks as %0A and %0D, and nothing else escaped.
+ */
+export const unescapeFormName = (name: string): string =>
+  name.replace(/%22|%0A|%0D/gi, (escape) => ({ '%22': '"', '%0A': '\n', '%0D': '\r' })[escape.toUpperCase()]!);
+
 // A plain plugin, as storage/routes.ts: the content route answers bytes, which no schema describes.
 export const filesRoutes: FastifyPluginAsync<{
   db: Db;
@@ -75,7 +82,7 @@ export const filesRoutes: FastifyPluginAsync<{
       }
       if (!bytes.length) throw badRequest('The file is empty.', 'no_file');
       const contentType = allowedType(bytes, limits);
-      const file = await saveFile(db, storage, { userId: currentUser(request).id, name: cleanFileName(part.filename), bytes, contentType });
+      const file = await saveFile(db, storage, { userId: currentUser(request).id, name: cleanFileName(unescapeFormName(part.filename)), bytes, contentType });
       return reply.code(201).send(attachmentOf(file));
     },
   );
