@@ -130,7 +130,7 @@ describe('images and files in chat', () => {
       await pending(page, 'fine.png').and(page.locator('[data-state="uploaded"]')).waitFor();
       const tooLarge = pending(page, 'huge.png').getByTestId('pending-file-error');
       const unsupported = pending(page, 'tool.png').getByTestId('pending-file-error');
-      assert.equal((await tooLarge.textContent())?.trim(), 'The file is larger than the 64 KB this server accepts.');
+      assert.equal((await tooLarge.textContent())?.trim(), 'The file is too large: files of up to 64 KB can be sent.');
       assert.match((await unsupported.textContent()) ?? '', /^This kind of file cannot be sent\. Send .*PNG/);
       // Named and typed as a PNG, it is none: no broken thumbnail, the file icon instead.
       await pending(page, 'tool.png').getByTestId('file-thumbnail').waitFor({ state: 'detached' });

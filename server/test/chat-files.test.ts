@@ -136,7 +136,9 @@ for (const target of databaseTargets()) {
       const theirs = await upload(PNG, 'theirs.png', other.token);
       let res = await chat(native, [{ type: 'text', text: 'Look' }, filePart(theirs.id)]);
       assert.equal(res.status, 400);
-      assert.equal((await res.json()).code, 'unknown_file');
+      const unknown = await res.json();
+      assert.equal(unknown.code, 'unknown_file');
+      assert.equal(unknown.message, 'A file attached to this message is no longer available. Remove it and attach it again.');
 
       const mine = await Promise.all([1, 2, 3, 4].map((n) => upload(PNG, `${n}.png`)));
       res = await chat(

@@ -58,9 +58,12 @@ export async function resolveAttachments(
           .where(and(inArray(files.id, ids), eq(files.userId, request.userId)))
       : [];
   const missing = unknown ?? ids.find((id) => !rows.some((row) => row.id === id));
-  if (missing !== undefined) throw badRequest(`No file with id ${missing}: upload it first (POST /api/ai-agent/files).`, 'unknown_file');
+  // Not the user's, removed (unsent files go after FILE_UNATTACHED_HOURS), or never uploaded: the same answer.
+  if (missing !== undefined) {
+    throw badRequest('A file attached to this message is no longer available. Remove it and attach it again.', 'unknown_file');
+  }
   const elsewhere = rows.find((row) => row.conversationId !== null && row.conversationId !== request.conversationId);
-  if (elsewhere) throw badRequest(`The file ${elsewhere.name} was sent in another conversation: upload it again.`, 'unknown_file');
+  if (elsewhere) throw badRequest(`${elsewhere.name} was sent in another conversation. Attach it again to send it here.`, 'unknown_file');
   request.check(rows);
 
   const resolved: FileRow[] = [];
@@ -106,7 +109,7 @@ async function ingestImage(deps: AttachmentDeps, userId: string, url: string): P
   const data = DATA_URL.exec(url);
   if (data) {
     if (!data[1]!.endsWith(';base64'))
-      throw badRequest('An image_url data: URL must be base64 (data:image/png;base64,…).', 'invalid_image_url');
+      throw badRequest('The image could not be read: an image_url data: URL must be base64 (data:image/png;base64,…).', 'invalid_image_url');
     const encoded = url.slice(data[0].length);
     // Refused before decoding when the text alone is too long.
     if (Math.floor((encoded.length * 3) / 4) > limits.maxBytes + 2) throw fileTooLarge(limits.maxBytes);
@@ -133,7 +136,7 @@ async function ingestImage(deps: AttachmentDeps, userId: string, url: string): P
   }
   const contentType = allowedType(bytes, limits);
   if (!contentType.startsWith('image/')) {
-    throw new HttpError(415, 'An image_url part must hold a PNG, JPEG, GIF or WebP image.', 'unsupported_file_type');
+    throw new HttpError(415, 'This is not an image that can be sent: send a PNG, JPEG, GIF or WebP image.', 'unsupported_file_type');
   }
   return saveFile(deps.db, deps.storage, { userId, name: `${name}.${IMAGE_EXTENSIONS[contentType]}`, bytes, contentType });
 }

@@ -34,7 +34,7 @@ export function sizeInWords(bytes: number): string {
 }
 
 export const fileTooLarge = (maxBytes: number) =>
-  new HttpError(413, `The file is larger than the ${sizeInWords(maxBytes)} this server accepts.`, 'file_too_large');
+  new HttpError(413, `The file is too large: files of up to ${sizeInWords(maxBytes)} can be sent.`, 'file_too_large');
 
 /** The type of `bytes` when it is one the server accepts; else the 415 that says which are. */
 export function allowedType(bytes: Buffer, limits: FileLimits): FileType {
@@ -80,7 +80,7 @@ export const filesRoutes: FastifyPluginAsync<{
         if (error instanceof app.multipartErrors.RequestFileTooLargeError) throw fileTooLarge(limits.maxBytes);
         throw error;
       }
-      if (!bytes.length) throw badRequest('The file is empty.', 'no_file');
+      if (!bytes.length) throw badRequest('The file is empty: choose a file with something in it.', 'no_file');
       const contentType = allowedType(bytes, limits);
       const file = await saveFile(db, storage, { userId: currentUser(request).id, name: cleanFileName(unescapeFormName(part.filename)), bytes, contentType });
       return reply.code(201).send(attachmentOf(file));
