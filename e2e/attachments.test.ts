@@ -287,6 +287,65 @@ describe('images and files in chat', () => {
       await answer.filter({ hasText: 'Text: "Look again"' }).waitFor();
       assert.match((await answer.last().textContent()) ?? '', /Received 2 files: /);
       await checkMessage();
+
+      // Regenerated: the message goes again with its files, and the bot receives both again.
+      const regenerated = page.waitForRequest((r) => r.url().endsWith('/chat/completions') && r.method() === 'POST');
+      const finished = page.waitForResponse((r) => r.url().endsWith('/chat/completions'));
+      await answer.last().getByTestId('regenerate-message').click();
+      const resent = JSON.parse((await regenerated).postData()!);
+      assert.deepEqual(
+        (resent.messages.at(-1).content as { type: string }[]).map((part) => part.type),
+        ['text', 'file', 'file'],
+      );
+      await (await finished).finished();
+      const again = (await answer.last().textContent()) ?? '';
+      assert.ok(again.includes(`image/png 64x48, ${image.buffer.length} bytes`), again);
+      assert.ok(again.includes(`application/pdf, ${pdf.buffer.length} bytes`), again);
+      await checkMessage();
+    });
+  });
+});
+
+describe("the composer keeps to the server's file limits", () => {
+  const SMALL_MAX_BYTES = 16 * 1024;
+  const { platform, withPage } = useBrowserSuite({
+    env: { FILES_PER_MESSAGE: '2', FILE_MAX_BYTES: String(SMALL_MAX_BYTES), FILE_TYPES: 'image/png,application/pdf' },
+  });
+
+  test('a third file, or one over FILE_MAX_BYTES, is refused with a message and never uploaded; the picker offers the types', async () => {
+    await withPage(async (page) => {
+      await signIn(page, platform().admin);
+      await openAgent(page, DESCRIBING_AGENT);
+      const uploads: string[] = [];
+      page.on('request', (r) => {
+        if (r.url().endsWith('/api/ai-agent/files') && r.method() === 'POST') uploads.push(r.url());
+      });
+      await page.waitForFunction(
+        () => document.querySelector('[data-testid="file-input"]')?.getAttribute('accept') === 'image/png,application/pdf',
+      );
+
+      const chooser = page.waitForEvent('filechooser');
+      await page.getByTestId('attach-button').click();
+      await (await chooser).setFiles([png('one.png', 2, 2), largePng('huge.png', SMALL_MAX_BYTES + 1024), png('three.png', 2, 2)]);
+      assert.equal(
+        (await page.getByTestId('attach-limit').textContent())?.trim(),
+        'A message can carry at most 2 files: 1 file was not attached.',
+      );
+      await pending(page, 'one.png').and(page.locator('[data-state="uploaded"]')).waitFor();
+      assert.equal(
+        (await pending(page, 'huge.png').getByTestId('pending-file-error').textContent())?.trim(),
+        'The file is too large: files of up to 16 KB can be sent.',
+      );
+      assert.equal(await pending(page, 'three.png').count(), 0);
+
+      // The failed file leaves room: a second file is attached; a third is not.
+      await paste(page, [png('two.png', 2, 2), png('four.png', 2, 2)]);
+      await pending(page, 'two.png').and(page.locator('[data-state="uploaded"]')).waitFor();
+      assert.equal(
+        (await page.getByTestId('attach-limit').textContent())?.trim(),
+        'A message can carry at most 2 files: 1 file was not attached.',
+      );
+      assert.equal(uploads.length, 2, 'only one.png and two.png were uploaded');
     });
   });
 });

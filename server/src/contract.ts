@@ -31,7 +31,7 @@ export type {
   Usage,
 } from './chat/schemas.js';
 export type { CozeBot, CozeBotPage, ImportResult } from './coze/schemas.js';
-export type { Attachment } from './files/schemas.js';
+export type { Attachment, FileLimits } from './files/schemas.js';
 export type { Permission, Role, RoleCreate, RoleList, RolePatch } from './roles/schemas.js';
 export type { ErrorResponse, Health } from './http/schemas.js';
 export type { OwnUsage, QuotaStatus, Quotas, RoleQuotas, UsageCounts, UsageReport, UserQuota } from './usage/schemas.js';

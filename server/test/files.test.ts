@@ -18,7 +18,7 @@ for (const target of databaseTargets()) {
     let user: { token: string; id: string };
 
     before(async () => {
-      p = await startTestPlatform(target, { FILE_MAX_BYTES: '20000' });
+      p = await startTestPlatform(target, { FILE_MAX_BYTES: '20000', FILES_PER_MESSAGE: '2' });
       user = await p.newUser();
     });
     after(() => p.close());
@@ -47,6 +47,17 @@ for (const target of databaseTargets()) {
       assert.equal(got.headers.get('x-content-type-options'), 'nosniff');
       assert.match(got.headers.get('content-disposition')!, /^inline; filename="holiday photo\.png"/);
       assert.deepEqual(Buffer.from(await got.arrayBuffer()), PNG);
+    });
+
+    test("the server's limits are published to signed-in users, as configured", async () => {
+      const res = await fetch(`${p.url}/api/ai-agent/files/limits`, { headers: { authorization: `Bearer ${user.token}` } });
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), {
+        perMessage: 2,
+        maxBytes: 20000,
+        types: ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf', 'text/plain'],
+      });
+      assert.equal((await fetch(`${p.url}/api/ai-agent/files/limits`)).status, 401);
     });
 
     test('the type comes from the bytes, not the name or what the client claims', async () => {

@@ -2,14 +2,28 @@
 // token, so the page fetches it and shows it through an object URL. Only raster images get one that is
 // shown: an object URL is a document of this origin, so an SVG or HTML file opened through one could
 // run script in the page's name. A download is handed over as opaque bytes for the same reason.
-import type { Attachment } from '@agentport/server/contract';
-import { apiFetch, apiUpload } from './api';
+import type { Attachment, FileLimits } from '@agentport/server/contract';
+import { api, apiFetch, apiUpload } from './api';
+
+let limits: Promise<FileLimits> | null = null;
 
 /**
- * At most this many files go with one message: the server's default FILES_PER_MESSAGE. The server
- * checks its own setting as well, and says so when it is lower.
+ * What the server accepts (its FILES_PER_MESSAGE, FILE_MAX_BYTES, FILE_TYPES), asked once per page
+ * load; asked again after a failure. The server checks them again on every upload and message.
  */
-export const MAX_FILES_PER_MESSAGE = 5;
+export function fileLimits(): Promise<FileLimits> {
+  limits ??= api<FileLimits>('/api/ai-agent/files/limits').catch((error: unknown) => {
+    limits = null;
+    throw error;
+  });
+  return limits;
+}
+
+/** The server's words for a file over FILE_MAX_BYTES (files/routes.ts fileTooLarge), said before uploading it. */
+export function tooLargeMessage(maxBytes: number): string {
+  const size = maxBytes >= 1024 * 1024 ? `${+(maxBytes / (1024 * 1024)).toFixed(1)} MB` : `${+(maxBytes / 1024).toFixed(1)} KB`;
+  return `The file is too large: files of up to ${size} can be sent.`;
+}
 
 const SHOWN_IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
 

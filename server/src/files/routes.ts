@@ -11,7 +11,7 @@ import type { FileStorage } from '../storage/storage.js';
 import { kindOf, sniffFileType, type FileType } from './content-type.js';
 import { attachmentOf, cleanFileName, fileBytes, ownFile, saveFile, signedFile } from './files.js';
 import { isValidSignature, type SignedUrlConfig } from './signed-url.js';
-import { Attachment } from './schemas.js';
+import { Attachment, FileLimits as FileLimitsSchema } from './schemas.js';
 
 export interface FileLimits {
   maxBytes: number;
@@ -56,7 +56,7 @@ export const unescapeFormName = (name: string): string =>
 export const filesRoutes: FastifyPluginAsync<{
   db: Db;
   storage: FileStorage;
-  limits: FileLimits;
+  limits: FileLimits & { perMessage: number };
   signedUrls: SignedUrlConfig | null;
 }> = async (app, { db, storage, limits, signedUrls }) => {
   const { requireUser } = guards(db);
@@ -64,6 +64,13 @@ export const filesRoutes: FastifyPluginAsync<{
   await app.register(fastifyMultipart, {
     limits: { fileSize: limits.maxBytes, files: 1, fields: 5, fieldSize: 1024, parts: 6, headerPairs: 50 },
   });
+
+  // The page checks these before uploading (the count, each size, the picker's types); the server checks them again.
+  app.get(
+    '/api/ai-agent/files/limits',
+    { onRequest: requireUser, schema: { response: { 200: FileLimitsSchema, ...errorResponses } } },
+    async () => ({ perMessage: limits.perMessage, maxBytes: limits.maxBytes, types: [...limits.types] }),
+  );
 
   app.post(
     '/api/ai-agent/files',
@@ -82,7 +89,12 @@ export const filesRoutes: FastifyPluginAsync<{
       }
       if (!bytes.length) throw badRequest('The file is empty: choose a file with something in it.', 'no_file');
       const contentType = allowedType(bytes, limits);
-      const file = await saveFile(db, storage, { userId: currentUser(request).id, name: cleanFileName(unescapeFormName(part.filename)), bytes, contentType });
+      const file = await saveFile(db, storage, {
+        userId: currentUser(request).id,
+        name: cleanFileName(unescapeFormName(part.filename)),
+        bytes,
+        contentType,
+      });
       return reply.code(201).send(attachmentOf(file));
     },
   );

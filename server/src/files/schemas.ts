@@ -13,3 +13,12 @@ export const Attachment = Type.Object({
   kind: Type.Union([Type.Literal('image'), Type.Literal('file')]),
 });
 export type Attachment = Static<typeof Attachment>;
+
+/** What the server accepts (FILES_PER_MESSAGE, FILE_MAX_BYTES, FILE_TYPES), for the page to check before uploading. */
+export const FileLimits = Type.Object({
+  perMessage: Type.Integer(),
+  maxBytes: Type.Integer(),
+  /** Content types, as the file input's accept list takes them. */
+  types: Type.Array(Type.String()),
+});
+export type FileLimits = Static<typeof FileLimits>;

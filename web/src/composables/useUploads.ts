@@ -3,7 +3,7 @@
 import { computed, ref } from 'vue';
 import { errorMessage } from '../api';
 import type { Attachment } from '@agentport/server/contract';
-import { MAX_FILES_PER_MESSAGE, isShownImage, uploadFile } from '../files';
+import { fileLimits, isShownImage, tooLargeMessage, uploadFile } from '../files';
 
 export interface PendingFile {
   key: string;
@@ -29,16 +29,25 @@ export function useUploads() {
   const uploading = computed(() => files.value.some((f) => !f.uploaded && !f.error));
   const uploaded = computed(() => files.value.flatMap((f) => (f.uploaded ? [f.uploaded] : [])));
 
-  function add(list: Iterable<File>): void {
+  async function add(list: Iterable<File>): Promise<void> {
     const added = [...list];
     if (added.length === 0) return;
-    const room = MAX_FILES_PER_MESSAGE - files.value.filter((f) => !f.error).length;
+    let limits;
+    try {
+      limits = await fileLimits();
+    } catch (err) {
+      limitError.value = errorMessage(err);
+      return;
+    }
+    const room = limits.perMessage - files.value.filter((f) => !f.error).length;
     const accepted = added.slice(0, Math.max(room, 0));
     const refused = added.length - accepted.length;
     limitError.value = refused
-      ? `A message can carry at most ${MAX_FILES_PER_MESSAGE} files: ${refused === 1 ? '1 file was' : `${refused} files were`} not attached.`
+      ? `A message can carry at most ${limits.perMessage} files: ${refused === 1 ? '1 file was' : `${refused} files were`} not attached.`
       : null;
     for (const file of accepted) {
+      // Too large for the server: said at once, and never sent.
+      const tooLarge = file.size > limits.maxBytes;
       files.value.push({
         key: `file-${++keys}`,
         name: file.name,
@@ -47,9 +56,10 @@ export function useUploads() {
         previewUrl: isShownImage(file.type) ? URL.createObjectURL(file) : null,
         progress: 0,
         uploaded: null,
-        error: null,
+        error: tooLarge ? tooLargeMessage(limits.maxBytes) : null,
         controller: new AbortController(),
       });
+      if (tooLarge) continue;
       // The reactive proxy of the entry just pushed: its progress re-renders as it changes.
       void upload(files.value[files.value.length - 1]!, file);
     }
