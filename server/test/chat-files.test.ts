@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
@@ -300,6 +303,74 @@ for (const target of databaseTargets()) {
     test('signed links need PUBLIC_URL and a long FILE_URL_SECRET at start-up', () => {
       assert.throws(() => readConfig({ ...SIGNING, PUBLIC_URL: '' }), /needs PUBLIC_URL/);
       assert.throws(() => readConfig({ ...SIGNING, FILE_URL_SECRET: 'short' }), /FILE_URL_SECRET, at least 32 characters/);
+    });
+  });
+}
+
+for (const target of databaseTargets()) {
+  describeOn(target, 'Coze file ids belong to one Coze account', () => {
+    test('after COZE_API_TOKEN and COZE_API_BASE change, a file sent before is uploaded to the new account, not named by the old id', async () => {
+      const first = await startSandbox({ quiet: true });
+      const second = await startSandbox({ quiet: true, token: 'pat_another_account' });
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'agentport-coze-account-'));
+      const database = await target.url();
+      const on = (sandbox: Sandbox) =>
+        startTestPlatform(target, {
+          DATA_DIR: dataDir,
+          ...(database.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}),
+          COZE_API_BASE: sandbox.cozeBaseUrl,
+          COZE_API_TOKEN: sandbox.token,
+          COZE_SPACE_ID: sandbox.spaceId,
+        });
+      const uploadsTo = (sandbox: Sandbox) => sandbox.requests.filter((r) => r.path === '/v1/files/upload').length;
+      try {
+        let p = await on(first);
+        const user = await p.newUser();
+        const imported = await p.api('POST', '/console/api/ai-agent/import/coze', {
+          token: p.adminToken,
+          body: { cozeBotId: BOTS.fileInspector.id },
+        });
+        const agentId = (await imported.json()).agent.id;
+        const form = new FormData();
+        form.append('file', new Blob([new Uint8Array(PNG)]), 'holiday.png');
+        const uploaded = await fetch(`${p.url}/api/ai-agent/files`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${user.token}` },
+          body: form,
+        });
+        const file = (await uploaded.json()) as { id: string };
+        const chat = (extra: Record<string, unknown> = {}) =>
+          fetch(`${p.url}/api/ai-agent/chat/completions`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
+            body: JSON.stringify({
+              agentId,
+              messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: file.id } }] }],
+              stream: true,
+              ...extra,
+            }),
+          });
+        const res = await chat();
+        const conversationId = res.headers.get('x-conversation-id')!;
+        assert.equal((await readChatStream(res)).text, `Received 1 file: image holiday.png (${PNG_SAID}). Text: "".`);
+        assert.equal(uploadsTo(first), 1);
+        await p.close();
+
+        // The operator moves to another Coze account: same database, same file, same conversation.
+        p = await on(second);
+        try {
+          const again = await readChatStream(await chat({ conversationId }));
+          assert.equal(again.text, `Received 1 file: image holiday.png (${PNG_SAID}). Text: "".`);
+          assert.equal(uploadsTo(second), 1, 'uploaded to the new account');
+          assert.equal(uploadsTo(first), 1);
+        } finally {
+          await p.close();
+        }
+      } finally {
+        await first.close();
+        await second.close();
+        await database.drop();
+      }
     });
   });
 }

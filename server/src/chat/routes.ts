@@ -134,7 +134,11 @@ function newUserMessage(body: Static<typeof CompletionRequest>, filesPerMessage:
   const text = texts.join('\n');
   if (!text.trim() && !refs.length) throw badRequest('The message is empty', 'empty_message');
   if (text.length > MAX_MESSAGE_CHARS) throw badRequest(`The message is longer than ${MAX_MESSAGE_CHARS} characters`, 'message_too_long');
-  if (refs.length > filesPerMessage) throw badRequest(`A message can carry at most ${filesPerMessage} files: remove some and send them in another message.`, 'too_many_files');
+  if (refs.length > filesPerMessage)
+    throw badRequest(
+      `A message can carry at most ${filesPerMessage} files: remove some and send them in another message.`,
+      'too_many_files',
+    );
   return { text, refs };
 }
 

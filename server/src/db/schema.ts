@@ -254,8 +254,13 @@ export const files = pgTable(
     contentType: text('content_type').notNull(),
     size: integer('size').notNull(),
     storageKey: text('storage_key').notNull(),
-    /** Coze's id for the same bytes once uploaded there: a file goes to Coze once. */
+    /** Coze's id for the same bytes once uploaded there: a file goes to Coze once (per Coze account). */
     cozeFileId: text('coze_file_id'),
+    /**
+     * The Coze account cozeFileId belongs to (CozeClient.account: a hash of the base URL and the
+     * credential, never the credential): another account cannot read it, so the file goes again.
+     */
+    cozeAccount: text('coze_account'),
     createdAt: createdAt(),
   },
   (t) => [

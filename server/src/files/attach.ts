@@ -29,11 +29,11 @@ export interface AttachmentDeps {
 
 /** A file as a provider reads it. */
 export interface ChatAttachment extends Attachment {
-  /** Coze's id for these bytes, once they were uploaded there. */
-  cozeFileId: string | null;
+  /** Coze's id for these bytes in the Coze `account`, once they were uploaded there. */
+  cozeFileId(account: string): string | null;
   bytes(): Promise<Buffer>;
-  /** Keeps Coze's id on the file, so that it is uploaded to Coze once. */
-  rememberCozeFileId(cozeFileId: string): Promise<void>;
+  /** Keeps Coze's id on the file, so that it is uploaded to that Coze account once. */
+  rememberCozeFileId(cozeFileId: string, account: string): Promise<void>;
 }
 
 const IMAGE_DOWNLOAD_TIMEOUT_MS = 15_000;
@@ -88,13 +88,14 @@ export async function attachToConversation(db: Db, fileIds: string[], conversati
 }
 
 export function chatAttachment(db: Db, storage: FileStorage, file: FileRow): ChatAttachment {
+  let coze = { fileId: file.cozeFileId, account: file.cozeAccount };
   return {
     ...attachmentOf(file),
-    cozeFileId: file.cozeFileId,
+    cozeFileId: (account) => (coze.account === account ? coze.fileId : null),
     bytes: () => fileBytes(storage, file),
-    async rememberCozeFileId(cozeFileId) {
-      this.cozeFileId = cozeFileId;
-      await db.update(files).set({ cozeFileId }).where(eq(files.id, file.id));
+    async rememberCozeFileId(fileId, account) {
+      coze = { fileId, account };
+      await db.update(files).set({ cozeFileId: fileId, cozeAccount: account }).where(eq(files.id, file.id));
     },
   };
 }
@@ -109,7 +110,10 @@ async function ingestImage(deps: AttachmentDeps, userId: string, url: string): P
   const data = DATA_URL.exec(url);
   if (data) {
     if (!data[1]!.endsWith(';base64'))
-      throw badRequest('The image could not be read: an image_url data: URL must be base64 (data:image/png;base64,…).', 'invalid_image_url');
+      throw badRequest(
+        'The image could not be read: an image_url data: URL must be base64 (data:image/png;base64,…).',
+        'invalid_image_url',
+      );
     const encoded = url.slice(data[0].length);
     // Refused before decoding when the text alone is too long.
     if (Math.floor((encoded.length * 3) / 4) > limits.maxBytes + 2) throw fileTooLarge(limits.maxBytes);

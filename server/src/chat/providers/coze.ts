@@ -109,13 +109,13 @@ class FileUploadFailed extends Error {
 
 /**
  * The message as Coze's object_string items: its text, then each file by Coze's id for it. A file is
- * uploaded to Coze (POST /v1/files/upload) the first time it is sent, and its id kept on the file.
+ * uploaded to Coze (POST /v1/files/upload) the first time it is sent to this Coze account, and its id kept on the file.
  * Coze never fetches anything from this platform.
  */
 async function withFiles(client: CozeClient, input: ChatInput): Promise<CozeObjectItem[]> {
   const items: CozeObjectItem[] = input.message ? [{ type: 'text', text: input.message }] : [];
   for (const file of input.attachments) {
-    let fileId = file.cozeFileId;
+    let fileId = file.cozeFileId(client.account);
     if (!fileId) {
       try {
         ({ id: fileId } = await client.uploadFile({
@@ -127,7 +127,7 @@ async function withFiles(client: CozeClient, input: ChatInput): Promise<CozeObje
       } catch (error) {
         throw isAbortError(error) || input.signal.aborted ? error : new FileUploadFailed(file.name, error);
       }
-      await file.rememberCozeFileId(fileId);
+      await file.rememberCozeFileId(fileId, client.account);
     }
     items.push({ type: file.kind, file_id: fileId });
   }

@@ -1,5 +1,6 @@
 // CozeClient: the typed Coze OpenAPI calls this project makes — list and read bots, create a
 // conversation, stream a chat, cancel it, download a bot's avatar. Wire facts: docs/coze-openapi.md.
+import { createHash } from 'node:crypto';
 import type { Agent, IncomingMessage } from 'node:http';
 import { IDLE_CONNECTION_MS } from '../../http/connections.js';
 import type { ImageType } from '../../http/image-type.js';
@@ -96,6 +97,14 @@ export const COZE_API_CONNECTOR_ID = '1024';
  */
 export const SPARE_CONNECTIONS = 4;
 
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** CozeClient.account: the base URL with a hash of the token (or the OAuth app and key), hashed again. */
+export function cozeAccount(config: Pick<CozeConfig, 'baseUrl' | 'auth'>): string {
+  const credential = config.auth.kind === 'token' ? sha256(config.auth.token) : `oauth:${config.auth.appId}:${config.auth.keyId}`;
+  return sha256(`${config.baseUrl}\n${credential}`).slice(0, 32);
+}
+
 export class CozeClient {
   readonly #config: CozeConfig;
   readonly #fetch: typeof fetch;
@@ -107,6 +116,11 @@ export class CozeClient {
   readonly #iconRules: OutboundRules;
   /** `auto` becomes the endpoint that answered first, for the life of the client. */
   #botListApi: CozeBotListApi;
+  /**
+   * Which Coze account this client speaks for: a hash of the base URL and the token (or the OAuth
+   * app), so that what Coze issued one account (file ids) is not handed to another. Never the secret.
+   */
+  readonly account: string;
 
   constructor(config: CozeConfig, options: CozeClientOptions = {}) {
     this.#config = config;
@@ -135,6 +149,7 @@ export class CozeClient {
     });
     this.#botListApi = config.botListApi ?? 'auto';
     this.#iconRules = iconRules(config.baseUrl);
+    this.account = cozeAccount(config);
   }
 
   /**
