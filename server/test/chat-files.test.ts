@@ -374,3 +374,84 @@ for (const target of databaseTargets()) {
     });
   });
 }
+
+for (const target of databaseTargets()) {
+  describeOn(target, 'Coze file uploads have a longer time allowance', () => {
+    // COZE_CONNECT_TIMEOUT_MS=500: an ordinary call waits 500 ms for Coze's headers, an upload of
+    // this small file 500 ms plus a second (files/upload allows a second per 100 KB begun).
+    let sandbox: Sandbox;
+    let p: TestPlatform;
+    let coze: string;
+    let user: { token: string; id: string };
+    before(async () => {
+      sandbox = await startSandbox({ quiet: true });
+      p = await startTestPlatform(target, {
+        COZE_API_BASE: sandbox.cozeBaseUrl,
+        COZE_API_TOKEN: sandbox.token,
+        COZE_SPACE_ID: sandbox.spaceId,
+        COZE_CONNECT_TIMEOUT_MS: '500',
+        COZE_MAX_RETRIES: '0',
+      });
+      const imported = await p.api('POST', '/console/api/ai-agent/import/coze', {
+        token: p.adminToken,
+        body: { cozeBotId: BOTS.fileInspector.id },
+      });
+      coze = (await imported.json()).agent.id;
+      user = await p.newUser();
+    });
+    after(async () => {
+      await p.close();
+      await sandbox.close();
+    });
+
+    const send = async (name: string) => {
+      const form = new FormData();
+      form.append('file', new Blob([new Uint8Array(PNG)]), name);
+      const uploaded = await fetch(`${p.url}/api/ai-agent/files`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${user.token}` },
+        body: form,
+      });
+      const file = (await uploaded.json()) as { id: string };
+      const res = await fetch(`${p.url}/api/ai-agent/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
+        body: JSON.stringify({
+          agentId: coze,
+          messages: [
+            {
+              role: 'user',
+              content: [
+                { type: 'text', text: 'Look' },
+                { type: 'file', file: { file_id: file.id } },
+              ],
+            },
+          ],
+          stream: true,
+        }),
+      });
+      return { conversationId: res.headers.get('x-conversation-id')!, stream: await readChatStream(res) };
+    };
+
+    test('an upload slower than an ordinary call, within the upload allowance, goes through', async () => {
+      const { stream } = await send('slow [slow-upload:1000].png');
+      assert.equal(stream.error, undefined);
+      assert.equal(stream.text, `Received 1 file: image slow [slow-upload:1000].png (${PNG_SAID}). Text: "Look".`);
+    });
+
+    test('an upload beyond the allowance ends the answer with a sentence naming the file; the message is kept', async () => {
+      const { conversationId, stream } = await send('stuck [slow-upload:3000].png');
+      assert.equal(stream.error.code, 'coze_upload_failed');
+      assert.match(stream.error.message, /^Coze did not take the file stuck \[slow-upload:3000\]\.png\. /);
+      const body = await (await p.api('GET', `/api/ai-agent/conversations/${conversationId}/messages`, { token: user.token })).json();
+      const [question, answer] = body.items;
+      assert.equal(question.content, 'Look');
+      assert.deepEqual(
+        question.attachments.map((a: any) => a.name),
+        ['stuck [slow-upload:3000].png'],
+      );
+      assert.equal(answer.status, 'failed');
+      assert.match(answer.error.message, /^Coze did not take the file/);
+    });
+  });
+}

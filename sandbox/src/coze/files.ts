@@ -1,7 +1,8 @@
 // POST /v1/files/upload: multipart/form-data with the file in the field `file` (as Coze's SDKs send
 // it) → {code:0, data:{id, bytes, file_name, created_at}}. The file is kept for chats of this sandbox
 // (object_string items name it by file_id). `[refuse-upload]` in the file name answers a Coze error
-// instead, for tests of what a user sees then.
+// instead, for tests of what a user sees then; `[slow-upload:<ms>]` answers as usual, <ms> later (a slow
+// link or a busy Coze: the platform's upload time allowance is longer than its ordinary one).
 import type { RequestContext } from '../context.js';
 import { newId, nowSeconds } from '../http.js';
 import { cozeError, cozeOk } from './respond.js';
@@ -31,6 +32,11 @@ export async function uploadFile(ctx: RequestContext): Promise<void> {
   if (!(file instanceof File)) return cozeError(ctx, 4000, 'Invalid parameter: file is required');
   if (file.size > MAX_FILE_BYTES) return cozeError(ctx, 4000, 'Invalid parameter: the file is larger than 512 MB');
   if (file.name.includes('[refuse-upload]')) return cozeError(ctx, 4000, 'Invalid parameter: the file could not be stored');
+  const slow = /\[slow-upload:(\d+)\]/.exec(file.name);
+  if (slow) {
+    await new Promise((resolve) => setTimeout(resolve, Number(slow[1])));
+    if (ctx.res.destroyed) return; // the platform gave up waiting
+  }
   const stored: UploadedFile = { id: newId(), name: file.name, bytes: Buffer.from(await file.arrayBuffer()), createdAt: nowSeconds() };
   ctx.core.files.set(stored.id, stored);
   cozeOk(ctx, { id: stored.id, bytes: stored.bytes.length, file_name: stored.name, created_at: stored.createdAt });
