@@ -77,7 +77,7 @@ export type AnswerStep = AnswerDelta | 'working';
 const TITLE_LENGTH = 80;
 
 /** An upstream may send a NUL character; PostgreSQL cannot store one, and the answer must be saved. */
-const withoutNul = (text: string) => text.replaceAll('\0', '');
+const withoutNul = (text: string) => (text.includes('\0') ? text.replaceAll('\0', '') : text); // finding none costs less than replacing none
 
 const SHUTDOWN: MessageError = {
   message: 'The server restarted while answering. Please send your message again.',
