@@ -26,7 +26,15 @@ import type { FileStorage } from '../storage/storage.js';
 import type { ChatMetrics } from '../metrics/chat-metrics.js';
 import { quotaExceeded, quotaStatus, returnMessage } from '../usage/quotas.js';
 import type { ChatConversation, ChatProvider, ChatUser, ProviderEvent } from './providers/types.js';
-import { saveAnswer, saveCheckpoint, startFirstTurn, startNextTurn, startReplacingTurn, type TurnStart } from './statements.js';
+import {
+  saveAnswer,
+  saveCheckpoint,
+  saveProviderConversation,
+  startFirstTurn,
+  startNextTurn,
+  startReplacingTurn,
+  type TurnStart,
+} from './statements.js';
 import type { AnswerFollowers } from './follow-answer.js';
 import type { LiveAnswers } from './live-answers.js';
 import type { AbortReason, StopSignals } from './stop-signals.js';
@@ -348,7 +356,7 @@ export class ChatRun {
         // Saved at once, beside the stream rather than in its way: were this instance to die before its
         // first checkpoint, the next turn must still find the upstream conversation and its memory.
         this.conversation.providerConversationId = event.id;
-        this.checkpointAside();
+        this.aside(() => saveProviderConversation(this.deps.db).execute(this.ids()), 'saving the upstream conversation failed');
         return null;
       case 'provider-metadata':
         Object.assign(this.metadata, event.data);
@@ -394,7 +402,15 @@ export class ChatRun {
 
   /** A checkpoint nothing waits for. */
   private checkpointAside(): void {
-    this.saving = this.saving.then(() => this.checkpoint()).catch((error) => this.deps.log.warn({ err: error }, 'chat checkpoint failed'));
+    this.aside(() => this.checkpoint(), 'chat checkpoint failed');
+  }
+
+  /** A save nothing waits for, after those before it: an earlier one never lands after a later one. */
+  private aside(save: () => Promise<unknown>, failure: string): void {
+    this.saving = this.saving.then(save).then(
+      () => undefined,
+      (error: unknown) => this.deps.log.warn({ err: error }, failure),
+    );
   }
 
   private async checkpoint(): Promise<void> {

@@ -4,7 +4,8 @@
 //   the agent, checks the caller's quotas and takes the day's message from theirs (usage/quotas.ts),
 //   creates or claims the conversation and stores the turn's two messages (a replacing turn first
 //   deletes the user message it replaces and everything after it);
-// - a checkpoint now and then while the answer streams (saveCheckpoint), never per delta;
+// - the upstream conversation id as soon as it is known (saveProviderConversation), and a checkpoint
+//   now and then while the answer streams (saveCheckpoint), never per delta;
 // - the answer once it ended, however it ended, with its usage (saveAnswer).
 // The lease that allows one answer at a time per conversation, across every instance, is written by
 // those same statements: its claim, renewal and release below are statement parts folded into them.
@@ -292,6 +293,19 @@ export const saveCheckpoint = preparedFor((db) => {
     .where(and(eq(messages.id, param('messageId')), eq(messages.status, 'streaming')))
     .prepare('save_checkpoint');
 });
+
+/**
+ * Saves the upstream conversation id as soon as the upstream names it, while the run holds the
+ * conversation: lighter than a checkpoint, which also writes the answer so far (empty at that point).
+ * Parameters: conversationId, runId, providerConversationId.
+ */
+export const saveProviderConversation = preparedFor((db) =>
+  db
+    .update(conversations)
+    .set({ providerConversationId: text('providerConversationId') })
+    .where(heldBy(param('conversationId'), param('runId')))
+    .prepare('save_provider_conversation'),
+);
 
 /**
  * Stores the finished answer (however it ended), frees the conversation and adds the answer to its
