@@ -715,7 +715,9 @@ function printTable(results: LevelResult[], s: Setup): void {
     results
       .map((r, i) => {
         const before = results[i - 1];
-        return ` ${before ? kb((pick(r) - pick(before)) / Math.max(1, r.openPlatform - before.openPlatform)) : '—'} |`;
+        // Only from fewer streams: between levels of one size the slope would divide by nothing.
+        const added = before ? r.openPlatform - before.openPlatform : 0;
+        return ` ${before && added > 0 ? kb((pick(r) - pick(before)) / added) : '—'} |`;
       })
       .join('');
   const lines = [
