@@ -334,6 +334,8 @@ interface LevelResult {
   rssAfter: number;
   heapIdle: number;
   heapPlateau: number;
+  /** Once the load is gone, after a full GC: above idle, what the platform kept of the chats it served. */
+  heapAfter: number;
   sandboxRssIdle: number;
   sandboxRssPlateau: number;
   cpu: { platform: number; sandbox: number; generator: number; other: number; background: number };
@@ -555,7 +557,7 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
   const arrivals = await upstreamArrivals(s);
   // What the platform keeps once the load is gone: every answer saved, a full GC, a moment to return pages.
   await sleep(IDLE_MS);
-  const rssAfter = (await platformAfterGc(s)).rss;
+  const { rss: rssAfter, heapUsed: heapAfter } = await platformAfterGc(s);
 
   const grid =
     pacing === 'burst'
@@ -603,6 +605,7 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
     rssAfter,
     heapIdle: idleHeap,
     heapPlateau: plateauHeap,
+    heapAfter,
     sandboxRssIdle,
     sandboxRssPlateau: median(sandboxRss),
     cpu: {
@@ -689,7 +692,7 @@ ${row('inter-chunk gap (window)', (f) => f.gaps)}
 ${row('total time', (f) => f.total)}
   throughput through the platform: ${x.throughput.toFixed(0)} deltas/s (direct arm ${(d.windowDeltas / secs).toFixed(0)} deltas/s)
   platform RSS: idle ${mb(r.rssIdle)} → plateau ${mb(r.rssPlateau)} = ${(x.rssPerStream / 1024).toFixed(1)} KB per open stream; after the load ${mb(r.rssAfter)} (sandbox ${mb(r.sandboxRssIdle)} → ${mb(r.sandboxRssPlateau)})
-  platform JS heap after a full GC: idle ${mb(r.heapIdle)} → plateau ${mb(r.heapPlateau)} = ${(x.livePerStream / 1024).toFixed(1)} KB live per open stream
+  platform JS heap after a full GC: idle ${mb(r.heapIdle)} → plateau ${mb(r.heapPlateau)} = ${(x.livePerStream / 1024).toFixed(1)} KB live per open stream; after the load ${mb(r.heapAfter)}
   CPU in the window (cores): platform ${(r.cpu.platform / secs).toFixed(2)}, sandbox ${(r.cpu.sandbox / secs).toFixed(2)}, generator ${(r.cpu.generator / secs).toFixed(2)}, other ${r.cpu.other.toFixed(2)} (idle background ${r.cpu.background.toFixed(2)}) of ${os.availableParallelism()}
   CPU per 1,000 deltas: platform ${x.platformCpuPer1k.toFixed(3)} s relayed, sandbox ${x.sandboxCpuPer1k.toFixed(3)} s produced
   platform over the ramp and the window: ${pausesText(r.platformPauses)}
