@@ -218,6 +218,36 @@ for (const target of databaseTargets()) {
       assert.equal((await patch(admin.id, { role: 'user' })).status, 409);
     });
 
+    test('a role of their own held by the last accounts that can manage users cannot drop users.manage (409)', async () => {
+      const created = await p.api('POST', '/console/api/roles', {
+        token: p.adminToken,
+        body: { name: 'Last desk', permissions: ['users.manage', 'roles.manage'] },
+      });
+      assert.equal(created.status, 201);
+      const { key } = await created.json();
+      const noor = await p.newUser('noor.lastdesk@example.com');
+      assert.equal((await patch(noor.id, { role: key })).status, 200);
+      const editRole = (body: unknown, token = noor.token) => p.api('PATCH', `/console/api/roles/${key}`, { token, body });
+
+      // Every admin steps aside: the role's holder is the last account that can manage users.
+      const admins = (await list('?pageSize=100')).items.filter((u: any) => u.role === 'admin');
+      try {
+        for (const admin of admins) assert.equal((await patch(admin.id, { role: 'user' }, noor.token)).status, 200);
+        const dropped = await editRole({ permissions: ['roles.manage'] });
+        assert.equal(dropped.status, 409);
+        const body = await dropped.json();
+        assert.equal(body.code, 'last_user_manager');
+        assert.match(body.message, /last accounts that can manage users/);
+        assert.equal((await list('?q=lastdesk', noor.token)).total, 1, 'the role kept users.manage');
+        assert.equal((await editRole({ name: 'Last desk, renamed' })).status, 200, 'other changes go through');
+      } finally {
+        for (const admin of admins) assert.equal((await patch(admin.id, { role: 'admin' }, noor.token)).status, 200);
+      }
+      // With the admins back, the role may drop it.
+      assert.equal((await editRole({ permissions: ['roles.manage'] }, p.adminToken)).status, 200);
+      assert.equal((await p.api('GET', '/console/api/users', { token: noor.token })).status, 403);
+    });
+
     test('two admins disabling each other at the same moment: one wins, one admin is always left', async () => {
       const a = await adminNamed('jo.race@example.com');
       const b = await adminNamed('kim.race@example.com');

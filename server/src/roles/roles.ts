@@ -1,8 +1,9 @@
 // Roles as stored: the built-in two kept up to date at start-up, an administrator's own ones created,
 // changed and deleted in the console (routes.ts).
 import { randomBytes } from 'node:crypto';
-import { asc, count, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
+import { LOCK, lock } from '../db/locks.js';
 import { agents, roles, users, type RoleRow } from '../db/schema.js';
 import { HttpError, conflict, notFound } from '../http/errors.js';
 import { BUILT_IN_ROLES, PERMISSIONS, isBuiltInRole, isPermission, type Permission } from './permissions.js';
@@ -32,6 +33,24 @@ export async function ensureBuiltInRoles(db: Db): Promise<void> {
 export async function permissionsOf(db: Db, key: string): Promise<Permission[]> {
   const [role] = await db.select({ permissions: roles.permissions }).from(roles).where(eq(roles.key, key));
   return knownPermissions(role?.permissions ?? []);
+}
+
+/** The accounts that can manage users now: the platform must always keep one. */
+const userManagers = and(
+  isNull(users.disabledAt),
+  sql`exists (select 1 from ${roles} where ${roles.key} = ${users.role} and 'users.manage' = any(${roles.permissions}))`,
+);
+
+/**
+ * Makes changes to who can manage users take turns, on every instance, until the transaction `tx`
+ * ends: two admins changing at once cannot both pass keepUserManager and leave no one.
+ */
+export const lockUserManagers = (tx: Db) => lock(tx, LOCK.userManagers, 'users');
+
+/** After a change under lockUserManagers: refuses it (409 last_user_manager) when no active account can manage users any more. */
+export async function keepUserManager(tx: Db, message: string): Promise<void> {
+  const [managers] = await tx.select({ n: count() }).from(users).where(userManagers);
+  if (!managers?.n) throw new HttpError(409, message, 'last_user_manager');
 }
 
 const roleView = (role: RoleRow, holders: number): Role => ({
@@ -99,12 +118,19 @@ export async function updateRole(db: Db, key: string, patch: RolePatch): Promise
   if (isBuiltInRole(key)) throw builtInUnchangeable(key);
   const name = patch.name?.trim();
   if (name === '') throw new HttpError(400, 'A role needs a name', 'invalid_role');
-  const [updated] = await db
-    .update(roles)
-    .set({ ...(name ? { name } : {}), ...(patch.permissions ? { permissions: patch.permissions } : {}), updatedAt: new Date() })
-    .where(eq(roles.key, key))
-    .returning({ key: roles.key });
-  if (!updated) throw notFound(`No role with key ${key}`);
+  await db.transaction(async (tx) => {
+    await lockUserManagers(tx);
+    const [updated] = await tx
+      .update(roles)
+      .set({ ...(name ? { name } : {}), ...(patch.permissions ? { permissions: patch.permissions } : {}), updatedAt: new Date() })
+      .where(eq(roles.key, key))
+      .returning({ key: roles.key });
+    if (!updated) throw notFound(`No role with key ${key}`);
+    // A role of one's own may hold the last accounts that can manage users.
+    if (patch.permissions && !patch.permissions.includes('users.manage')) {
+      await keepUserManager(tx, 'This role holds the last accounts that can manage users: give another account that permission first');
+    }
+  });
   return roleWithHolders(db, key);
 }
 

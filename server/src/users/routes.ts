@@ -2,16 +2,16 @@
 // role and whether it is disabled. A disabled account's tokens are refused at once on every instance
 // (auth/tokens.ts asks on every request); an answer it has streaming finishes.
 import { Type } from 'typebox';
-import { and, asc, count, eq, ilike, isNull, or, sql } from 'drizzle-orm';
+import { asc, count, eq, ilike, or } from 'drizzle-orm';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { currentUser, guards } from '../auth/guard.js';
 import { revokeUserTokens } from '../auth/tokens.js';
 import type { Db } from '../db/index.js';
-import { LOCK, lock } from '../db/locks.js';
 import { roles, users, type User } from '../db/schema.js';
 import { HttpError, badRequest, notFound } from '../http/errors.js';
 import { errorResponses } from '../http/schemas.js';
 import { containsPattern } from '../http/search.js';
+import { keepUserManager, lockUserManagers } from '../roles/roles.js';
 import { ConsoleUser, UserPage, UserPatch, UserQuery } from './schemas.js';
 
 /** Paging by offset reads and skips every row before the page: it stops here (a search narrows the list). */
@@ -28,12 +28,6 @@ const consoleUser = (user: User): ConsoleUser => ({
   createdAt: user.createdAt.toISOString(),
   lastSignInAt: user.lastSignInAt?.toISOString() ?? null,
 });
-
-/** The accounts that can manage users now: the platform must always keep one. */
-const userManagers = and(
-  isNull(users.disabledAt),
-  sql`exists (select 1 from ${roles} where ${roles.key} = ${users.role} and 'users.manage' = any(${roles.permissions}))`,
-);
 
 export const userRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
   const { requirePermission } = guards(db);
@@ -61,10 +55,8 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { d
       if (status === 'disabled' && id === currentUser(request).id) {
         throw new HttpError(409, 'You cannot disable your own account', 'cannot_disable_self');
       }
-      // Admins changing each other at once (on any instance) take turns, so that the check below
-      // sees every change before it: two admins cannot disable each other and leave no one.
       const updated = await db.transaction(async (tx) => {
-        await lock(tx, LOCK.userManagers, 'users');
+        await lockUserManagers(tx);
         // Shared: the role cannot be deleted before this commits (deleting it waits, then finds a holder).
         if (role !== undefined && (await tx.select().from(roles).where(eq(roles.key, role)).for('share')).length === 0) {
           throw badRequest(`There is no role "${role}": GET /console/api/roles lists them`, 'unknown_role');
@@ -80,14 +72,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { d
         // Kept while disabled (a refused token is told why); gone once enabled again: sessions from
         // before the disable do not come back.
         if (before.disabledAt && !disabledAt) await revokeUserTokens(tx, id);
-        const [managers] = await tx.select({ n: count() }).from(users).where(userManagers);
-        if (!managers?.n) {
-          throw new HttpError(
-            409,
-            'This is the last account that can manage users: give another account that role first',
-            'last_user_manager',
-          );
-        }
+        await keepUserManager(tx, 'This is the last account that can manage users: give another account that role first');
         return after!;
       });
       return consoleUser(updated);
