@@ -3,7 +3,7 @@
 // registration modes, invites and the registration limit.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { passwords } from '../src/auth/passwords.js';
 import type { App } from '../src/app.js';
 import { readConfig, type Config } from '../src/config.js';
@@ -261,6 +261,15 @@ for (const target of databaseTargets()) {
 
       url = await restart({ ...config, admin: { ...owner, password: 'a-new-admin-password' } });
       assert.equal(await me(url, signedIn.token), 401, 'a changed password signs the admin out everywhere');
+
+      // Disabled by another admin: the next start with ADMIN_EMAIL lets the operator back in.
+      const { db } = running.database;
+      await db.update(users).set({ disabledAt: new Date() }).where(eq(users.email, owner.email));
+      assert.equal((await signIn(url, '10.6.0.2', owner.email, 'a-new-admin-password')).status, 403, 'disabled');
+      url = await restart({ ...config, admin: { ...owner, password: 'a-new-admin-password' } });
+      const back = await signIn(url, '10.6.0.2', owner.email, 'a-new-admin-password');
+      assert.equal(back.status, 200, 'enabled again by the start-up');
+      assert.equal((await back.json()).user.role, 'admin');
     });
 
     test('expired tokens and invites and stale limit records are pruned at start-up; live ones stay', async () => {

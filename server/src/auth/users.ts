@@ -30,14 +30,15 @@ export async function findUserByEmail(db: Db, email: string): Promise<SignedInUs
 }
 
 /**
- * Sets a user's password and role. Whoever held the account before gets nothing from it: its tokens
- * are revoked and its sign-in addresses forgotten, in the same transaction.
+ * Sets a user's password and role, and enables the account if it was disabled. Whoever held the
+ * account before gets nothing from it: its tokens are revoked and its sign-in addresses forgotten,
+ * in the same transaction.
  */
 export async function changeCredentials(db: Db, userId: string, set: { passwordHash: string; role: Role }): Promise<void> {
   await db.transaction(async (tx) => {
     await tx
       .update(users)
-      .set({ ...set, updatedAt: new Date() })
+      .set({ ...set, disabledAt: null, updatedAt: new Date() })
       .where(eq(users.id, userId));
     await revokeUserTokens(tx, userId);
     await tx.delete(signInAddresses).where(eq(signInAddresses.userId, userId));
@@ -45,15 +46,17 @@ export async function changeCredentials(db: Db, userId: string, set: { passwordH
 }
 
 /**
- * Creates the configured admin, or brings its password and role up to date. An account someone
- * registered with that email beforehand is taken over, and its tokens stop working. When nothing
- * changed (every restart, every instance) nothing is written, so the admin stays signed in.
+ * Creates the configured admin, or brings its password and role up to date and enables it: setting
+ * ADMIN_EMAIL is how an operator gets back in, even after the account was disabled or demoted. An
+ * account someone registered with that email beforehand is taken over, and its tokens stop working.
+ * When nothing changed (every restart, every instance) nothing is written, so the admin stays signed in.
  * Runs under the start-up lock.
  */
 export async function ensureAdmin(db: Db, admin: { email: string; password: string }): Promise<void> {
   const email = normaliseEmail(admin.email);
   const existing = await findUserByEmail(db, email);
-  if (existing?.role === ADMIN_ROLE && (await passwords.verify(existing.passwordHash, admin.password))) return;
+  const current = existing?.role === ADMIN_ROLE && existing.disabledAt === null;
+  if (current && (await passwords.verify(existing.passwordHash, admin.password))) return;
   const passwordHash = await passwords.hash(admin.password);
   const role: Role = ADMIN_ROLE;
   if (existing) await changeCredentials(db, existing.id, { passwordHash, role });
