@@ -57,9 +57,10 @@ describe('startProcess', () => {
           pid = Number(line);
         },
         ready: () => false,
-        timeoutMs: 1_000,
+        // Long enough for Node to start and print its pid on a busy CI machine (1 s was not, once).
+        timeoutMs: 3_000,
       }),
-      /^Error: silent did not start within 1000 ms:/,
+      /^Error: silent did not start within 3000 ms:/,
     );
     assert.ok(pid > 0);
     assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, 'killed, not left running');
