@@ -118,16 +118,18 @@ export async function updateRole(db: Db, key: string, patch: RolePatch): Promise
   if (isBuiltInRole(key)) throw builtInUnchangeable(key);
   const name = patch.name?.trim();
   if (name === '') throw new HttpError(400, 'A role needs a name', 'invalid_role');
+  // A role of one's own may hold the last accounts that can manage users: taking the permission away
+  // waits its turn with user changes, then checks.
+  const dropsUserManagement = patch.permissions !== undefined && !patch.permissions.includes('users.manage');
   await db.transaction(async (tx) => {
-    await lockUserManagers(tx);
+    if (dropsUserManagement) await lockUserManagers(tx);
     const [updated] = await tx
       .update(roles)
       .set({ ...(name ? { name } : {}), ...(patch.permissions ? { permissions: patch.permissions } : {}), updatedAt: new Date() })
       .where(eq(roles.key, key))
       .returning({ key: roles.key });
     if (!updated) throw notFound(`No role with key ${key}`);
-    // A role of one's own may hold the last accounts that can manage users.
-    if (patch.permissions && !patch.permissions.includes('users.manage')) {
+    if (dropsUserManagement) {
       await keepUserManager(tx, 'This role holds the last accounts that can manage users: give another account that permission first');
     }
   });
