@@ -26,6 +26,7 @@ import pg from 'pg';
 import { BENCH_BOTS, benchAnswer, PACINGS, seededRandom, type Pacing } from '@agentport/sandbox';
 import { added, armFigures, quantile, StreamSchedule, TickGrid, type ArmFigures } from './bench/analysis.js';
 import { expectedFor, runStream, type Arm, type Expected, type StreamRecord, type StreamTarget } from './bench/client.js';
+import { QUIET_MS } from '../server/src/memory.js';
 import { cpuSeconds, familySum, machineBusySeconds, openFilesLimit, processFamily, rssBytes } from './bench/procs.js';
 import {
   isSandboxReady,
@@ -43,6 +44,7 @@ import {
 const ADMIN = { email: 'bench@agentport.test', password: 'bench-admin-password-1' } as const;
 const START_TIMEOUT_MS = 60_000;
 const IDLE_MS = 2_000; // quiet time before a level: idle RSS and background CPU
+const RELEASE_MS = 5_000; // after the platform's quiet time (QUIET_MS): its collections and the pages going back
 const SETTLE_MS = 1_000; // after the last chat opened, before the window starts
 const DRAIN_GRACE_MS = 30_000; // streams still open this long after they should have ended are aborted
 const LOOP_RESOLUTION_MS = 5; // the generator's event-loop delay timer; its histogram holds whole intervals
@@ -555,9 +557,12 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
   agents.platform.destroy();
   agents.direct.destroy();
   const arrivals = await upstreamArrivals(s);
-  // What the platform keeps once the load is gone: every answer saved, a full GC, a moment to return pages.
-  await sleep(IDLE_MS);
-  const { rss: rssAfter, heapUsed: heapAfter } = await platformAfterGc(s);
+  // What the platform keeps once the load is gone: every answer saved, then its own quiet time, after
+  // which it gives memory back (server/src/memory.ts). Read before the bench's full GC, which would
+  // give back for it; that GC then tells the live heap.
+  await sleep(QUIET_MS + RELEASE_MS);
+  const rssAfter = familySum(s.platform.pid, rssBytes);
+  const { heapUsed: heapAfter } = await platformAfterGc(s);
 
   const grid =
     pacing === 'burst'

@@ -3,6 +3,7 @@
 import type { App, AppOptions } from './app.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/index.js';
+import { collectGarbage, QuietCollection } from './memory.js';
 
 export async function startPlatform(
   config: Config,
@@ -29,5 +30,12 @@ export async function startPlatform(
     }),
   ]);
   built.app.addHook('onClose', async () => database.close());
+  // Started now, the process's size is measured once the database and the app are up.
+  new QuietCollection({
+    collect: async () => {
+      collectGarbage();
+      await database.collectGarbage?.();
+    },
+  }).watch(built.app.server);
   return { ...built, database };
 }

@@ -11,6 +11,7 @@ export type ToWorker = { id: number } & (
   | { op: 'commit'; tx: number }
   | { op: 'rollback'; tx: number }
   | { op: 'listen'; channel: string }
+  | { op: 'collect-garbage' }
   | { op: 'close' }
 );
 

@@ -3,6 +3,7 @@
 // the streams. The other side of these messages is embedded.ts.
 import { parentPort, workerData } from 'node:worker_threads';
 import { parse, PGlite, protocol, types, type Transaction } from '@electric-sql/pglite';
+import { collectGarbage } from '../memory.js';
 import type { FromWorker, QueryResult, ToWorker, WorkerOptions } from './embedded-protocol.js';
 
 const port = parentPort!;
@@ -159,6 +160,9 @@ async function handle(message: ToWorker): Promise<unknown> {
       return end(message.tx, false);
     case 'listen':
       await pglite.listen(message.channel, (payload) => send({ op: 'notification', channel: message.channel, payload }));
+      return undefined;
+    case 'collect-garbage':
+      collectGarbage();
       return undefined;
     case 'close':
       await pglite.close();

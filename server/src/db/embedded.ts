@@ -105,6 +105,11 @@ export class EmbeddedClient implements Queryable {
     await this.call({ op: 'listen', channel });
   }
 
+  /** Full garbage collections on the database's thread (see memory.ts). */
+  async collectGarbage(): Promise<void> {
+    await this.call({ op: 'collect-garbage' });
+  }
+
   async close(): Promise<void> {
     if (this.stopped) return;
     await this.call({ op: 'close' }).catch(() => {});

@@ -28,6 +28,8 @@ export interface Database {
   notify(channel: string, payload: string): Promise<void>;
   /** PostgreSQL only: the connection pool right now (read at each /metrics scrape). The embedded database has no pool. */
   poolCounts?(): PoolCounts;
+  /** Embedded only: full garbage collections on the database's own thread, once a load is over (see memory.ts). */
+  collectGarbage?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -89,6 +91,7 @@ export async function openEmbedded(dataDir: string): Promise<Database> {
     async notify(channel, payload) {
       await client.query('select pg_notify($1, $2)', [channel, payload]);
     },
+    collectGarbage: () => client.collectGarbage(),
     async close() {
       await client.close();
     },
