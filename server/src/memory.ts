@@ -35,7 +35,7 @@ export function collectGarbage(): void {
 }
 
 export interface QuietCollectionOptions {
-  /** Collects on every thread (see collectGarbage); the next quiet time waits for it. */
+  /** Collects on every JavaScript thread (see collectGarbage). */
   collect: () => Promise<void>;
   quietMs?: number;
   growthBytes?: number;
