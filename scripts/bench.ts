@@ -182,6 +182,8 @@ interface Setup {
   sandboxUrl: URL;
   platformUrl: URL;
   sandboxToken: string;
+  /** The sandbox's Coze API, for the minimal relay (relayFloor). */
+  cozeBaseUrl: string;
   adminToken: string;
   /** The users chats are spread over. */
   userTokens: string[];
@@ -292,6 +294,7 @@ async function setUp(): Promise<Setup> {
     sandboxUrl,
     platformUrl,
     sandboxToken: sb.token,
+    cozeBaseUrl: sb.cozeBaseUrl,
     adminToken: token,
     userTokens,
     bots,
@@ -628,6 +631,66 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
   };
 }
 
+// ── The floor ────────────────────────────────────────────────────────────────────────────────────
+/** Long enough for the floor's first streams to outlast every level at the slowest pace. */
+const FLOOR_DELTAS = 2_000;
+
+interface Floor {
+  idle: number;
+  /** The relay's RSS with each level's number of streams open (median of one sample a second). */
+  plateaus: number[];
+}
+
+/**
+ * What Node itself takes per open stream under this load, to read the platform's memory figures
+ * against: a minimal hand-written relay (bench/minimal-relay.mjs: no auth, no database, no checks)
+ * takes as many streams as each level held, arriving at the same rate, answered at the same paces.
+ * Its streams stay open from one level to the next (levels go up, as the platform's do).
+ */
+async function relayFloor(s: Setup, counts: number[]): Promise<Floor> {
+  const relay = await startProcess({
+    name: 'minimal relay',
+    args: [path.join(repoRoot, 'scripts', 'bench', 'minimal-relay.mjs'), s.cozeBaseUrl, s.sandboxToken, BENCH_BOTS[0]!.id],
+    env: { PATH: process.env.PATH ?? '' },
+    ready: (line) => line.startsWith('{'),
+    timeoutMs: START_TIMEOUT_MS,
+    raiseFileLimit: true,
+  });
+  const { port } = JSON.parse(relay.readyLine) as { port: number };
+  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+  try {
+    await sleep(IDLE_MS);
+    const idle = rssBytes(relay.pid);
+    const plateaus: number[] = [];
+    let open = 0;
+    for (const count of counts) {
+      for (; open < count; open++) {
+        const variables = { bench_deltas: String(FLOOR_DELTAS), bench_interval_ms: String(paces[open % paces.length]) };
+        http
+          .request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent }, (response) => response.resume())
+          .on('error', () => {}) // cut when the floor is measured
+          .end(JSON.stringify({ text: 'hello', variables }));
+        await sleep(1000 / rate);
+      }
+      await sleep(SETTLE_MS + IDLE_MS);
+      const samples: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        samples.push(rssBytes(relay.pid));
+        await sleep(1000);
+      }
+      plateaus.push(quantile(Float64Array.from(samples).sort(), 0.5));
+      const plateau = plateaus.at(-1)!;
+      console.log(
+        `[bench] minimal relay with ${count} streams: RSS ${mb(idle)} → ${mb(plateau)} = ${((plateau - idle) / count / 1024).toFixed(1)} KB per open stream`,
+      );
+    }
+    return { idle, plateaus };
+  } finally {
+    agent.destroy();
+    await relay.stop();
+  }
+}
+
 // ── Report ───────────────────────────────────────────────────────────────────────────────────────
 interface Derived {
   ttftMedian: number;
@@ -710,7 +773,7 @@ function pausesText(p: PlatformPauses | null): string {
   return `event-loop delay p99 ${ms(p.loopDelayP99Ms)}, max ${ms(p.loopDelayMaxMs)}; GC pauses ${p.gc.count}, ${ms(p.gc.totalMs)} in all, longest ${ms(p.gc.maxMs)}`;
 }
 
-function printTable(results: LevelResult[], s: Setup): void {
+function printTable(results: LevelResult[], s: Setup, floor: Floor | null): void {
   const valid = results.filter((r) => r.invalid.length === 0);
   const highest = valid.reduce<LevelResult | null>((best, r) => (!best || r.concurrency > best.concurrency ? r : best), null);
   const cells = (f: (r: LevelResult, x: Derived) => string): string => results.map((r) => ` ${f(r, derive(r))} |`).join('');
@@ -748,6 +811,15 @@ function printTable(results: LevelResult[], s: Setup): void {
     `| Platform RSS still held per stream once the load is gone (from idle) |${cells((_, x) => kb(x.rssKeptPerStream))} — |`,
     `| Platform RSS per added open stream (plateau, slope from the level before) |${slopes((r) => r.rssPlateau)} < 64 KB |`,
     `| Platform RSS held per added stream once the load is gone (slope from the level before) |${slopes((r) => r.rssAfter)} ≈ 0 |`,
+    `| The floor: a minimal Node relay's RSS per open stream, from idle / per added stream |${results
+      .map((r, i) => {
+        if (!floor) return ' n/a |';
+        const fromIdle = kb((floor.plateaus[i]! - floor.idle) / r.concurrency);
+        const before = results[i - 1];
+        const added = before ? r.concurrency - before.concurrency : 0;
+        return ` ${fromIdle} / ${before && added > 0 ? kb((floor.plateaus[i]! - floor.plateaus[i - 1]!) / added) : '—'} |`;
+      })
+      .join('')} — |`,
     `| Platform live JS heap per open stream (after a full GC) |${cells((_, x) => kb(x.livePerStream))} < 64 KB |`,
     `| Platform event-loop delay p99 / max; longest GC pause |${cells((r) =>
       r.platformPauses
@@ -822,7 +894,14 @@ async function main(): Promise<void> {
     results.push(result);
     printLevel(result);
   }
-  printTable(results, s);
+  // After the levels, with the platform idle: the floor's streams share the machine with nothing else.
+  const floor = stopStreams.signal.aborted
+    ? null
+    : await relayFloor(
+        s,
+        results.map((r) => r.concurrency),
+      );
+  printTable(results, s, floor);
 }
 
 try {

@@ -1,4 +1,4 @@
-// The floor the bench's memory figures are read against (relay-floor.ts): the least a Node process can
+// The floor the bench's memory figures are read against (bench.ts, relayFloor): the least a Node process can
 // do to relay a Coze chat as OpenAI chunks. One request in, one /v3/chat stream out on a keep-alive
 // agent, each message delta re-encoded as a chat.completion.chunk. No auth, no database, no checks.
 // Usage: node minimal-relay.mjs <cozeBaseUrl> <token> <botId>; prints {"port":…} once listening.
