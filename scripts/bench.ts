@@ -171,6 +171,7 @@ async function api<T>(base: string, method: string, urlPath: string, body?: unkn
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
+const median = (values: number[]): number => quantile(Float64Array.from(values).sort(), 0.5);
 const ms = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : 'n/a');
 const signedMs = (v: number): string => (Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${v.toFixed(1)} ms` : 'n/a');
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
@@ -585,7 +586,6 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
     generator: w1.generator - w0.generator,
     machine: w1.machine - w0.machine,
   };
-  const median = (values: number[]): number => quantile(Float64Array.from(values).sort(), 0.5);
 
   const invalid: string[] = [];
   const directTtftMedian = quantile(direct.ttftRaw, 0.5);
@@ -678,8 +678,8 @@ async function relayFloor(s: Setup, counts: number[]): Promise<Floor> {
         samples.push(rssBytes(relay.pid));
         await sleep(1000);
       }
-      plateaus.push(quantile(Float64Array.from(samples).sort(), 0.5));
-      const plateau = plateaus.at(-1)!;
+      const plateau = median(samples);
+      plateaus.push(plateau);
       console.log(
         `[bench] minimal relay with ${count} streams: RSS ${mb(idle)} → ${mb(plateau)} = ${((plateau - idle) / count / 1024).toFixed(1)} KB per open stream`,
       );
