@@ -7,8 +7,11 @@
 // it is what this machine takes to start any Node process, so the figures are also given as the
 // platform's time minus the control's. Rounds alternate the commands, so a busy spell of the machine
 // falls on all of them. The embedded database is started once before timing (a first start creates
-// its data directory, which an operator's later starts do not do).
+// its data directory, which an operator's later starts do not do); the first start is a command of
+// its own, on a new data directory each round. Each command's peak RSS is printed too: a first start
+// that needs more memory than the server then runs in fails on a small machine.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,15 +31,27 @@ interface Command {
   name: string;
   file: string;
   args: string[];
-  env: Record<string, string>;
+  env: () => Promise<Record<string, string>>;
+}
+
+interface Start {
+  ms: number;
+  /** The process's peak RSS (VmHWM) in bytes; null for the npm commands (the process is npm's, not the server's). */
+  peakRss: number | null;
+}
+
+function peakRss(pid: number): number {
+  const kb = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(kb) * 1024;
 }
 
 /** Milliseconds from spawning `command` to its first healthy answer; the process is stopped after. */
-async function timeStart(command: Command): Promise<number> {
+async function timeStart(command: Command): Promise<Start> {
+  const env = await command.env();
   const started = performance.now();
   const child = spawn(command.file, command.args, {
     cwd: repoRoot,
-    env: { ...process.env, PORT: String(PORT), LOG_LEVEL: 'warn', ...command.env },
+    env: { ...process.env, PORT: String(PORT), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
     detached: true, // npm start runs node under a shell: stop the whole group
   });
@@ -47,7 +62,7 @@ async function timeStart(command: Command): Promise<number> {
         (res) => res.ok,
         () => false,
       );
-      if (healthy) return performance.now() - started;
+      if (healthy) return { ms: performance.now() - started, peakRss: command.file === process.execPath ? peakRss(child.pid!) : null };
       if (child.exitCode !== null) throw new Error(`${command.name} exited with ${child.exitCode}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -60,15 +75,17 @@ async function timeStart(command: Command): Promise<number> {
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-const dataDir = await mkdtemp(path.join(os.tmpdir(), 'agentport-start-'));
-const embedded = { DATA_DIR: dataDir };
+const root = await mkdtemp(path.join(os.tmpdir(), 'agentport-start-'));
+const embedded = async () => ({ DATA_DIR: path.join(root, 'data') });
+const newEmbedded = async () => ({ DATA_DIR: await mkdtemp(path.join(root, 'new-')) });
 const commands: Command[] = [
-  { name: 'control (bare Node HTTP server)', file: process.execPath, args: ['-e', CONTROL], env: {} },
+  { name: 'control (bare Node HTTP server)', file: process.execPath, args: ['-e', CONTROL], env: async () => ({}) },
   { name: 'node server/dist/main.js, embedded', file: process.execPath, args: [serverMain], env: embedded },
   { name: 'npm start, embedded', file: 'npm', args: ['start', '--silent'], env: embedded },
+  { name: 'node server/dist/main.js, embedded, first start', file: process.execPath, args: [serverMain], env: newEmbedded },
 ];
 if (flags['database-url']) {
-  const postgres = { DATABASE_URL: flags['database-url'] };
+  const postgres = async () => ({ DATABASE_URL: flags['database-url']! });
   commands.push(
     { name: 'node server/dist/main.js, PostgreSQL', file: process.execPath, args: [serverMain], env: postgres },
     { name: 'npm start, PostgreSQL', file: 'npm', args: ['start', '--silent'], env: postgres },
@@ -77,17 +94,20 @@ if (flags['database-url']) {
 
 try {
   await timeStart(commands[1]!); // creates the embedded data directory
-  const times = new Map(commands.map((command) => [command, [] as number[]]));
+  const starts = new Map(commands.map((command) => [command, [] as Start[]]));
   for (let round = 0; round < runs; round++) {
-    for (const command of commands) times.get(command)!.push(await timeStart(command));
+    for (const command of commands) starts.get(command)!.push(await timeStart(command));
   }
-  const control = median(times.get(commands[0]!)!);
-  console.log(`Start to healthy, median of ${runs} (min–max), ms:`);
-  for (const [command, values] of times) {
-    const spread = `${Math.round(Math.min(...values))}–${Math.round(Math.max(...values))}`;
-    const added = command === commands[0] ? '' : `, control + ${Math.round(median(values) - control)}`;
-    console.log(`  ${command.name}: ${Math.round(median(values))} (${spread})${added}`);
+  const control = median(starts.get(commands[0]!)!.map((start) => start.ms));
+  console.log(`Start to healthy, median of ${runs} (min–max), ms; peak RSS, median:`);
+  for (const [command, list] of starts) {
+    const times = list.map((start) => start.ms);
+    const spread = `${Math.round(Math.min(...times))}–${Math.round(Math.max(...times))}`;
+    const added = command === commands[0] ? '' : `, control + ${Math.round(median(times) - control)}`;
+    const peaks = list.flatMap((start) => (start.peakRss === null ? [] : [start.peakRss]));
+    const peak = peaks.length ? `; peak RSS ${(median(peaks) / 2 ** 20).toFixed(0)} MB` : '';
+    console.log(`  ${command.name}: ${Math.round(median(times))} (${spread})${added}${peak}`);
   }
 } finally {
-  await rm(dataDir, { recursive: true, force: true });
+  await rm(root, { recursive: true, force: true });
 }

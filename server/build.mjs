@@ -1,5 +1,6 @@
-// Builds the server into dist/: one ES module file for the process (main.js) and one for the embedded
-// database's thread (embedded-worker.js, loaded from beside the module that starts it, as in src/).
+// Builds the server into dist/: one ES module file for the process (main.js), one for the embedded
+// database's thread (embedded-worker.js, loaded from beside the module that starts it, as in src/)
+// and one that makes the embedded database's template (embedded-template.js, run at the end).
 // One bundled file loads in a fraction of the time Node takes to resolve and read the several hundred
 // modules of the server and its dependencies (see docs/performance.md, "Start"). Type checking is
 // `npm run typecheck`'s job, not the build's.
@@ -8,7 +9,7 @@ import { build } from 'esbuild';
 
 await rm('dist', { recursive: true, force: true });
 await build({
-  entryPoints: ['src/main.ts', 'src/db/embedded-worker.ts'],
+  entryPoints: ['src/main.ts', 'src/db/embedded-worker.ts', 'src/db/embedded-template.ts'],
   entryNames: '[name]',
   outdir: 'dist',
   bundle: true,
@@ -25,3 +26,6 @@ await build({
   },
   logLevel: 'warning',
 });
+
+const { writeEmbeddedTemplate } = await import('./dist/embedded-template.js');
+await writeEmbeddedTemplate();

@@ -2,11 +2,13 @@
 // everything Drizzle and the platform rely on (errors, transactions, notifications, a data directory
 // that outlives the process) must behave as it does on PostgreSQL.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
+import { EmbeddedClient } from '../src/db/embedded.js';
+import { writeEmbeddedTemplate } from '../src/db/embedded-template.js';
 import { openEmbedded, type Database } from '../src/db/index.js';
 import { users } from '../src/db/schema.js';
 import { databaseTargets, startTestPlatform, type TestPlatform } from './support.js';
@@ -87,5 +89,26 @@ describe('an embedded data directory', () => {
     const rows = await second.db.select({ name: users.name }).from(users);
     await second.close();
     assert.deepEqual(rows, [{ name: 'Kept' }]);
+  });
+
+  test("a new one is loaded from the build's template, or created when there is none", async () => {
+    const template = path.join(dir, 'template.tgz');
+    await writeEmbeddedTemplate(template);
+    // initdb gives every cluster it creates an identifier of its own; a loaded template keeps the template's.
+    const clusterId = async (name: string, from: string | null): Promise<string> => {
+      const location = path.join(dir, name);
+      mkdirSync(location, { recursive: true });
+      const client = await EmbeddedClient.open(location, from);
+      try {
+        const { rows } = await client.query('select system_identifier::text as id from pg_control_system()');
+        return (rows[0] as { id: string }).id;
+      } finally {
+        await client.close();
+      }
+    };
+    const loaded = await clusterId('loaded', template);
+    assert.equal(await clusterId('loaded-too', template), loaded, 'two new databases from one template are the same cluster');
+    assert.notEqual(await clusterId('created', null), loaded, 'without a template the cluster is created');
+    assert.equal(await clusterId('loaded', null), loaded, 'an existing directory is opened as it is');
   });
 });

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, QueryResult, ToWorker, WorkerOptions } from './embedded-protocol.js';
+import { embeddedTemplate } from './embedded-template.js';
 
 /** What Drizzle's PGlite session calls on a client (and on a transaction's client). */
 export interface Queryable {
@@ -39,21 +40,26 @@ export class EmbeddedClient implements Queryable {
   /**
    * Starts the database's thread and hands the client over at once: statements sent before the
    * thread is ready wait in its queue, so the caller's own start-up (loading and building the app)
-   * runs meanwhile, and a thread that fails to start fails them. A new data directory is created
-   * first by a thread that then ends: creating the cluster leaves PGlite holding some 500 MB it never
-   * gives back, which a server should not carry for its whole life.
+   * runs meanwhile, and a thread that fails to start fails them. A new database is loaded from the
+   * build's template (embedded-template.ts). Without one, a new data directory is created first by a
+   * thread that then ends: creating the cluster leaves PGlite holding some 500 MB it never gives
+   * back, which a server should not carry for its whole life.
    */
-  static async open(location: string): Promise<EmbeddedClient> {
-    if (!location.startsWith('memory://') && !existsSync(path.join(location, 'PG_VERSION'))) {
-      const creator = EmbeddedClient.start(location);
-      await creator.ready;
-      await creator.close();
+  static async open(location: string, template = embeddedTemplate()): Promise<EmbeddedClient> {
+    const inMemory = location.startsWith('memory://');
+    if (inMemory || !existsSync(path.join(location, 'PG_VERSION'))) {
+      if (template) return EmbeddedClient.start({ location, template });
+      if (!inMemory) {
+        const creator = EmbeddedClient.start({ location });
+        await creator.ready;
+        await creator.close();
+      }
     }
-    return EmbeddedClient.start(location);
+    return EmbeddedClient.start({ location });
   }
 
-  private static start(location: string): EmbeddedClient {
-    const worker = startWorker({ location });
+  private static start(options: WorkerOptions): EmbeddedClient {
+    const worker = startWorker(options);
     const client = new EmbeddedClient(worker);
     client.ready = new Promise<void>((resolve, reject) => {
       const onMessage = (message: FromWorker) => {
