@@ -1,9 +1,9 @@
 // A new embedded database starts from a template made at build time: a new PostgreSQL cluster
-// (initdb) packed as PGlite's own data-directory tarball. Creating a cluster on first start took
-// about 4.5 s and some 800 MB of memory at its peak (PGlite runs initdb in a second WebAssembly
-// instance), which a small server may not have; loading the template takes about 1.5 s and no more
-// memory than the running server. The template is PGlite-version specific: a build made with
-// another PGlite is not used, and a missing one (running from the sources) means initdb as before.
+// (initdb) packed as PGlite's own data-directory tarball. PGlite creates a cluster by running initdb
+// in a second WebAssembly instance: a first start took 6.5 s and peaked at about 780 MB, more memory
+// than a small server may have; from the template, 3.9 s and 350 MB (docs/performance.md, "Start").
+// The template is PGlite-version specific: a build made with another PGlite is not used, and without
+// one (running from the sources) the cluster is created as before.
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -40,22 +40,19 @@ export class EmbeddedClient implements Queryable {
   /**
    * Starts the database's thread and hands the client over at once: statements sent before the
    * thread is ready wait in its queue, so the caller's own start-up (loading and building the app)
-   * runs meanwhile, and a thread that fails to start fails them. A new database is loaded from the
-   * build's template (embedded-template.ts). Without one, a new data directory is created first by a
-   * thread that then ends: creating the cluster leaves PGlite holding some 500 MB it never gives
-   * back, which a server should not carry for its whole life.
+   * runs meanwhile, and a thread that fails to start fails them. A new data directory is made first
+   * by a thread that then ends, from the build's template (embedded-template.ts) or, without one, by
+   * creating the cluster: either leaves PGlite holding memory it never gives back (some 40 MB, or
+   * 500 MB), which a server should not carry for its whole life.
    */
   static async open(location: string, template = embeddedTemplate()): Promise<EmbeddedClient> {
-    const inMemory = location.startsWith('memory://');
-    if (inMemory || !existsSync(path.join(location, 'PG_VERSION'))) {
-      if (template) return EmbeddedClient.start({ location, template });
-      if (!inMemory) {
-        const creator = EmbeddedClient.start({ location });
-        await creator.ready;
-        await creator.close();
-      }
+    if (location.startsWith('memory://')) return EmbeddedClient.start({ location, template });
+    if (!existsSync(path.join(location, 'PG_VERSION'))) {
+      const maker = EmbeddedClient.start({ location, template });
+      await maker.ready;
+      await maker.close();
     }
-    return EmbeddedClient.start({ location });
+    return EmbeddedClient.start({ location, template: null });
   }
 
   private static start(options: WorkerOptions): EmbeddedClient {
