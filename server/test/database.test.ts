@@ -2,7 +2,7 @@
 // everything Drizzle and the platform rely on (errors, transactions, notifications, a data directory
 // that outlives the process) must behave as it does on PostgreSQL.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -91,14 +91,12 @@ describe('an embedded data directory', () => {
     assert.deepEqual(rows, [{ name: 'Kept' }]);
   });
 
-  test("a new one is loaded from the build's template, or created when there is none", async () => {
-    const template = path.join(dir, 'template.tgz');
+  test("a new one is a copy of the build's template, or created when there is none", async () => {
+    const template = path.join(dir, 'template');
     await writeEmbeddedTemplate(template);
-    // initdb gives every cluster it creates an identifier of its own; a loaded template keeps the template's.
+    // initdb gives every cluster it creates an identifier of its own; a copy keeps the template's.
     const clusterId = async (name: string, from: string | null): Promise<string> => {
-      const location = path.join(dir, name);
-      mkdirSync(location, { recursive: true });
-      const client = await EmbeddedClient.open(location, from);
+      const client = await EmbeddedClient.open(path.join(dir, name), from);
       try {
         const { rows } = await client.query('select system_identifier::text as id from pg_control_system()');
         return (rows[0] as { id: string }).id;
@@ -106,9 +104,14 @@ describe('an embedded data directory', () => {
         await client.close();
       }
     };
-    const loaded = await clusterId('loaded', template);
-    assert.equal(await clusterId('loaded-too', template), loaded, 'two new databases from one template are the same cluster');
-    assert.notEqual(await clusterId('created', null), loaded, 'without a template the cluster is created');
-    assert.equal(await clusterId('loaded', null), loaded, 'an existing directory is opened as it is');
+    const copied = await clusterId('copied', template);
+    assert.equal(await clusterId('copied-too', template), copied, 'two new databases from one template are the same cluster');
+    assert.notEqual(await clusterId('created', null), copied, 'without a template the cluster is created');
+    assert.equal(await clusterId('copied', null), copied, 'an existing directory is opened as it is');
+
+    mkdirSync(path.join(dir, 'not-a-database'));
+    writeFileSync(path.join(dir, 'not-a-database', 'notes.txt'), 'mine');
+    await assert.rejects(EmbeddedClient.open(path.join(dir, 'not-a-database'), template), /holds files but no database/);
+    assert.deepEqual(readdirSync(path.join(dir, 'not-a-database')), ['notes.txt'], "the operator's files are left as they were");
   });
 });

@@ -3,8 +3,6 @@
 export interface WorkerOptions {
   /** A data directory, or `memory://` for a database that lives as long as the process. */
   location: string;
-  /** A new database only: the build's template to load instead of creating the cluster (embedded-template.ts). */
-  template: string | null;
 }
 
 export type ToWorker = { id: number } & (

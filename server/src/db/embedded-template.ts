@@ -1,11 +1,10 @@
-// A new embedded database starts from a template made at build time: a new PostgreSQL cluster
-// (initdb) packed as PGlite's own data-directory tarball. PGlite creates a cluster by running initdb
-// in a second WebAssembly instance: a first start took 6.5 s and peaked at about 780 MB, more memory
-// than a small server may have; from the template, 3.9 s and 350 MB (docs/performance.md, "Start").
-// The template is PGlite-version specific: a build made with another PGlite is not used, and without
-// one (running from the sources) the cluster is created as before.
-import { existsSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+// A new embedded database is a copy of a template the build makes: a PostgreSQL cluster as initdb
+// leaves it. PGlite creates a cluster by running initdb in a second WebAssembly instance: a first
+// start took 6.5 s and peaked at about 780 MB, more memory than a small server may have, where a copy
+// takes a few tenths of a second and the server then starts as on any later day (docs/performance.md,
+// "Start"). The template is PGlite-version specific: a build made with another PGlite is not used,
+// and without one (running from the sources) the cluster is created as before.
+import { cpSync, existsSync, readFileSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -18,23 +17,37 @@ function pgliteVersion(): string {
   return manifest.version;
 }
 
-function templatePath(): string {
-  return path.join(serverRoot, 'dist', `pglite-${pgliteVersion()}-template.tgz`);
-}
+const templatePath = (): string => path.join(serverRoot, 'dist', `pglite-${pgliteVersion()}-template`);
 
 /** The template for the installed PGlite, when the build made one. */
 export function embeddedTemplate(): string | null {
-  const file = templatePath();
-  return existsSync(file) ? file : null;
+  const dir = templatePath();
+  return existsSync(path.join(dir, 'PG_VERSION')) ? dir : null;
 }
 
 /** Makes the template (the build's last step). */
-export async function writeEmbeddedTemplate(file = templatePath()): Promise<void> {
-  const pglite = await PGlite.create();
+export async function writeEmbeddedTemplate(dir = templatePath()): Promise<void> {
+  const pglite = await PGlite.create(dir);
+  await pglite.close();
+}
+
+/**
+ * Makes `location` a copy of the template, whole or not at all: the copy is made beside it and then
+ * renamed into place, so that a start stopped halfway leaves no half database behind.
+ */
+export function copyTemplate(template: string, location: string): void {
+  const staging = `${location}.new`;
+  rmSync(staging, { recursive: true, force: true }); // what an interrupted copy left
+  cpSync(template, staging, { recursive: true });
   try {
-    const tarball = await pglite.dumpDataDir('gzip');
-    await writeFile(file, Buffer.from(await tarball.arrayBuffer()));
-  } finally {
-    await pglite.close();
+    rmdirSync(location); // only when empty
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') {
+      rmSync(staging, { recursive: true, force: true });
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+      throw new Error(`${location} holds files but no database: move them away, or point DATA_DIR at a new directory.`);
+    }
   }
+  renameSync(staging, location);
 }

@@ -1,7 +1,6 @@
 // The embedded database's own thread. PGlite is PostgreSQL compiled to WebAssembly: every statement
 // runs synchronously on the thread that calls it. Here it cannot hold up the event loop that relays
 // the streams. The other side of these messages is embedded.ts.
-import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { parse, PGlite, protocol, types, type Transaction } from '@electric-sql/pglite';
 import { collectGarbage } from '../memory.js';
@@ -27,7 +26,6 @@ const parsers = { ...types.parsers, ...textParsers };
 
 const pglite = await PGlite.create(options.location, {
   parsers: textParsers,
-  loadDataDir: options.template ? new Blob([readFileSync(options.template)]) : undefined,
   // PGlite's default shared_buffers (128 MB) suits a database held in memory; the platform's working
   // set is small and the operating system caches its files anyway.
   startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, QueryResult, ToWorker, WorkerOptions } from './embedded-protocol.js';
-import { embeddedTemplate } from './embedded-template.js';
+import { copyTemplate, embeddedTemplate } from './embedded-template.js';
 
 /** What Drizzle's PGlite session calls on a client (and on a transaction's client). */
 export interface Queryable {
@@ -40,23 +40,25 @@ export class EmbeddedClient implements Queryable {
   /**
    * Starts the database's thread and hands the client over at once: statements sent before the
    * thread is ready wait in its queue, so the caller's own start-up (loading and building the app)
-   * runs meanwhile, and a thread that fails to start fails them. A new data directory is made first
-   * by a thread that then ends, from the build's template (embedded-template.ts) or, without one, by
-   * creating the cluster: either leaves PGlite holding memory it never gives back (some 40 MB, or
-   * 500 MB), which a server should not carry for its whole life.
+   * runs meanwhile, and a thread that fails to start fails them. A new data directory is a copy of
+   * the build's template (embedded-template.ts). Without one, it is created first by a thread that
+   * then ends: creating the cluster leaves PGlite holding some 500 MB it never gives back, which a
+   * server should not carry for its whole life.
    */
   static async open(location: string, template = embeddedTemplate()): Promise<EmbeddedClient> {
-    if (location.startsWith('memory://')) return EmbeddedClient.start({ location, template });
-    if (!existsSync(path.join(location, 'PG_VERSION'))) {
-      const maker = EmbeddedClient.start({ location, template });
-      await maker.ready;
-      await maker.close();
+    if (!location.startsWith('memory://') && !existsSync(path.join(location, 'PG_VERSION'))) {
+      if (template) copyTemplate(template, location);
+      else {
+        const creator = EmbeddedClient.start(location);
+        await creator.ready;
+        await creator.close();
+      }
     }
-    return EmbeddedClient.start({ location, template: null });
+    return EmbeddedClient.start(location);
   }
 
-  private static start(options: WorkerOptions): EmbeddedClient {
-    const worker = startWorker(options);
+  private static start(location: string): EmbeddedClient {
+    const worker = startWorker({ location });
     const client = new EmbeddedClient(worker);
     client.ready = new Promise<void>((resolve, reject) => {
       const onMessage = (message: FromWorker) => {
