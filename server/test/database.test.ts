@@ -2,7 +2,7 @@
 // everything Drizzle and the platform rely on (errors, transactions, notifications, a data directory
 // that outlives the process) must behave as it does on PostgreSQL.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -108,6 +108,13 @@ describe('an embedded data directory', () => {
     assert.equal(await clusterId('copied-too', template), copied, 'two new databases from one template are the same cluster');
     assert.notEqual(await clusterId('created', null), copied, 'without a template the cluster is created');
     assert.equal(await clusterId('copied', null), copied, 'an existing directory is opened as it is');
+    for (const made of ['copied', 'created']) {
+      assert.equal(statSync(path.join(dir, made)).mode & 0o777, 0o700, `${made}: other local users cannot reach the database's files`);
+    }
+    const writableByOthers = readdirSync(template, { recursive: true, withFileTypes: true }).filter(
+      (entry) => statSync(path.join(entry.parentPath, entry.name)).mode & 0o022,
+    );
+    assert.deepEqual(writableByOthers, [], 'no one but its owner can change the template');
 
     mkdirSync(path.join(dir, 'not-a-database'));
     writeFileSync(path.join(dir, 'not-a-database', 'notes.txt'), 'mine');

@@ -4,7 +4,7 @@
 // takes a few tenths of a second and the server then starts as on any later day (docs/performance.md,
 // "Start"). The template is PGlite-version specific: a build made with another PGlite is not used,
 // and without one (running from the sources) the cluster is created as before.
-import { cpSync, existsSync, readFileSync, renameSync, rmdirSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -25,10 +25,14 @@ export function embeddedTemplate(): string | null {
   return existsSync(path.join(dir, 'PG_VERSION')) ? dir : null;
 }
 
-/** Makes the template (the build's last step). */
+/** Makes the template (the build's last step): readable by whoever runs the server, writable by no one else. */
 export async function writeEmbeddedTemplate(dir = templatePath()): Promise<void> {
   const pglite = await PGlite.create(dir);
   await pglite.close();
+  // PGlite makes its files writable by everyone (0666).
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    chmodSync(path.join(entry.parentPath, entry.name), entry.isDirectory() ? 0o755 : 0o644);
+  }
 }
 
 /**

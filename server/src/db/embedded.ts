@@ -2,7 +2,7 @@
 // expects: `query` and `transaction`. PGlite runs each statement synchronously on its thread, so on
 // the event loop every chat's first statement and every checkpoint held up all the streams; under
 // load, new chats queued behind them for seconds. On its own thread the database uses the other core.
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, QueryResult, ToWorker, WorkerOptions } from './embedded-protocol.js';
@@ -46,13 +46,18 @@ export class EmbeddedClient implements Queryable {
    * server should not carry for its whole life.
    */
   static async open(location: string, template = embeddedTemplate()): Promise<EmbeddedClient> {
-    if (!location.startsWith('memory://') && !existsSync(path.join(location, 'PG_VERSION'))) {
-      if (template) copyTemplate(template, location);
-      else {
-        const creator = EmbeddedClient.start(location);
-        await creator.ready;
-        await creator.close();
+    if (!location.startsWith('memory://')) {
+      if (!existsSync(path.join(location, 'PG_VERSION'))) {
+        if (template) copyTemplate(template, location);
+        else {
+          const creator = EmbeddedClient.start(location);
+          await creator.ready;
+          await creator.close();
+        }
       }
+      // PGlite makes its files readable and writable by every local user (0666): the directory keeps
+      // them out, as PostgreSQL's own data directories do (also for directories made before this).
+      chmodSync(location, 0o700);
     }
     return EmbeddedClient.start(location);
   }
