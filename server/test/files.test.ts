@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { solidPng } from '@agentport/sandbox';
 import { parse as parseContentDisposition } from 'content-disposition';
@@ -128,6 +130,14 @@ for (const target of databaseTargets()) {
       assert.equal((await upload(PNG, 'x.png', { token: 'nope' })).status, 401);
       // /uploads serves public images only: a chat file is not there under any guessable key.
       assert.equal((await fetch(`${p.url}/uploads/chat-files/${file.id}`)).status, 404);
+    });
+
+    test("on the server's disk, a file is readable by the server's own user only", async () => {
+      const file = await (await upload(PDF, 'private.pdf')).json();
+      const [row] = await p.database.db.select({ key: files.storageKey }).from(files).where(eq(files.id, file.id));
+      const stored = path.join(p.config.dataDir, 'uploads', row!.key);
+      assert.equal(statSync(stored).mode & 0o777, 0o600);
+      assert.equal(statSync(path.dirname(stored)).mode & 0o777, 0o700);
     });
 
     test('a file sent with no message is removed once FILE_UNATTACHED_HOURS have passed', async () => {

@@ -39,8 +39,9 @@ export function localStorage(dataDir: string): FileStorage {
   const fileOf = (key: string) => path.join(root, key);
   return {
     async put(key, bytes) {
-      await mkdir(path.dirname(fileOf(key)), { recursive: true });
-      await writeFile(fileOf(key), bytes);
+      // Users' files: for the server's own user only, not every local account.
+      await mkdir(path.dirname(fileOf(key)), { recursive: true, mode: 0o700 });
+      await writeFile(fileOf(key), bytes, { mode: 0o600 });
     },
     async get(key) {
       try {
