@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { solidPng } from '@agentport/sandbox';
@@ -9,10 +10,22 @@ import { eq } from 'drizzle-orm';
 import { files, storedFiles } from '../src/db/schema.js';
 import { sweepUnattachedFiles } from '../src/files/files.js';
 import { Attachment } from '../src/files/schemas.js';
+import { localStorage } from '../src/storage/storage.js';
 import { assertMatches, databaseTargets, describeOn, startTestPlatform, type TestPlatform } from './support.js';
 
 const PNG = solidPng(64, 48, [200, 30, 30]);
 const PDF = Buffer.from('%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
+
+test('local storage closes an uploads folder made before its files were private', () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'agentport-storage-'));
+  try {
+    mkdirSync(path.join(dataDir, 'uploads'), { mode: 0o755 });
+    localStorage(dataDir);
+    assert.equal(statSync(path.join(dataDir, 'uploads')).mode & 0o777, 0o700);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
 
 for (const target of databaseTargets()) {
   describeOn(target, 'files sent to chat', () => {

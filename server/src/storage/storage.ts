@@ -1,6 +1,7 @@
 // Where uploaded and downloaded files (avatars) live. The platform serves every file at
 // /uploads/<key> whichever driver holds it; this folder is the only place that knows which.
 import { createHash, randomUUID } from 'node:crypto';
+import { chmodSync, existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
@@ -36,6 +37,8 @@ const etagOf = (bytes: Buffer) => `"${createHash('sha256').update(bytes).digest(
 
 export function localStorage(dataDir: string): FileStorage {
   const root = path.join(dataDir, 'uploads');
+  // Folders made before files were kept private are 0755: closing the root closes all below it.
+  if (existsSync(root)) chmodSync(root, 0o700);
   const fileOf = (key: string) => path.join(root, key);
   return {
     async put(key, bytes) {
