@@ -782,15 +782,18 @@ function printTable(results: LevelResult[], s: Setup, floor: Floor | null): void
   // What one more open stream costs: the slope from the level before. Growth from idle also holds
   // what load of any size costs once (V8's young generation grown to its size, code compiled on
   // first use), which divided by the streams looks like a cost per stream.
-  const slopes = (pick: (r: LevelResult) => number): string =>
-    results
-      .map((r, i) => {
-        const before = results[i - 1];
-        // Only from fewer streams: between levels of one size the slope would divide by nothing.
-        const added = before ? r.openPlatform - before.openPlatform : 0;
-        return ` ${before && added > 0 ? kb((pick(r) - pick(before)) / added) : '—'} |`;
-      })
-      .join('');
+  // Level i's slope, of readings `values` over levels that held `streams`.
+  const slope = (i: number, values: number[], streams: number[]): string => {
+    // Only from fewer streams: between levels of one size the slope would divide by nothing.
+    const added = i > 0 ? streams[i]! - streams[i - 1]! : 0;
+    return added > 0 ? kb((values[i]! - values[i - 1]!) / added) : '—';
+  };
+  const openStreams = results.map((r) => r.openPlatform);
+  const concurrencies = results.map((r) => r.concurrency);
+  const slopes = (pick: (r: LevelResult) => number): string => {
+    const values = results.map(pick);
+    return results.map((_, i) => ` ${slope(i, values, openStreams)} |`).join('');
+  };
   const lines = [
     `Machine: ${os.availableParallelism()} cores (${os.cpus()[0]?.model.trim() ?? '?'}), Node ${process.version}, ${s.dbLabel}, platform ${workers > 1 ? `${workers} worker processes (WORKERS=${workers})` : 'one process'}.`,
     `Load: open-loop arrivals at ${rate}/s from ${userCount} user${userCount > 1 ? 's' : ''} to ${botCount} agent${botCount > 1 ? 's' : ''}, answers of ≥ ${minDeltas} deltas ${intervalText} apart (${pacing === 'spread' ? 'spread pacing: each stream at its own phase' : 'burst pacing: every stream on the same tick'}), ${Math.round(directShare * 100)} % of chats to the sandbox directly (control arm), ${(holdMs / 1000).toFixed(0)} s window with every stream open.`,
@@ -812,13 +815,9 @@ function printTable(results: LevelResult[], s: Setup, floor: Floor | null): void
     `| Platform RSS per added open stream (plateau, slope from the level before) |${slopes((r) => r.rssPlateau)} < 64 KB |`,
     `| Platform RSS held per added stream once the load is gone (slope from the level before) |${slopes((r) => r.rssAfter)} ≈ 0 |`,
     `| The floor: a minimal Node relay's RSS per open stream, from idle / per added stream |${results
-      .map((r, i) => {
-        if (!floor) return ' n/a |';
-        const fromIdle = kb((floor.plateaus[i]! - floor.idle) / r.concurrency);
-        const before = results[i - 1];
-        const added = before ? r.concurrency - before.concurrency : 0;
-        return ` ${fromIdle} / ${before && added > 0 ? kb((floor.plateaus[i]! - floor.plateaus[i - 1]!) / added) : '—'} |`;
-      })
+      .map((r, i) =>
+        floor ? ` ${kb((floor.plateaus[i]! - floor.idle) / r.concurrency)} / ${slope(i, floor.plateaus, concurrencies)} |` : ' n/a |',
+      )
       .join('')} — |`,
     `| Platform live JS heap per open stream (after a full GC) |${cells((_, x) => kb(x.livePerStream))} < 64 KB |`,
     `| Platform event-loop delay p99 / max; longest GC pause |${cells((r) =>
