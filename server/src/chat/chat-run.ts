@@ -36,6 +36,7 @@ import {
   type TurnStart,
 } from './statements.js';
 import type { AnswerFollowers } from './follow-answer.js';
+import { GrowingText } from './growing-text.js';
 import type { LiveAnswers } from './live-answers.js';
 import type { AbortReason, StopSignals } from './stop-signals.js';
 
@@ -227,8 +228,8 @@ interface RunTurn {
 
 export class ChatRun {
   readonly controller = new AbortController();
-  content = '';
-  reasoning = '';
+  private readonly text = new GrowingText();
+  private readonly reasoningText = new GrowingText();
   suggestions: string[] = [];
   usage: Usage | null = null;
   error: MessageError | null = null;
@@ -253,6 +254,15 @@ export class ChatRun {
     private readonly message: { text: string; attachments: ChatAttachment[] },
     private readonly turn: RunTurn,
   ) {}
+
+  /** The answer's text so far. */
+  get content(): string {
+    return this.text.toString();
+  }
+
+  get reasoning(): string {
+    return this.reasoningText.toString();
+  }
 
   /** The answer's stored id. */
   get messageId(): string {
@@ -332,13 +342,13 @@ export class ChatRun {
         this.working = false;
         this.countDelta();
         const text = this.fit(withoutNul(event.text));
-        this.content += text;
+        this.text.append(text);
         return { content: text };
       }
       case 'reasoning-delta': {
         this.countDelta();
         const text = this.fit(withoutNul(event.text));
-        this.reasoning += text;
+        this.reasoningText.append(text);
         return { reasoning_content: text };
       }
       case 'working':

@@ -40,10 +40,12 @@ export class CompletionStream {
     ids: CompletionIds,
     private readonly control: StreamControl,
   ) {
-    this.prefix =
-      `data: {"id":${JSON.stringify(ids.id)},"object":"chat.completion.chunk","created":${ids.created},` +
-      `"model":${JSON.stringify(ids.model)},"conversation_id":${JSON.stringify(ids.conversationId)},` +
-      `"message_id":${JSON.stringify(ids.messageId)},"choices":[{"index":0,"delta":`;
+    // Joined, not concatenated: one flat string for the stream's life, not a chain of its pieces.
+    this.prefix = [
+      `data: {"id":${JSON.stringify(ids.id)},"object":"chat.completion.chunk","created":${ids.created},`,
+      `"model":${JSON.stringify(ids.model)},"conversation_id":${JSON.stringify(ids.conversationId)},`,
+      `"message_id":${JSON.stringify(ids.messageId)},"choices":[{"index":0,"delta":`,
+    ].join('');
     res.on('error', () => {}); // a client that went away is handled by the 'close' listener
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
