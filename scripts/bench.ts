@@ -342,6 +342,9 @@ interface LevelResult {
   heapPlateau: number;
   /** Once the load is gone, after a full GC: above idle, what the platform kept of the chats it served. */
   heapAfter: number;
+  /** V8's young generation (gc-hook.mjs): it grows under any load, by as much whatever the load's size. */
+  youngIdle: number;
+  youngPlateau: number;
   sandboxRssIdle: number;
   sandboxRssPlateau: number;
   cpu: { platform: number; sandbox: number; generator: number; other: number; background: number };
@@ -365,9 +368,12 @@ interface PlatformPauses {
 
 /**
  * Asks each platform process for a full GC (gc-hook.mjs) and returns their JS heap in use afterwards,
- * their RSS, and their pauses since the previous call (the worst loop delay, every GC pause).
+ * their young generation's size before it, their RSS, and their pauses since the previous call (the
+ * worst loop delay, every GC pause).
  */
-async function platformAfterGc(s: Setup): Promise<{ heapUsed: number; rss: number; pauses: PlatformPauses | null }> {
+async function platformAfterGc(
+  s: Setup,
+): Promise<{ heapUsed: number; youngGeneration: number; rss: number; pauses: PlatformPauses | null }> {
   gcSeq += 1;
   const pids = processFamily(s.platform.pid);
   for (const pid of pids) process.kill(pid, 'SIGUSR2');
@@ -380,6 +386,7 @@ async function platformAfterGc(s: Setup): Promise<{ heapUsed: number; rss: numbe
           JSON.parse(readFileSync(path.join(s.memoryDir, `${pid}.json`), 'utf8')) as {
             seq: number;
             heapUsed: number;
+            youngGeneration: number;
             sinceLast: PlatformPauses;
           },
       );
@@ -393,12 +400,13 @@ async function platformAfterGc(s: Setup): Promise<{ heapUsed: number; rss: numbe
           maxMs: Math.max(...reports.map((r) => r.sinceLast.gc.maxMs)),
         },
       };
-      return { heapUsed: reports.reduce((sum, r) => sum + r.heapUsed, 0), rss: rss(), pauses };
+      const sum = (field: 'heapUsed' | 'youngGeneration') => reports.reduce((total, r) => total + r[field], 0);
+      return { heapUsed: sum('heapUsed'), youngGeneration: sum('youngGeneration'), rss: rss(), pauses };
     } catch {
       // not written yet (or mid-write)
     }
   }
-  return { heapUsed: NaN, rss: rss(), pauses: null };
+  return { heapUsed: NaN, youngGeneration: NaN, rss: rss(), pauses: null };
 }
 
 /** What one bot answers during a level, and the chats it gets. */
@@ -494,7 +502,7 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
 
   // Idle: the platform's live memory before this level's streams (after a full GC, see gc-hook.mjs),
   // and what the machine does without us.
-  const idleHeap = (await platformAfterGc(s)).heapUsed;
+  const { heapUsed: idleHeap, youngGeneration: youngIdle } = await platformAfterGc(s);
   await sleep(IDLE_MS / 2);
   const idle0 = cpuSample(s);
   await sleep(IDLE_MS / 2);
@@ -614,6 +622,8 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
     heapIdle: idleHeap,
     heapPlateau: plateauHeap,
     heapAfter,
+    youngIdle,
+    youngPlateau: plateau.youngGeneration,
     sandboxRssIdle,
     sandboxRssPlateau: median(sandboxRss),
     cpu: {
@@ -705,6 +715,8 @@ interface Derived {
   totalMedian: number;
   throughput: number;
   rssPerStream: number;
+  /** The same, without what V8's young generation grew by: what the streams themselves hold. */
+  rssPerStreamYoungAside: number;
   rssKeptPerStream: number;
   livePerStream: number;
   platformCpuPer1k: number;
@@ -728,6 +740,7 @@ function derive(r: LevelResult): Derived {
     totalMedian: added(p, d, (f) => f.total, 0.5),
     throughput: p.windowDeltas / secs,
     rssPerStream: (r.rssPlateau - r.rssIdle) / Math.max(1, r.openPlatform),
+    rssPerStreamYoungAside: (r.rssPlateau - r.youngPlateau - (r.rssIdle - r.youngIdle)) / Math.max(1, r.openPlatform),
     rssKeptPerStream: (r.rssAfter - r.rssIdle) / Math.max(1, r.openPlatform),
     livePerStream: (r.heapPlateau - r.heapIdle) / Math.max(1, r.openPlatform),
     platformCpuPer1k: (r.cpu.platform / Math.max(1, p.windowDeltas)) * 1000,
@@ -760,6 +773,7 @@ ${row('inter-chunk gap (window)', (f) => f.gaps)}
 ${row('total time', (f) => f.total)}
   throughput through the platform: ${x.throughput.toFixed(0)} deltas/s (direct arm ${(d.windowDeltas / secs).toFixed(0)} deltas/s)
   platform RSS: idle ${mb(r.rssIdle)} → plateau ${mb(r.rssPlateau)} = ${(x.rssPerStream / 1024).toFixed(1)} KB per open stream; after the load ${mb(r.rssAfter)} (sandbox ${mb(r.sandboxRssIdle)} → ${mb(r.sandboxRssPlateau)})
+  platform V8 young generation: idle ${mb(r.youngIdle)} → plateau ${mb(r.youngPlateau)}; RSS growth without it ${(x.rssPerStreamYoungAside / 1024).toFixed(1)} KB per open stream
   platform JS heap after a full GC: idle ${mb(r.heapIdle)} → plateau ${mb(r.heapPlateau)} = ${(x.livePerStream / 1024).toFixed(1)} KB live per open stream; after the load ${mb(r.heapAfter)}
   CPU in the window (cores): platform ${(r.cpu.platform / secs).toFixed(2)}, sandbox ${(r.cpu.sandbox / secs).toFixed(2)}, generator ${(r.cpu.generator / secs).toFixed(2)}, other ${r.cpu.other.toFixed(2)} (idle background ${r.cpu.background.toFixed(2)}) of ${os.availableParallelism()}
   CPU per 1,000 deltas: platform ${x.platformCpuPer1k.toFixed(3)} s relayed, sandbox ${x.sandboxCpuPer1k.toFixed(3)} s produced
@@ -811,6 +825,7 @@ function printTable(results: LevelResult[], s: Setup, floor: Floor | null): void
     `| Added total time, median |${cells((_, x) => signedMs(x.totalMedian))} — |`,
     `| Deltas/s through the platform |${cells((_, x) => x.throughput.toFixed(0))} — |`,
     `| Platform RSS growth per open stream (from idle) |${cells((_, x) => kb(x.rssPerStream))} — |`,
+    `| … of which not V8's young generation (it grows once under any load) |${cells((_, x) => kb(x.rssPerStreamYoungAside))} — |`,
     `| Platform RSS still held per stream once the load is gone (from idle) |${cells((_, x) => kb(x.rssKeptPerStream))} — |`,
     `| Platform RSS per added open stream (plateau, slope from the level before) |${slopes((r) => r.rssPlateau)} < 64 KB |`,
     `| Platform RSS held per added stream once the load is gone (slope from the level before) |${slopes((r) => r.rssAfter)} ≈ 0 |`,
