@@ -264,6 +264,7 @@ export function postForStream(
         if (mayResend && idleConnectionClosed) resolve(send(false));
         else reject(error);
       });
+      request.flushHeaders(); // on their own, as the response's are (see CompletionStream)
       request.end(body);
     });
   return send(true);
