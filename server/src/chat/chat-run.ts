@@ -228,7 +228,7 @@ interface RunTurn {
 
 export class ChatRun {
   readonly controller = new AbortController();
-  private readonly text = new GrowingText();
+  private readonly contentText = new GrowingText();
   private readonly reasoningText = new GrowingText();
   suggestions: string[] = [];
   usage: Usage | null = null;
@@ -257,7 +257,7 @@ export class ChatRun {
 
   /** The answer's text so far. */
   get content(): string {
-    return this.text.toString();
+    return this.contentText.toString();
   }
 
   get reasoning(): string {
@@ -342,7 +342,7 @@ export class ChatRun {
         this.working = false;
         this.countDelta();
         const text = this.fit(withoutNul(event.text));
-        this.text.append(text);
+        this.contentText.append(text);
         return { content: text };
       }
       case 'reasoning-delta': {
