@@ -1,6 +1,6 @@
 // An answer's text, taken in delta by delta. Appended to a string one delta at a time, V8 keeps every
 // delta as its own string plus a link per append until the whole is read (a "cons string"): some 60
-// to 100 bytes a delta, most of an open stream's own memory, and all of it outlives the young
+// to 100 bytes a delta, the largest part of an open stream's own memory, and it outlives the young
 // generation. Here the deltas are joined a few at a time into flat strings, so a long answer costs
 // about its own characters.
 
