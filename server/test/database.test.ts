@@ -2,6 +2,8 @@
 // everything Drizzle and the platform rely on (errors, transactions, notifications, a data directory
 // that outlives the process) must behave as it does on PostgreSQL.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,7 +13,7 @@ import { EmbeddedClient } from '../src/db/embedded.js';
 import { writeEmbeddedTemplate } from '../src/db/embedded-template.js';
 import { openEmbedded, type Database } from '../src/db/index.js';
 import { users } from '../src/db/schema.js';
-import { databaseTargets, startTestPlatform, type TestPlatform } from './support.js';
+import { databaseTargets, describeOnPostgres, startTestPlatform, type TestPlatform } from './support.js';
 
 const embedded = databaseTargets().find((target) => target.name === 'embedded')!;
 
@@ -120,5 +122,32 @@ describe('an embedded data directory', () => {
     writeFileSync(path.join(dir, 'not-a-database', 'notes.txt'), 'mine');
     await assert.rejects(EmbeddedClient.open(path.join(dir, 'not-a-database'), template), /holds files but no database/);
     assert.deepEqual(readdirSync(path.join(dir, 'not-a-database')), ['notes.txt'], "the operator's files are left as they were");
+  });
+});
+
+describeOnPostgres('notifications on PostgreSQL', (baseUrl) => {
+  test('channels subscribed at once each get their notifications, without a warning in the log', async () => {
+    // In a process of its own: Node prints a deprecation once per process, whichever test caused it.
+    const channels = ['one', 'two', 'three'].map((name) => `agentport_test_${name}_${randomBytes(4).toString('hex')}`);
+    const script = `
+      import { openPostgres } from ${JSON.stringify(new URL('../src/db/index.ts', import.meta.url).href)};
+      const channels = ${JSON.stringify(channels)};
+      const database = await openPostgres(${JSON.stringify(baseUrl)});
+      const heard = [];
+      let allHeard;
+      const done = new Promise((resolve) => (allHeard = resolve));
+      const hear = (channel) => (payload) => heard.push(channel + ' ' + payload) === channels.length && allHeard();
+      await Promise.all(channels.map((channel) => database.listen(channel, hear(channel))));
+      for (const channel of channels) await database.notify(channel, 'hello');
+      await done;
+      console.log(JSON.stringify(heard.sort()));
+      await database.close();`;
+    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
+      execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 20_000 }, (error, out, err) =>
+        error ? reject(Object.assign(error, { stderr: err })) : resolve({ stdout: out, stderr: err }),
+      ),
+    );
+    assert.deepEqual(JSON.parse(stdout), channels.map((channel) => `${channel} hello`).sort());
+    assert.equal(stderr, '', 'nothing in the log (pg warns when a query is sent while another runs on its connection)');
   });
 });

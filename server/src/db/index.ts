@@ -109,6 +109,13 @@ export async function openPostgres(connectionString: string): Promise<Database> 
   let listener: Promise<pg.Client> | null = null;
   let closed = false;
   const handlers = new Map<string, Array<(payload: string) => void>>();
+  /** The listener's LISTENs, one at a time: a pg Client runs one query at a time (queuing more is deprecated). */
+  let subscribing: Promise<unknown> = Promise.resolve();
+  const subscribe = (client: pg.Client, channel: string) => {
+    const done = subscribing.then(() => client.query(`LISTEN ${pg.escapeIdentifier(channel)}`));
+    subscribing = done.catch(() => {});
+    return done;
+  };
 
   /** One connection LISTENs for every channel; if the server drops it, a new one subscribes again. */
   function ensureListener(): Promise<pg.Client> {
@@ -123,7 +130,7 @@ export async function openPostgres(connectionString: string): Promise<Database> 
         if (!closed) resubscribe();
       });
       await client.connect();
-      for (const channel of handlers.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      for (const channel of handlers.keys()) await subscribe(client, channel);
       return client;
     })();
     listener.catch(() => {
@@ -159,8 +166,7 @@ export async function openPostgres(connectionString: string): Promise<Database> 
         return;
       }
       handlers.set(channel, [handler]);
-      const client = await ensureListener();
-      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      await subscribe(await ensureListener(), channel);
     },
     async notify(channel, payload) {
       await db.execute(sql`select pg_notify(${channel}, ${payload})`);
