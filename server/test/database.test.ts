@@ -98,7 +98,7 @@ describe('an embedded data directory', () => {
     await writeEmbeddedTemplate(template);
     // initdb gives every cluster it creates an identifier of its own; a copy keeps the template's.
     const clusterId = async (name: string, from: string | null): Promise<string> => {
-      const client = await EmbeddedClient.open(path.join(dir, name), from);
+      const client = await EmbeddedClient.open(path.join(dir, name), () => from);
       try {
         const { rows } = await client.query('select system_identifier::text as id from pg_control_system()');
         return (rows[0] as { id: string }).id;
@@ -120,7 +120,10 @@ describe('an embedded data directory', () => {
 
     mkdirSync(path.join(dir, 'not-a-database'));
     writeFileSync(path.join(dir, 'not-a-database', 'notes.txt'), 'mine');
-    await assert.rejects(EmbeddedClient.open(path.join(dir, 'not-a-database'), template), /holds files but no database/);
+    await assert.rejects(
+      EmbeddedClient.open(path.join(dir, 'not-a-database'), () => template),
+      /holds files but no database/,
+    );
     assert.deepEqual(readdirSync(path.join(dir, 'not-a-database')), ['notes.txt'], "the operator's files are left as they were");
   });
 });

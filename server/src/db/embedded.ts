@@ -41,13 +41,14 @@ export class EmbeddedClient implements Queryable {
    * Starts the database's thread and hands the client over at once: statements sent before the
    * thread is ready wait in its queue, so the caller's own start-up (loading and building the app)
    * runs meanwhile, and a thread that fails to start fails them. A new data directory is a copy of
-   * the build's template (embedded-template.ts). Without one, it is created first by a thread that
-   * then ends: creating the cluster leaves PGlite holding some 500 MB it never gives back, which a
-   * server should not carry for its whole life.
+   * the build's template (embedded-template.ts; looked for only then). Without one, it is created
+   * first by a thread that then ends: creating the cluster leaves PGlite holding some 500 MB it never
+   * gives back, which a server should not carry for its whole life.
    */
-  static async open(location: string, template = embeddedTemplate()): Promise<EmbeddedClient> {
+  static async open(location: string, findTemplate: () => string | null = embeddedTemplate): Promise<EmbeddedClient> {
     if (!location.startsWith('memory://')) {
       if (!existsSync(path.join(location, 'PG_VERSION'))) {
+        const template = findTemplate();
         if (template) copyTemplate(template, location);
         else {
           const creator = EmbeddedClient.start(location);
