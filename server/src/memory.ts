@@ -1,15 +1,18 @@
 // Gives back the memory a load took, once the load is over. V8 keeps the heap pages a burst of streams
 // grew into, and a process with nothing to do runs no collection that would free them: after 600
 // streams the process stayed some 40 MB larger until the next load (see docs/performance.md). So once
-// no request has been in flight here for a while, and the process grew since it last gave memory
-// back, each JavaScript thread (this one, and the embedded database's) collects its garbage fully.
+// no request has been in flight here for a while, and this thread's heap grew since it last gave
+// memory back, each JavaScript thread (this one, and the embedded database's) collects its garbage
+// fully. The growth is the heap's, which is what the collections give back: the RSS also carries the C
+// allocator's state from start-up (compiling the database), tens of MB more or less from one start to
+// the next.
 import type { Server } from 'node:http';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
 /** How long no request may be in flight before the load counts as over. */
 export const QUIET_MS = 10_000;
-/** Less growth than this since the last time is left alone (a health check now and then costs no collection). */
+/** Less heap growth than this since the last time is left alone (a health check now and then costs no collection). */
 export const GROWTH_BYTES = 16 * 1024 * 1024;
 /** A full collection moves only part of the scattered live objects together: a few in a row free the rest. */
 const MAX_COLLECTIONS = 4;
@@ -39,24 +42,25 @@ export interface QuietCollectionOptions {
   collect: () => Promise<void>;
   quietMs?: number;
   growthBytes?: number;
-  rss?: () => number;
+  /** This thread's V8 heap, in bytes: what a load grows and the collections give back. */
+  heapSize?: () => number;
 }
 
-/** Counts the requests in flight and collects once they have been none for `quietMs` after the process grew. */
+/** Counts the requests in flight and collects once they have been none for `quietMs` after the heap grew. */
 export class QuietCollection {
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly quietMs: number;
   private readonly growthBytes: number;
-  private readonly rss: () => number;
-  /** The process's size when it last gave memory back (or started). */
+  private readonly heapSize: () => number;
+  /** The heap's size when it last gave memory back (or started). */
   private baseline: number;
 
   constructor(private readonly options: QuietCollectionOptions) {
     this.quietMs = options.quietMs ?? QUIET_MS;
     this.growthBytes = options.growthBytes ?? GROWTH_BYTES;
-    this.rss = options.rss ?? process.memoryUsage.rss;
-    this.baseline = this.rss();
+    this.heapSize = options.heapSize ?? (() => v8.getHeapStatistics().total_heap_size);
+    this.baseline = this.heapSize();
   }
 
   /** Every request the server takes, until its response closes (a stream's, when the stream ends). */
@@ -79,8 +83,8 @@ export class QuietCollection {
 
   private async quiet(): Promise<void> {
     this.timer = undefined;
-    if (this.rss() - this.baseline < this.growthBytes) return;
+    if (this.heapSize() - this.baseline < this.growthBytes) return;
     await this.options.collect().catch(() => {}); // a database thread that went away has nothing to give back
-    this.baseline = this.rss();
+    this.baseline = this.heapSize();
   }
 }

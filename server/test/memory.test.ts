@@ -15,10 +15,10 @@ describe('when the memory is given back', () => {
   let quiet: QuietCollection;
   beforeEach(() => {
     mock.timers.enable({ apis: ['setTimeout'] });
-    size = 300 * MB;
+    size = 60 * MB;
     collections = 0;
     quiet = new QuietCollection({
-      rss: () => size,
+      heapSize: () => size,
       collect: async () => {
         collections++;
         size -= 40 * MB;
