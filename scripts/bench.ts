@@ -44,7 +44,7 @@ import {
 const ADMIN = { email: 'bench@agentport.test', password: 'bench-admin-password-1' } as const;
 const START_TIMEOUT_MS = 60_000;
 const IDLE_MS = 2_000; // quiet time before a level: idle RSS and background CPU
-const RELEASE_MS = 5_000; // after the platform's quiet time (QUIET_MS): its collections and the pages going back
+const RELEASE_MS = 5_000; // after the platform's look that finds it quiet (QUIET_MS): its collections and the pages going back
 const SETTLE_MS = 1_000; // after the last chat opened, before the window starts
 const DRAIN_GRACE_MS = 30_000; // streams still open this long after they should have ended are aborted
 const LOOP_RESOLUTION_MS = 5; // the generator's event-loop delay timer; its histogram holds whole intervals
@@ -368,12 +368,12 @@ interface PlatformPauses {
 
 /**
  * Asks each platform process for a full GC (gc-hook.mjs) and returns their JS heap in use afterwards,
- * their young generation's size before it, their RSS, and their pauses since the previous call (the
- * worst loop delay, every GC pause).
+ * their young generation's size before and after it, their RSS, and their pauses since the previous
+ * call (the worst loop delay, every GC pause).
  */
 async function platformAfterGc(
   s: Setup,
-): Promise<{ heapUsed: number; youngGeneration: number; rss: number; pauses: PlatformPauses | null }> {
+): Promise<{ heapUsed: number; youngGeneration: number; youngGenerationAfter: number; rss: number; pauses: PlatformPauses | null }> {
   gcSeq += 1;
   const pids = processFamily(s.platform.pid);
   for (const pid of pids) process.kill(pid, 'SIGUSR2');
@@ -387,6 +387,7 @@ async function platformAfterGc(
             seq: number;
             heapUsed: number;
             youngGeneration: number;
+            youngGenerationAfter: number;
             sinceLast: PlatformPauses;
           },
       );
@@ -400,13 +401,19 @@ async function platformAfterGc(
           maxMs: Math.max(...reports.map((r) => r.sinceLast.gc.maxMs)),
         },
       };
-      const sum = (field: 'heapUsed' | 'youngGeneration') => reports.reduce((total, r) => total + r[field], 0);
-      return { heapUsed: sum('heapUsed'), youngGeneration: sum('youngGeneration'), rss: rss(), pauses };
+      const sum = (field: 'heapUsed' | 'youngGeneration' | 'youngGenerationAfter') => reports.reduce((total, r) => total + r[field], 0);
+      return {
+        heapUsed: sum('heapUsed'),
+        youngGeneration: sum('youngGeneration'),
+        youngGenerationAfter: sum('youngGenerationAfter'),
+        rss: rss(),
+        pauses,
+      };
     } catch {
       // not written yet (or mid-write)
     }
   }
-  return { heapUsed: NaN, youngGeneration: NaN, rss: rss(), pauses: null };
+  return { heapUsed: NaN, youngGeneration: NaN, youngGenerationAfter: NaN, rss: rss(), pauses: null };
 }
 
 /** What one bot answers during a level, and the chats it gets. */
@@ -500,9 +507,10 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
   };
   const target = targets(s, answers, agents);
 
-  // Idle: the platform's live memory before this level's streams (after a full GC, see gc-hook.mjs),
-  // and what the machine does without us.
-  const { heapUsed: idleHeap, youngGeneration: youngIdle } = await platformAfterGc(s);
+  // Idle: the platform's live memory before this level's streams (after a full GC, see gc-hook.mjs), its
+  // young generation as that GC left it (the idle RSS is read after it), and what the machine does
+  // without us.
+  const { heapUsed: idleHeap, youngGenerationAfter: youngIdle } = await platformAfterGc(s);
   await sleep(IDLE_MS / 2);
   const idle0 = cpuSample(s);
   await sleep(IDLE_MS / 2);
@@ -569,9 +577,9 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
   agents.platform.destroy();
   agents.direct.destroy();
   const arrivals = await upstreamArrivals(s);
-  // What the platform keeps once the load is gone: every answer saved, then its own quiet time, after
-  // which it gives memory back (server/src/memory.ts). Read before the bench's full GC, which would
-  // give back for it; that GC then tells the live heap.
+  // What the platform keeps once the load is gone: every answer saved, then its next look at its
+  // requests (within QUIET_MS) finds it quiet and it gives memory back (server/src/memory.ts). Read
+  // before the bench's full GC, which would give back for it; that GC then tells the live heap.
   await sleep(QUIET_MS + RELEASE_MS);
   const rssAfter = familySum(s.platform.pid, rssBytes);
   const { heapUsed: heapAfter } = await platformAfterGc(s);
@@ -900,13 +908,12 @@ async function main(): Promise<void> {
           .join('; ')}`,
       );
   }
-  // Every level starts from a platform left idle for its quiet time (server/src/memory.ts), the first
-  // as the later ones: V8's young generation shrunk and the warm-up's garbage collected (by the
-  // platform's quiet-time collection or, after less growth than it waits for, by the full GC that
-  // reads the idle heap, which shrinks the young generation only once allocation has been low for a
-  // while). Otherwise the first level started from what start-up and the warm-up left, which its load
-  // then reused: 1.6 KB per open stream from idle at 300 streams in one run, 108 KB at 600 in the same run.
-  await sleep(QUIET_MS + RELEASE_MS);
+  // Every level starts from a platform that gave back its memory once quiet (server/src/memory.ts), the
+  // first as the later ones. Its first look after the warm-up still counts the warm-up's chats, the
+  // next finds it quiet. Otherwise the first level started from what start-up and the warm-up left
+  // (V8's young generation grown, their garbage), which its load then reused: 1.6 KB per open stream
+  // from idle at 300 streams in one run, 108 KB at 600 in the same run.
+  await sleep(2 * QUIET_MS + RELEASE_MS);
 
   const results: LevelResult[] = [];
   for (const [i, concurrency] of levels.entries()) {

@@ -2,8 +2,9 @@
 // to $BENCH_MEMORY_DIR/<pid>.json what this process's event loop and garbage collector went through since the
 // previous signal (loop delay, GC pauses: where latency tails come from), then runs a full garbage
 // collection and adds process.memoryUsage(), so the bench can read the live JavaScript heap (what an
-// open stream really keeps) next to its RSS, and the size V8's young generation had grown to before
-// that collection (a load of any size grows it once). Touches nothing else.
+// open stream really keeps) next to its RSS, and the size of V8's young generation before that
+// collection (a load of any size grows it once) and after it (which shrinks it once allocation has
+// been low for a while). Touches nothing else.
 import { writeFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
@@ -21,6 +22,12 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
+const youngGenerationSize = () =>
+  v8
+    .getHeapSpaceStatistics()
+    .filter((space) => space.space_name === 'new_space' || space.space_name === 'new_large_object_space')
+    .reduce((sum, space) => sum + space.physical_space_size, 0);
+
 let seq = 0;
 process.on('SIGUSR2', () => {
   // The histogram records whole timer intervals: the delay is what exceeds the resolution.
@@ -29,14 +36,12 @@ process.on('SIGUSR2', () => {
     loopDelayMaxMs: Math.max(0, loop.max / 1e6 - LOOP_RESOLUTION_MS),
     gc,
   };
-  const youngGeneration = v8
-    .getHeapSpaceStatistics()
-    .filter((space) => space.space_name === 'new_space' || space.space_name === 'new_large_object_space')
-    .reduce((sum, space) => sum + space.physical_space_size, 0);
+  const youngGeneration = youngGenerationSize();
   globalThis.gc?.();
   seq += 1;
   const dir = process.env.BENCH_MEMORY_DIR;
-  if (dir) writeFileSync(`${dir}/${process.pid}.json`, JSON.stringify({ seq, ...process.memoryUsage(), youngGeneration, sinceLast }));
+  const report = { seq, ...process.memoryUsage(), youngGeneration, youngGenerationAfter: youngGenerationSize(), sinceLast };
+  if (dir) writeFileSync(`${dir}/${process.pid}.json`, JSON.stringify(report));
   loop.reset();
   gc = { count: 0, totalMs: 0, maxMs: 0 };
 });

@@ -2,7 +2,7 @@
 // grew into, and a process with nothing to do may run no collection that frees them for a long while
 // (V8's memory reducer ran 20 s after a load in some runs, not within 45 s in others): after 600
 // streams the process stayed some 40 MB larger until the next load (see docs/performance.md). So once
-// no request has been in flight here for a while, and this thread's heap grew since it last gave
+// the requests here went quiet (QuietCollection), and this thread's heap grew since it last gave
 // memory back, each JavaScript thread (this one, and the embedded database's) collects its garbage
 // fully. The growth is the heap's, which is what the collections give back: the RSS also carries the C
 // allocator's state from start-up (compiling the database), tens of MB more or less from one start to
@@ -11,8 +11,10 @@ import type { Server } from 'node:http';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
-/** How long no request may be in flight before the load counts as over. */
+/** How often the requests are looked at: a load is over once a look finds it so. */
 export const QUIET_MS = 10_000;
+/** Requests that may start between two looks and leave the server quiet (health checks, now and then). */
+export const QUIET_REQUESTS = 10;
 /** Less heap growth than this since the last time is left alone (a health check now and then costs no collection). */
 export const GROWTH_BYTES = 16 * 1024 * 1024;
 /** A full collection moves only part of the scattered live objects together: a few in a row free the rest. */
@@ -55,45 +57,61 @@ export interface QuietCollectionOptions {
   heapSize?: () => number;
 }
 
-/** Counts the requests in flight and collects once they have been none for `quietMs` after the heap grew. */
+/**
+ * Looks every `quietMs` at the requests: when none is in flight and at most QUIET_REQUESTS started
+ * since the last look, the load is over, and the heap is collected if it grew since the last time.
+ * A few requests (a health check every few seconds, as load balancers and orchestrators send) leave
+ * the server quiet; were any request to restart the quiet time, such checks would keep it from ever
+ * giving back. Before the first collection there is no last time: the first quiet look collects what
+ * start-up left (migrations, the database's start).
+ */
 export class QuietCollection {
   private inFlight = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private started = 0;
+  private collecting = false;
   private readonly quietMs: number;
   private readonly growthBytes: number;
   private readonly heapSize: () => number;
-  /** The heap's size when it last gave memory back (or started). */
-  private baseline: number;
+  /** The heap's size after the last collection. */
+  private baseline = -Infinity;
 
   constructor(private readonly options: QuietCollectionOptions) {
     this.quietMs = options.quietMs ?? QUIET_MS;
     this.growthBytes = options.growthBytes ?? GROWTH_BYTES;
     this.heapSize = options.heapSize ?? (() => v8.getHeapStatistics().total_heap_size);
-    this.baseline = this.heapSize();
   }
 
-  /** Every request the server takes, until its response closes (a stream's, when the stream ends). */
+  /** Every request the server takes counts, until its response closes (a stream's, when the stream ends); the looks end with the server. */
   watch(server: Server): void {
     server.on('request', (_request, response) => {
       this.requestStarted();
       response.once('close', () => this.requestEnded());
     });
+    const looks = this.start();
+    server.once('close', () => clearInterval(looks));
+  }
+
+  /** Starts looking; the process does not wait for the looks. */
+  start(): NodeJS.Timeout {
+    return setInterval(() => void this.look(), this.quietMs).unref();
   }
 
   requestStarted(): void {
     this.inFlight++;
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.started++;
   }
 
   requestEnded(): void {
-    if (--this.inFlight === 0) this.timer = setTimeout(() => void this.quiet(), this.quietMs).unref();
+    this.inFlight--;
   }
 
-  private async quiet(): Promise<void> {
-    this.timer = undefined;
-    if (this.heapSize() - this.baseline < this.growthBytes) return;
+  private async look(): Promise<void> {
+    const quiet = this.inFlight === 0 && this.started <= QUIET_REQUESTS;
+    this.started = 0;
+    if (!quiet || this.collecting || this.heapSize() - this.baseline < this.growthBytes) return;
+    this.collecting = true;
     await this.options.collect().catch(() => {}); // a database thread that went away has nothing to give back
     this.baseline = this.heapSize();
+    this.collecting = false;
   }
 }

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import v8 from 'node:v8';
 import { afterEach, beforeEach, describe, mock, test } from 'node:test';
-import { collectGarbage, GROWTH_BYTES, QUIET_MS, QuietCollection } from '../src/memory.js';
+import { collectGarbage, GROWTH_BYTES, QUIET_MS, QUIET_REQUESTS, QuietCollection } from '../src/memory.js';
 
 const MB = 1024 * 1024;
 
@@ -13,8 +13,9 @@ describe('when the memory is given back', () => {
   let size: number;
   let collections: number;
   let quiet: QuietCollection;
-  beforeEach(() => {
-    mock.timers.enable({ apis: ['setTimeout'] });
+  let looks: NodeJS.Timeout;
+  beforeEach(async () => {
+    mock.timers.enable({ apis: ['setInterval'] });
     size = 60 * MB;
     collections = 0;
     quiet = new QuietCollection({
@@ -24,65 +25,77 @@ describe('when the memory is given back', () => {
         size -= 40 * MB;
       },
     });
+    looks = quiet.start();
+    // The first quiet look collects what start-up left.
+    mock.timers.tick(QUIET_MS);
+    await settle();
+    assert.equal(collections, 1, 'after start-up');
+    collections = 0;
   });
-  afterEach(() => mock.timers.reset());
+  afterEach(() => {
+    clearInterval(looks);
+    mock.timers.reset();
+  });
 
-  /** Lets the collection that a timer started finish. */
+  /** Lets the collection that a look started finish. */
   const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-  test('after a load: once no request has been in flight for the quiet time', async () => {
-    for (let i = 0; i < 600; i++) quiet.requestStarted();
-    size += 60 * MB;
-    for (let i = 0; i < 599; i++) quiet.requestEnded();
-    mock.timers.tick(QUIET_MS * 2);
-    assert.equal(collections, 0, 'not while a stream is still open');
-    quiet.requestEnded();
-    mock.timers.tick(QUIET_MS - 1);
-    assert.equal(collections, 0, 'not before the quiet time');
-    mock.timers.tick(1);
-    await settle();
-    assert.equal(collections, 1);
-    mock.timers.tick(QUIET_MS * 3);
-    await settle();
-    assert.equal(collections, 1, 'once per quiet time');
-  });
-
-  test('a request during the quiet time starts it again', async () => {
-    quiet.requestStarted();
-    size += 60 * MB;
-    quiet.requestEnded();
-    mock.timers.tick(QUIET_MS - 1);
-    quiet.requestStarted();
-    quiet.requestEnded();
-    mock.timers.tick(QUIET_MS - 1);
-    await settle();
-    assert.equal(collections, 0);
-    mock.timers.tick(1);
-    await settle();
-    assert.equal(collections, 1);
-  });
-
-  test('not when the process did not grow since it last gave memory back (a health check now and then)', async () => {
-    for (let check = 0; check < 5; check++) {
-      quiet.requestStarted();
-      size += GROWTH_BYTES / 8;
-      quiet.requestEnded();
+  /** Lets `ms` pass, a look at a time. */
+  const pass = async (ms: number) => {
+    for (let at = 0; at < ms; at += QUIET_MS) {
       mock.timers.tick(QUIET_MS);
       await settle();
     }
-    assert.equal(collections, 0);
-    quiet.requestStarted();
+  };
+
+  test('after a load: at the first look that finds no request in flight', async () => {
+    for (let i = 0; i < 600; i++) quiet.requestStarted();
+    size += 60 * MB;
+    for (let i = 0; i < 599; i++) quiet.requestEnded();
+    await pass(QUIET_MS * 3);
+    assert.equal(collections, 0, 'not while a stream is still open');
+    quiet.requestEnded();
+    mock.timers.tick(QUIET_MS - 1);
+    await settle();
+    assert.equal(collections, 0, 'not before the next look');
+    mock.timers.tick(1);
+    await settle();
+    assert.equal(collections, 1);
+    await pass(QUIET_MS * 3);
+    assert.equal(collections, 1, 'once for the load');
+  });
+
+  test('not while many requests start, each of them short', async () => {
+    size += 60 * MB;
+    for (let look = 0; look < 3; look++) {
+      for (let i = 0; i <= QUIET_REQUESTS; i++) {
+        quiet.requestStarted();
+        quiet.requestEnded();
+      }
+      await pass(QUIET_MS);
+    }
+    assert.equal(collections, 0, 'a busy server with no request in flight at the look');
+    await pass(QUIET_MS);
+    assert.equal(collections, 1, 'once they stopped');
+  });
+
+  test('health checks now and then neither keep it from giving back nor make it collect', async () => {
+    size += 60 * MB;
+    // A check every 3 s: more often than the looks, fewer than QUIET_REQUESTS between two.
+    const check = () => {
+      quiet.requestStarted();
+      size += GROWTH_BYTES / 64;
+      quiet.requestEnded();
+    };
+    for (let second = 0; second < 12 * QUIET_MS; second += 3_000) {
+      check();
+      mock.timers.tick(3_000);
+      await settle();
+    }
+    assert.equal(collections, 1, 'the load given back, and no more for the checks');
+    // Their growth adds up from the size after the last collection.
     size += GROWTH_BYTES;
-    quiet.requestEnded();
-    mock.timers.tick(QUIET_MS);
-    await settle();
-    assert.equal(collections, 1, 'growth adds up from the last time');
-    quiet.requestStarted();
-    size += GROWTH_BYTES / 2;
-    quiet.requestEnded();
-    mock.timers.tick(QUIET_MS);
-    await settle();
-    assert.equal(collections, 1, 'measured from the size after the last collection');
+    await pass(QUIET_MS);
+    assert.equal(collections, 2);
   });
 });
 
@@ -90,6 +103,7 @@ test('a streamed response counts as in flight until it ends', async () => {
   const events: string[] = [];
   let endStream!: () => void;
   const server = http.createServer((request, response) => {
+    events.push('stream started');
     response.writeHead(200, { 'content-type': 'text/event-stream' });
     response.write('data: first\n\n');
     endStream = () => {
@@ -97,14 +111,14 @@ test('a streamed response counts as in flight until it ends', async () => {
       response.end();
     };
   });
-  let collected!: () => void;
-  const collection = new Promise<void>((resolve) => (collected = resolve));
+  let collectedAfterTheStream!: () => void;
+  const collection = new Promise<void>((resolve) => (collectedAfterTheStream = resolve));
   const quiet = new QuietCollection({
     quietMs: 20,
-    growthBytes: 0,
+    growthBytes: 0, // every quiet look collects
     collect: async () => {
       events.push('collected');
-      collected();
+      if (events.includes('stream ended')) collectedAfterTheStream();
     },
   });
   quiet.watch(server);
@@ -115,7 +129,7 @@ test('a streamed response counts as in flight until it ends', async () => {
       http
         .get({ port, host: '127.0.0.1' }, (response) => {
           response.once('data', () => {
-            // Longer than the quiet time while the stream is open, then its end.
+            // Several looks while the stream is open, then its end.
             setTimeout(() => endStream(), 100);
           });
           response.on('end', resolve).resume();
@@ -123,7 +137,8 @@ test('a streamed response counts as in flight until it ends', async () => {
         .on('error', reject);
     });
     await collection;
-    assert.deepEqual(events, ['stream ended', 'collected']);
+    const during = events.slice(events.indexOf('stream started'), events.indexOf('stream ended'));
+    assert.deepEqual(during, ['stream started'], 'no collection while the stream is open');
   } finally {
     server.close();
   }
