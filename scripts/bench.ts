@@ -44,7 +44,7 @@ import {
 const ADMIN = { email: 'bench@agentport.test', password: 'bench-admin-password-1' } as const;
 const START_TIMEOUT_MS = 60_000;
 const IDLE_MS = 2_000; // quiet time before a level: idle RSS and background CPU
-const RELEASE_MS = 5_000; // after the platform's look that finds it quiet (QUIET_MS): its collections and the pages going back
+const RELEASE_MS = 5_000; // after the platform's second quiet look (QUIET_MS apart): its collections and the pages going back
 const SETTLE_MS = 1_000; // after the last chat opened, before the window starts
 const DRAIN_GRACE_MS = 30_000; // streams still open this long after they should have ended are aborted
 const LOOP_RESOLUTION_MS = 5; // the generator's event-loop delay timer; its histogram holds whole intervals
@@ -577,10 +577,10 @@ async function runLevel(s: Setup, concurrency: number, seed: number): Promise<Le
   agents.platform.destroy();
   agents.direct.destroy();
   const arrivals = await upstreamArrivals(s);
-  // What the platform keeps once the load is gone: every answer saved, then its next look at its
-  // requests (within QUIET_MS) finds it quiet and it gives memory back (server/src/memory.ts). Read
+  // What the platform keeps once the load is gone: every answer saved, then its next two looks at its
+  // requests (QUIET_MS apart) find it quiet and it gives memory back (server/src/memory.ts). Read
   // before the bench's full GC, which would give back for it; that GC then tells the live heap.
-  await sleep(QUIET_MS + RELEASE_MS);
+  await sleep(2 * QUIET_MS + RELEASE_MS);
   const rssAfter = familySum(s.platform.pid, rssBytes);
   const { heapUsed: heapAfter } = await platformAfterGc(s);
 
@@ -910,10 +910,10 @@ async function main(): Promise<void> {
   }
   // Every level starts from a platform that gave back its memory once quiet (server/src/memory.ts), the
   // first as the later ones. Its first look after the warm-up still counts the warm-up's chats, the
-  // next finds it quiet. Otherwise the first level started from what start-up and the warm-up left
+  // next two find it quiet. Otherwise the first level started from what start-up and the warm-up left
   // (V8's young generation grown, their garbage), which its load then reused: 1.6 KB per open stream
   // from idle at 300 streams in one run, 108 KB at 600 in the same run.
-  await sleep(2 * QUIET_MS + RELEASE_MS);
+  await sleep(3 * QUIET_MS + RELEASE_MS);
 
   const results: LevelResult[] = [];
   for (const [i, concurrency] of levels.entries()) {

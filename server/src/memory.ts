@@ -11,7 +11,7 @@ import type { Server } from 'node:http';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
-/** How often the requests are looked at: a load is over once a look finds it so. */
+/** How often the requests are looked at (QuietCollection). */
 export const QUIET_MS = 10_000;
 /** Requests that may start between two looks and leave the server quiet (health checks, now and then). */
 export const QUIET_REQUESTS = 10;
@@ -58,16 +58,19 @@ export interface QuietCollectionOptions {
 }
 
 /**
- * Looks every `quietMs` at the requests: when none is in flight and at most QUIET_REQUESTS started
- * since the last look, the load is over, and the heap is collected if it grew since the last time.
- * A few requests (a health check every few seconds, as load balancers and orchestrators send) leave
- * the server quiet; were any request to restart the quiet time, such checks would keep it from ever
- * giving back. Before the first collection there is no last time: the first quiet look collects what
- * start-up left (migrations, the database's start).
+ * Looks every `quietMs` at the requests: a look is quiet when none is in flight and at most
+ * QUIET_REQUESTS started since the one before. After two quiet looks in a row the load is over (for
+ * a look's time at least: V8 shrinks its young generation only once allocation has been low for a
+ * few seconds), and the heap is collected if it grew since the last time. A few requests (a health
+ * check every few seconds, as load balancers and orchestrators send) leave the server quiet; were
+ * any request to restart a quiet time, such checks would keep it from ever giving back. Before the
+ * first collection there is no last time: the first quiet looks collect what start-up left
+ * (migrations, the database's start).
  */
 export class QuietCollection {
   private inFlight = 0;
   private started = 0;
+  private quietLooks = 0;
   private collecting = false;
   private readonly quietMs: number;
   private readonly growthBytes: number;
@@ -108,7 +111,8 @@ export class QuietCollection {
   private async look(): Promise<void> {
     const quiet = this.inFlight === 0 && this.started <= QUIET_REQUESTS;
     this.started = 0;
-    if (!quiet || this.collecting || this.heapSize() - this.baseline < this.growthBytes) return;
+    this.quietLooks = quiet ? this.quietLooks + 1 : 0;
+    if (this.quietLooks < 2 || this.collecting || this.heapSize() - this.baseline < this.growthBytes) return;
     this.collecting = true;
     await this.options.collect().catch(() => {}); // a database thread that went away has nothing to give back
     this.baseline = this.heapSize();
