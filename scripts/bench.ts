@@ -366,14 +366,19 @@ interface PlatformPauses {
   gc: { count: number; totalMs: number; maxMs: number };
 }
 
+/** What gc-hook.mjs reports of a process's heap, summed over the platform's processes. */
+interface HeapReport {
+  heapUsed: number;
+  youngGeneration: number;
+  youngGenerationAfter: number;
+}
+
 /**
  * Asks each platform process for a full GC (gc-hook.mjs) and returns their JS heap in use afterwards,
  * their young generation's size before and after it, their RSS, and their pauses since the previous
  * call (the worst loop delay, every GC pause).
  */
-async function platformAfterGc(
-  s: Setup,
-): Promise<{ heapUsed: number; youngGeneration: number; youngGenerationAfter: number; rss: number; pauses: PlatformPauses | null }> {
+async function platformAfterGc(s: Setup): Promise<HeapReport & { rss: number; pauses: PlatformPauses | null }> {
   gcSeq += 1;
   const pids = processFamily(s.platform.pid);
   for (const pid of pids) process.kill(pid, 'SIGUSR2');
@@ -383,11 +388,8 @@ async function platformAfterGc(
     try {
       const reports = pids.map(
         (pid) =>
-          JSON.parse(readFileSync(path.join(s.memoryDir, `${pid}.json`), 'utf8')) as {
+          JSON.parse(readFileSync(path.join(s.memoryDir, `${pid}.json`), 'utf8')) as HeapReport & {
             seq: number;
-            heapUsed: number;
-            youngGeneration: number;
-            youngGenerationAfter: number;
             sinceLast: PlatformPauses;
           },
       );
@@ -401,7 +403,7 @@ async function platformAfterGc(
           maxMs: Math.max(...reports.map((r) => r.sinceLast.gc.maxMs)),
         },
       };
-      const sum = (field: 'heapUsed' | 'youngGeneration' | 'youngGenerationAfter') => reports.reduce((total, r) => total + r[field], 0);
+      const sum = (field: keyof HeapReport) => reports.reduce((total, r) => total + r[field], 0);
       return {
         heapUsed: sum('heapUsed'),
         youngGeneration: sum('youngGeneration'),

@@ -22,6 +22,9 @@ const MAX_COLLECTIONS = 4;
 
 let gc: (() => void) | undefined;
 
+/** This thread's V8 heap, in bytes: what a load grows and the collections give back. */
+const heapSize = () => v8.getHeapStatistics().total_heap_size;
+
 /**
  * Full garbage collections on the calling thread until its heap stops shrinking. V8 offers its
  * collector only behind a flag; set now, it gives each context created afterwards a `gc` function.
@@ -36,10 +39,10 @@ export function collectGarbage(): void {
   }
   v8.setFlagsFromString('--compact-on-every-full-gc');
   try {
-    let size = v8.getHeapStatistics().total_heap_size;
+    let size = heapSize();
     for (let i = 0; i < MAX_COLLECTIONS; i++) {
       gc();
-      const after = v8.getHeapStatistics().total_heap_size;
+      const after = heapSize();
       if (size - after < 1024 * 1024) return;
       size = after;
     }
@@ -53,7 +56,7 @@ export interface QuietCollectionOptions {
   collect: () => Promise<void>;
   quietMs?: number;
   growthBytes?: number;
-  /** This thread's V8 heap, in bytes: what a load grows and the collections give back. */
+  /** This thread's V8 heap (by default the real one, see heapSize). */
   heapSize?: () => number;
 }
 
@@ -81,7 +84,7 @@ export class QuietCollection {
   constructor(private readonly options: QuietCollectionOptions) {
     this.quietMs = options.quietMs ?? QUIET_MS;
     this.growthBytes = options.growthBytes ?? GROWTH_BYTES;
-    this.heapSize = options.heapSize ?? (() => v8.getHeapStatistics().total_heap_size);
+    this.heapSize = options.heapSize ?? heapSize;
   }
 
   /** Every request the server takes counts, until its response closes (a stream's, when the stream ends); the looks end with the server. */
