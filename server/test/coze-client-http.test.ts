@@ -46,13 +46,16 @@ describe('Coze client: errors and transport', () => {
     );
     try {
       const client = new CozeClient(testConfig(server.url));
-      const err = await rejectsWith<CozeApiError>(collect(client.streamChat({ botId: 'b1', userId: 'u1', message: 'hi' })), (e) => {
-        assert.ok(e instanceof CozeApiError);
-        assert.equal(e.code, 4100);
-        assert.equal(e.httpStatus, 200);
-        assert.equal(e.logId, 'HDR-LOG');
-        assert.match(e.userMessage, /COZE_API_TOKEN/);
-      });
+      const err = await rejectsWith<CozeApiError>(
+        collect((on) => client.streamChat({ botId: 'b1', userId: 'u1', message: 'hi' }, on)),
+        (e) => {
+          assert.ok(e instanceof CozeApiError);
+          assert.equal(e.code, 4100);
+          assert.equal(e.httpStatus, 200);
+          assert.equal(e.logId, 'HDR-LOG');
+          assert.match(e.userMessage, /COZE_API_TOKEN/);
+        },
+      );
       for (const text of [err.message, err.cozeMsg, err.userMessage, JSON.stringify(err), String(err.stack)]) {
         assert.ok(!text.includes(SECRET_TOKEN), 'token leaked');
       }
@@ -150,8 +153,9 @@ describe('Coze client: errors and transport', () => {
       await rejectsWith<CozeApiError>(client.createConversation({ botId: 'b1' }), (e) => assert.equal(e.code, 5000));
       assert.equal(calls, 3, 'no retry on 5000 for a POST');
       calls = 0;
-      await rejectsWith<CozeApiError>(collect(client.streamChat({ botId: 'b1', userId: 'u', message: 'x' })), (e) =>
-        assert.equal(e.httpStatus, 503),
+      await rejectsWith<CozeApiError>(
+        collect((on) => client.streamChat({ botId: 'b1', userId: 'u', message: 'x' }, on)),
+        (e) => assert.equal(e.httpStatus, 503),
       );
       assert.equal(calls, 1);
     } finally {
@@ -192,10 +196,10 @@ describe('Coze client: errors and transport', () => {
     });
     try {
       const client = new CozeClient(testConfig(server.url));
-      await collect(
-        client.streamChat({ botId: 'b1', userId: 'u1', conversationId: '7001', message: 'hello', customVariables: { name: 'Ann' } }),
+      await collect((on) =>
+        client.streamChat({ botId: 'b1', userId: 'u1', conversationId: '7001', message: 'hello', customVariables: { name: 'Ann' } }, on),
       );
-      await collect(client.streamChat({ botId: 'b1', userId: 'u1', message: 'again' }));
+      await collect((on) => client.streamChat({ botId: 'b1', userId: 'u1', message: 'again' }, on));
       const [first, second] = server.requests;
       assert.equal(first?.method, 'POST');
       assert.equal(first?.url, '/v3/chat?conversation_id=7001');
@@ -226,14 +230,9 @@ describe('Coze client: errors and transport', () => {
       const client = new CozeClient(testConfig(server.url));
       for (const message of ['one', 'two', 'three']) {
         const seen: string[] = [];
-        // As the platform reads a chat: it stops once the chat completed, before `done` (the first
-        // chat), or at `done`; either way without asking for more.
-        const last = message === 'one' ? 'conversation.chat.completed' : 'done';
-        for await (const event of client.streamChat({ botId: 'b1', userId: 'u1', message })) {
-          seen.push(event.event);
-          if (event.event === last) break;
-        }
-        assert.deepEqual(seen, message === 'one' ? ['conversation.chat.completed'] : ['conversation.chat.completed', 'done']);
+        // The reading ends at chat.completed; the rest of the body (`done`) flows away on its own.
+        await client.streamChat({ botId: 'b1', userId: 'u1', message }, (event) => void seen.push(event.event));
+        assert.deepEqual(seen, ['conversation.chat.completed']);
         await eventually(async () => hasIdleConnection(client.agent, server.url));
       }
       assert.equal(ports.length, 3);
@@ -255,9 +254,9 @@ describe('Coze client: errors and transport', () => {
     ); // a server that keeps idle connections longer than Node's own default (5 s)
     const client = new CozeClient(testConfig(server.url));
     try {
-      await collect(client.streamChat({ botId: 'b1', userId: 'u1', message: 'before' }));
+      await collect((on) => client.streamChat({ botId: 'b1', userId: 'u1', message: 'before' }, on));
       await new Promise((resolve) => setTimeout(resolve, 5_500)); // the idle time this test is about
-      await collect(client.streamChat({ botId: 'b1', userId: 'u1', message: 'after' }));
+      await collect((on) => client.streamChat({ botId: 'b1', userId: 'u1', message: 'after' }, on));
       assert.equal(ports.length, 2);
       assert.equal(ports[1], ports[0], "the second chat went out on the first chat's connection");
     } finally {
@@ -279,9 +278,9 @@ describe('Coze client: errors and transport', () => {
     });
     const answer = async (message: string) => {
       const texts: string[] = [];
-      for await (const event of client.streamChat({ botId: 'b1', userId: 'u1', message })) {
+      await client.streamChat({ botId: 'b1', userId: 'u1', message }, (event) => {
         if (event.event === 'conversation.message.delta') texts.push(event.data.content);
-      }
+      });
       return texts.join('');
     };
     const client = new CozeClient(testConfig(server.url));
@@ -317,10 +316,9 @@ describe('Coze client: errors and transport', () => {
       const client = new CozeClient(testConfig(server.url), { agent });
       for (const expected of ['hello 1', 'hello 2']) {
         const texts: string[] = [];
-        for await (const event of client.streamChat({ botId: 'b1', userId: 'u1', message: 'hi' })) {
+        await client.streamChat({ botId: 'b1', userId: 'u1', message: 'hi' }, (event) => {
           if (event.event === 'conversation.message.delta') texts.push(event.data.content);
-          if (event.event === 'conversation.chat.completed') break; // where the platform stops
-        }
+        });
         assert.deepEqual(texts, [expected]);
         await eventually(async () => hasIdleConnection(agent, server.url));
       }
@@ -356,30 +354,33 @@ describe('Coze client: errors and transport', () => {
       // Over HTTP the client's own pool; over HTTPS the same kind of pool, trusting the test certificate.
       const agent = protocol === 'https' ? poolWithSpares('https:', { keepAlive: true, ca: TLS.cert }, SPARE_CONNECTIONS) : undefined;
       const client = new CozeClient(testConfig(server.url), { agent });
-      const chats = Array.from({ length: SPARE_CONNECTIONS + 2 }, (_, i) =>
-        client.streamChat({ botId: 'b1', userId: 'u1', message: `chat ${i}` }),
-      );
+      // Starts a chat; resolves once it streams.
+      const chats: Promise<void>[] = [];
+      const startChat = () =>
+        new Promise<void>((streaming) => {
+          chats.push(client.streamChat({ botId: 'b1', userId: 'u1', message: `chat ${chats.length}` }, () => streaming()));
+        });
       try {
-        await chats[0]!.next();
+        await startChat();
         // While the first chat streams, the next connections are already open...
         await eventually(async () => server.connections.length === 1 + SPARE_CONNECTIONS);
         const openedAhead = server.connections.slice(1);
         // ...and as many chats arriving together go out on them, with no handshake of their own.
-        await Promise.all(chats.slice(1, -1).map((chat) => chat.next()));
+        await Promise.all(Array.from({ length: SPARE_CONNECTIONS }, startChat));
         assert.deepEqual(new Set(server.requests.slice(1).map((r) => r.clientPort)), new Set(openedAhead));
         await eventually(async () => server.connections.length === 1 + 2 * SPARE_CONNECTIONS);
 
         // A waiting connection the server has closed by the time a chat uses it: sent again, on a new one.
         for (const port of server.connections.slice(1 + SPARE_CONNECTIONS)) closing.add(port);
         const waiting = new Set(closing);
-        await chats.at(-1)!.next();
+        await startChat();
         const [closed, resent] = server.requests.slice(-2);
         assert.equal(server.requests.length, SPARE_CONNECTIONS + 3);
         assert.ok(waiting.has(closed!.clientPort), 'the last chat first went out on a connection opened ahead');
         assert.notEqual(resent!.clientPort, closed!.clientPort, 'and then on another');
       } finally {
         endChats();
-        await Promise.all(chats.map((chat) => chat.return()));
+        await Promise.allSettled(chats);
         client.agent.destroy();
         await server.close();
       }
@@ -395,7 +396,7 @@ describe('Coze client: errors and transport', () => {
     try {
       const client = new CozeClient(testConfig(server.url, { connectTimeoutMs: 100, idleTimeoutMs: 150 }));
       await rejectsWith<CozeApiError>(
-        collect(client.streamChat({ botId: 'b1', userId: 'u', conversationId: 'silent', message: 'x' })),
+        collect((on) => client.streamChat({ botId: 'b1', userId: 'u', conversationId: 'silent', message: 'x' }, on)),
         (e) => {
           assert.equal(e.code, CozeTransportCode.Timeout);
           assert.equal(e.retryable, false);
@@ -403,9 +404,7 @@ describe('Coze client: errors and transport', () => {
       );
       const seen: string[] = [];
       await rejectsWith<CozeApiError>(
-        (async () => {
-          for await (const e of client.streamChat({ botId: 'b1', userId: 'u', message: 'x' })) seen.push(e.event);
-        })(),
+        client.streamChat({ botId: 'b1', userId: 'u', message: 'x' }, (e) => void seen.push(e.event)),
         (e) => {
           assert.equal(e.code, CozeTransportCode.Timeout);
           assert.equal(e.logId, 'IDLE-LOG');
@@ -435,7 +434,7 @@ describe('Coze client: errors and transport', () => {
     try {
       const client = new CozeClient(testConfig(server.url));
       const controller = new AbortController();
-      const iteration = collect(client.streamChat({ botId: 'b1', userId: 'u', message: 'x', signal: controller.signal }));
+      const iteration = collect((on) => client.streamChat({ botId: 'b1', userId: 'u', message: 'x', signal: controller.signal }, on));
       await new Promise<void>((resolve) => {
         const check = () => (server.requests.length > 0 ? resolve() : setImmediate(check));
         check();

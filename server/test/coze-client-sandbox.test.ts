@@ -6,7 +6,7 @@ import { BOTS, startSandbox } from '@agentport/sandbox';
 import { CozeClient } from '../src/coze/openapi/client.js';
 import type { CozeConfig } from '../src/coze/openapi/config.js';
 import { CozeApiError, CozeTransportCode, isAbortError } from '../src/coze/openapi/errors.js';
-import type { CozeChatEvent } from '../src/coze/openapi/stream.js';
+import type { CozeChatEvent, CozeChatEventHandler } from '../src/coze/openapi/stream.js';
 import { OutboundError } from '../src/http/outbound.js';
 import { answerText, collect, rejectsWith } from './coze-client-support.js';
 import { eventually } from './support.js';
@@ -63,11 +63,14 @@ describe('Coze client against the sandbox', () => {
   });
   after(() => sb.close());
 
-  const chat = (
-    botId: string,
-    message: string,
-    extra: { conversationId?: string; customVariables?: Record<string, string>; signal?: AbortSignal } = {},
-  ) => client.streamChat({ botId, userId: 'user-1', message, ...extra });
+  const chat =
+    (
+      botId: string,
+      message: string,
+      extra: { conversationId?: string; customVariables?: Record<string, string>; signal?: AbortSignal } = {},
+    ) =>
+    (onEvent: CozeChatEventHandler) =>
+      client.streamChat({ botId, userId: 'user-1', message, ...extra }, onEvent);
 
   describe('bots', () => {
     test('both list endpoints page through the same published bots, normalised alike', async () => {
@@ -143,15 +146,14 @@ describe('Coze client against the sandbox', () => {
       const events = await collect(chat(BOTS.echo.id, 'hello', { conversationId }));
       const seq = names(events);
       assert.deepEqual(seq.slice(0, 2), ['conversation.chat.created', 'conversation.chat.in_progress']);
-      assert.deepEqual(seq.slice(-6), [
+      assert.deepEqual(seq.slice(-5), [
         'conversation.message.completed:answer',
         'conversation.message.completed:verbose',
         'conversation.message.completed:follow_up',
         'conversation.message.completed:follow_up',
         'conversation.chat.completed',
-        'done',
       ]);
-      assert.ok(seq.slice(2, -6).every((n) => n === 'conversation.message.delta:answer'));
+      assert.ok(seq.slice(2, -5).every((n) => n === 'conversation.message.delta:answer'));
       assert.equal(answerText(events), 'Turn 1: you said "hello"');
       for (const e of events) {
         if (e.event !== 'done' && e.event !== 'unknown' && e.event !== 'error') assert.equal(e.data.conversation_id, conversationId);
@@ -205,7 +207,7 @@ describe('Coze client against the sandbox', () => {
     test('split bytes: CJK and emoji cut across 1–3-byte writes arrive intact', async () => {
       const events = await collect(chat(BOTS.splitBytes.id, 'hi'));
       assert.equal(answerText(events), '你好，世界 🌍🚀 — café');
-      assert.equal(names(events).at(-1), 'done');
+      assert.equal(names(events).at(-1), 'conversation.chat.completed');
     });
 
     test('chat.failed mid-stream is yielded, typed, and ends the iteration', async () => {
@@ -224,9 +226,7 @@ describe('Coze client against the sandbox', () => {
     test('a dropped connection throws StreamEndedEarly — never a silent end', async () => {
       const seen: CozeChatEvent[] = [];
       await rejectsWith<CozeApiError>(
-        (async () => {
-          for await (const e of chat(BOTS.dropConnection.id, 'x')) seen.push(e);
-        })(),
+        chat(BOTS.dropConnection.id, 'x')((e) => void seen.push(e)),
         (e) => {
           assert.ok(e instanceof CozeApiError, String(e));
           assert.equal(e.code, CozeTransportCode.StreamEndedEarly);
@@ -250,11 +250,13 @@ describe('Coze client against the sandbox', () => {
       );
       const { id: conversationId } = await client.createConversation({ botId: BOTS.slow.id });
       const controller = new AbortController();
-      const running = chat(BOTS.slow.id, 'long', { conversationId, signal: controller.signal })[Symbol.asyncIterator]();
-      await running.next(); // the first chat is streaming
+      let streaming!: () => void;
+      const started = new Promise<void>((resolve) => (streaming = resolve));
+      const running = chat(BOTS.slow.id, 'long', { conversationId, signal: controller.signal })(() => streaming());
+      await started; // the first chat is streaming
       await rejectsWith<CozeApiError>(collect(chat(BOTS.slow.id, 'second', { conversationId })), (e) => assert.equal(e.code, 4016));
       controller.abort();
-      await rejectsWith(running.next(), (err) => assert.ok(isAbortError(err)));
+      await rejectsWith(running, (err) => assert.ok(isAbortError(err)));
     });
 
     test('a bad token is 4100 with a region hint, and the token appears nowhere in the error', async () => {
@@ -262,7 +264,7 @@ describe('Coze client against the sandbox', () => {
       const bad = new CozeClient({ ...config, auth: { kind: 'token', token: badToken } });
       for (const call of [
         () => bad.listPublishedBots({ page: 1, pageSize: 5 }),
-        () => collect(bad.streamChat({ botId: BOTS.echo.id, userId: 'u', message: 'x' })),
+        () => collect((on) => bad.streamChat({ botId: BOTS.echo.id, userId: 'u', message: 'x' }, on)),
       ]) {
         const err = await rejectsWith<CozeApiError>(call(), (e) => {
           assert.equal(e.code, 4100);
@@ -274,39 +276,40 @@ describe('Coze client against the sandbox', () => {
       }
     });
 
-    test('abort mid-stream stops at once: the iterator rejects promptly and the sandbox sees the chat end', async () => {
+    test('abort mid-stream stops at once: the reading rejects promptly and the sandbox sees the chat end', async () => {
       const controller = new AbortController();
       let chatId = '';
       let conversationId = '';
       let abortedAt = 0;
       await rejectsWith(
-        (async () => {
-          for await (const e of chat(BOTS.slow.id, 'long', { signal: controller.signal })) {
-            assert.ok(!controller.signal.aborted, 'no event after the abort');
-            if (e.event === 'conversation.chat.created') ({ id: chatId, conversation_id: conversationId } = e.data);
-            if (e.event === 'conversation.message.delta') {
-              abortedAt = performance.now();
-              controller.abort();
-            }
+        chat(BOTS.slow.id, 'long', { signal: controller.signal })((e) => {
+          assert.ok(!controller.signal.aborted, 'no event after the abort');
+          if (e.event === 'conversation.chat.created') ({ id: chatId, conversation_id: conversationId } = e.data);
+          if (e.event === 'conversation.message.delta' && !abortedAt) {
+            abortedAt = performance.now();
+            controller.abort();
           }
-        })(),
+        }),
         (err) => assert.ok(isAbortError(err), String(err)),
       );
-      assert.ok(performance.now() - abortedAt < 1_000, 'the iterator did not wait for the stream to end');
+      assert.ok(performance.now() - abortedAt < 1_000, 'the reading did not wait for the stream to end');
       // The slow bot would stream for ~15 s; the sandbox saw the socket close and ended the chat.
       assert.equal(await settledStatus(sb, conversationId, chatId), 'canceled');
     });
 
     test('cancel marks a running chat canceled; a finished chat answers 4104', async () => {
       const controller = new AbortController();
-      const iterator = chat(BOTS.slow.id, 'long', { signal: controller.signal })[Symbol.asyncIterator]();
-      const first = await iterator.next();
-      assert.ok(!first.done && first.value.event === 'conversation.chat.created');
-      const { id: chatId, conversation_id: conversationId } = first.value.data;
+      let firstEvent!: (event: CozeChatEvent) => void;
+      const first = new Promise<CozeChatEvent>((resolve) => (firstEvent = resolve));
+      const reading = chat(BOTS.slow.id, 'long', { signal: controller.signal })(firstEvent);
+      reading.catch(() => {}); // the cancel may end the stream before the abort below: its rejection is awaited there
+      const created = await first;
+      assert.ok(created.event === 'conversation.chat.created');
+      const { id: chatId, conversation_id: conversationId } = created.data;
       await client.cancelChat({ conversationId, chatId });
       assert.equal(await chatStatus(sb, conversationId, chatId), 'canceled');
       controller.abort(); // closing the stream is the caller's job
-      await rejectsWith(iterator.next(), (err) => assert.ok(isAbortError(err) || err instanceof CozeApiError, String(err)));
+      await rejectsWith(reading, (err) => assert.ok(isAbortError(err) || err instanceof CozeApiError, String(err)));
       await rejectsWith<CozeApiError>(client.cancelChat({ conversationId, chatId }), (e) => assert.equal(e.code, 4104));
     });
   });
@@ -325,7 +328,7 @@ describe('Coze client against the sandbox', () => {
       await Promise.all([oauth.listPublishedBots({ page: 1, pageSize: 2 }), oauth.getBot(BOTS.echo.id)]);
       await oauth.createConversation({ botId: BOTS.echo.id });
       assert.equal(exchanges(), 1);
-      const events = await collect(oauth.streamChat({ botId: BOTS.echo.id, userId: 'u', message: 'via oauth' }));
+      const events = await collect((on) => oauth.streamChat({ botId: BOTS.echo.id, userId: 'u', message: 'via oauth' }, on));
       assert.equal(answerText(events), 'Turn 1: you said "via oauth"');
       assert.equal(exchanges(), 1);
       const apiAuth = () =>

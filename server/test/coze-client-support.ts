@@ -4,7 +4,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { CozeConfig } from '../src/coze/openapi/config.js';
-import type { CozeChatEvent } from '../src/coze/openapi/stream.js';
+import type { CozeChatEvent, CozeChatEventHandler } from '../src/coze/openapi/stream.js';
 
 export const SECRET_TOKEN = 'pat_TopSecretTokenValue1234567890';
 
@@ -91,9 +91,10 @@ export async function writeByteByByte(res: ServerResponse, bytes: Buffer): Promi
   }
 }
 
-export async function collect(events: AsyncIterable<CozeChatEvent>): Promise<CozeChatEvent[]> {
+/** Every event a reading hands out, in order; `read` starts it with the handler (`(on) => client.streamChat(p, on)`). */
+export async function collect(read: (onEvent: CozeChatEventHandler) => Promise<void>): Promise<CozeChatEvent[]> {
   const out: CozeChatEvent[] = [];
-  for await (const event of events) out.push(event);
+  await read((event) => void out.push(event));
   return out;
 }
 

@@ -171,38 +171,38 @@ describe('readCozeChatStream', () => {
 
   test('gives the same events whether bytes come whole, one by one, or in odd splits (mid UTF-8)', async () => {
     const bytes = enc.encode(full);
-    const whole = await collect(readCozeChatStream(chunkedStream([bytes])));
+    const whole = await collect((on) => readCozeChatStream(chunkedStream([bytes]), on));
     assert.deepEqual(names(whole), [
       'conversation.chat.created',
       'conversation.message.delta',
       'conversation.message.delta',
       'conversation.chat.completed',
-      'done',
     ]);
     assert.equal(answerText(whole), text);
     for (const size of [1, 2, 3, 5, 7, 64]) {
-      assert.deepEqual(await collect(readCozeChatStream(chunkedStream(splitEvery(bytes, size)))), whole, `chunks of ${size}`);
+      assert.deepEqual(await collect((on) => readCozeChatStream(chunkedStream(splitEvery(bytes, size)), on)), whole, `chunks of ${size}`);
     }
   });
 
   test('a bare [DONE] ends the stream too, and nothing after done is read', async () => {
-    const events = await collect(
+    const events = await collect((on) =>
       readCozeChatStream(
         chunkedStream([
           enc.encode(
-            sse('conversation.chat.completed', chat('completed')) +
+            sse('conversation.message.delta', delta('a')) +
               'event:done\ndata:[DONE]\n\n' +
               sse('conversation.message.delta', delta('late')),
           ),
         ]),
+        on,
       ),
     );
-    assert.deepEqual(names(events), ['conversation.chat.completed', 'done']);
+    assert.deepEqual(names(events), ['conversation.message.delta', 'done']);
   });
 
   test('chat.failed is yielded (not thrown) and is terminal', async () => {
     const failed = chat('failed', { last_error: { code: 5000, msg: 'event interval error' } });
-    const events = await collect(
+    const events = await collect((on) =>
       readCozeChatStream(
         chunkedStream([
           enc.encode(
@@ -211,6 +211,7 @@ describe('readCozeChatStream', () => {
               sse('conversation.message.delta', delta('after')),
           ),
         ]),
+        on,
       ),
     );
     assert.deepEqual(names(events), ['conversation.message.delta', 'conversation.chat.failed']);
@@ -220,13 +221,15 @@ describe('readCozeChatStream', () => {
   });
 
   test('an error event is yielded as {code, msg} and is terminal', async () => {
-    const events = await collect(readCozeChatStream(chunkedStream([enc.encode(sse('error', { code: 5000, msg: 'boom' }))])));
+    const events = await collect((on) => readCozeChatStream(chunkedStream([enc.encode(sse('error', { code: 5000, msg: 'boom' }))]), on));
     assert.deepEqual(events, [{ event: 'error', data: { code: 5000, msg: 'boom' } }]);
   });
 
   test('an end without a terminal event throws StreamEndedEarly with the logid', async () => {
     await rejectsWith<CozeApiError>(
-      collect(readCozeChatStream(chunkedStream([enc.encode(sse('conversation.message.delta', delta('a')))]), { logId: 'LOG-1' })),
+      collect((on) =>
+        readCozeChatStream(chunkedStream([enc.encode(sse('conversation.message.delta', delta('a')))]), on, { logId: 'LOG-1' }),
+      ),
       (err) => {
         assert.ok(err instanceof CozeApiError);
         assert.equal(err.code, CozeTransportCode.StreamEndedEarly);
@@ -238,25 +241,26 @@ describe('readCozeChatStream', () => {
 
   test('an end right after chat.completed (no done) is a normal end; a last event without its blank line still counts', async () => {
     assert.deepEqual(
-      names(await collect(readCozeChatStream(chunkedStream([enc.encode(sse('conversation.chat.completed', chat('completed')))])))),
+      names(
+        await collect((on) => readCozeChatStream(chunkedStream([enc.encode(sse('conversation.chat.completed', chat('completed')))]), on)),
+      ),
       ['conversation.chat.completed'],
     );
     assert.deepEqual(
       names(
-        await collect(
-          readCozeChatStream(
-            chunkedStream([enc.encode(sse('conversation.chat.completed', chat('completed')) + 'event:done\ndata:"[DONE]"')]),
-          ),
+        await collect((on) =>
+          readCozeChatStream(chunkedStream([enc.encode(sse('conversation.message.delta', delta('a')) + 'event:done\ndata:"[DONE]"')]), on),
         ),
       ),
-      ['conversation.chat.completed', 'done'],
+      ['conversation.message.delta', 'done'],
     );
   });
 
   test('unknown events pass through; a known event with broken JSON is a BadResponse error', async () => {
-    const events = await collect(
+    const events = await collect((on) =>
       readCozeChatStream(
         chunkedStream([enc.encode(sse('conversation.audio.transcript', { x: 1 }) + sse('ping', 'not json') + sse('done', '"[DONE]"'))]),
+        on,
       ),
     );
     assert.deepEqual(events, [
@@ -265,7 +269,7 @@ describe('readCozeChatStream', () => {
       { event: 'done' },
     ]);
     await rejectsWith<CozeApiError>(
-      collect(readCozeChatStream(chunkedStream([enc.encode(sse('conversation.message.delta', '{"id":'))]))),
+      collect((on) => readCozeChatStream(chunkedStream([enc.encode(sse('conversation.message.delta', '{"id":'))]), on)),
       (err) => {
         assert.equal(err.code, CozeTransportCode.BadResponse);
       },
@@ -277,22 +281,51 @@ describe('readCozeChatStream', () => {
     for (let i = 0; i < 100; i++) body.push(enc.encode(sse('conversation.message.delta', delta(`d${i} `))));
     body.push(enc.encode(sse('done', '"[DONE]"')));
     body.push(null);
-    const events = readCozeChatStream(body);
-    const first = await events.next();
-    assert.ok(first.value?.event === 'conversation.message.delta' && first.value.data.content === 'd0 ');
+    const seen: string[] = [];
+    let catchUp!: () => void;
+    const behind = new Promise<void>((resolve) => (catchUp = resolve));
+    const reading = readCozeChatStream(body, (event) => {
+      seen.push(event.event === 'conversation.message.delta' ? event.data.content : event.event);
+      return seen.length === 1 ? behind : undefined;
+    });
+    await new Promise<void>((resolve) => setImmediate(resolve)); // the body's first bytes are read
+    assert.deepEqual(seen, ['d0 ']);
     assert.equal(body.isPaused(), true, 'the body waits for the consumer');
     assert.ok(body.readableLength > 0, 'bytes are left in the body, not all parsed into memory');
-    const rest: string[] = [];
-    for await (const event of events) rest.push(event.event === 'conversation.message.delta' ? event.data.content : event.event);
-    assert.equal(rest.length, 100);
-    assert.equal(rest.at(-2), 'd99 ');
-    assert.equal(rest.at(-1), 'done');
+    catchUp();
+    await reading;
+    assert.equal(seen.length, 101);
+    assert.equal(seen.at(-2), 'd99 ');
+    assert.equal(seen.at(-1), 'done');
+  });
+
+  test('the time a consumer is behind is not silence: no time-out however long it takes', async () => {
+    const body = new Readable({ read() {} });
+    body.push(enc.encode(sse('conversation.message.delta', delta('a'))));
+    let catchUp!: () => void;
+    const behind = new Promise<void>((resolve) => (catchUp = resolve));
+    const seen: string[] = [];
+    const reading = readCozeChatStream(
+      body,
+      (event) => {
+        seen.push(event.event);
+        return seen.length === 1 ? behind : undefined;
+      },
+      { idleTimeoutMs: 20 },
+    );
+    setTimeout(() => {
+      catchUp(); // behind for five time-outs
+      body.push(enc.encode(sse('conversation.chat.completed', chat('completed'))));
+    }, 100);
+    await reading;
+    assert.deepEqual(seen, ['conversation.message.delta', 'conversation.chat.completed']);
   });
 
   test('reasoning deltas with empty content keep reasoning_content', async () => {
-    const events = await collect(
+    const events = await collect((on) =>
       readCozeChatStream(
         chunkedStream([enc.encode(sse('conversation.message.delta', delta('', { reasoning_content: 'think' })) + sse('done', '"[DONE]"'))]),
+        on,
       ),
     );
     assert.ok(events[0]?.event === 'conversation.message.delta');
@@ -304,9 +337,7 @@ describe('readCozeChatStream', () => {
     const { body, destroyed } = openBody(enc.encode(sse('conversation.chat.created', chat('created'))));
     const seen: string[] = [];
     await rejectsWith<CozeApiError>(
-      (async () => {
-        for await (const e of readCozeChatStream(body, { idleTimeoutMs: 50 })) seen.push(e.event);
-      })(),
+      readCozeChatStream(body, (e) => void seen.push(e.event), { idleTimeoutMs: 50 }),
       (err) => {
         assert.equal(err.code, CozeTransportCode.Timeout);
         assert.equal(err.retryable, false);
@@ -320,37 +351,47 @@ describe('readCozeChatStream', () => {
     const { body, destroyed } = openBody(enc.encode(sse('conversation.chat.created', chat('created'))));
     const controller = new AbortController();
     await rejectsWith(
-      (async () => {
-        for await (const e of readCozeChatStream(body, { signal: controller.signal })) {
-          if (e.event === 'conversation.chat.created') controller.abort();
-        }
-      })(),
+      readCozeChatStream(body, (e) => (e.event === 'conversation.chat.created' ? controller.abort() : undefined), {
+        signal: controller.signal,
+      }),
       (err) => assert.ok(isAbortError(err)),
     );
     assert.ok(destroyed(), 'body destroyed');
   });
 
-  test('after an abort, not even an already-buffered event is yielded', async () => {
+  test('after an abort, not even an already-read event is handed out', async () => {
     const controller = new AbortController();
     const bytes = enc.encode(sse('conversation.chat.created', chat('created')) + sse('conversation.chat.in_progress', chat('in_progress')));
-    const iterator = readCozeChatStream(chunkedStream([bytes]), { signal: controller.signal });
-    assert.equal((await iterator.next()).value?.event, 'conversation.chat.created');
-    controller.abort();
-    await rejectsWith(iterator.next(), (err) => assert.ok(isAbortError(err)));
+    const seen: string[] = [];
+    await rejectsWith(
+      readCozeChatStream(
+        chunkedStream([bytes]),
+        (e) => {
+          seen.push(e.event);
+          controller.abort();
+        },
+        { signal: controller.signal },
+      ),
+      (err) => assert.ok(isAbortError(err)),
+    );
+    assert.deepEqual(seen, ['conversation.chat.created']);
   });
 
-  test('breaking out of the loop destroys the body', async () => {
+  test('a consumer that throws ends the reading with its error and destroys the body', async () => {
     const { body, destroyed } = openBody(enc.encode(sse('conversation.chat.created', chat('created'))));
-    for await (const e of readCozeChatStream(body)) {
-      assert.equal(e.event, 'conversation.chat.created');
-      break;
-    }
+    const mistake = new Error('the consumer failed');
+    await rejectsWith(
+      readCozeChatStream(body, () => {
+        throw mistake;
+      }),
+      (err) => assert.equal(err, mistake),
+    );
     assert.ok(destroyed());
   });
 
-  test('after done, the rest of the body is read to its end (its connection can be reused), not cut off', async () => {
+  test('after chat.completed, the rest of the body (done) is read to its end (its connection can be reused), not cut off', async () => {
     const { body } = openBody(enc.encode(sse('conversation.chat.completed', chat('completed')) + sse('done', '"[DONE]"')));
-    assert.deepEqual(names(await collect(readCozeChatStream(body))), ['conversation.chat.completed', 'done']);
+    assert.deepEqual(names(await collect((on) => readCozeChatStream(body, on))), ['conversation.chat.completed']);
     const closed = once(body, 'close');
     body.push(enc.encode(': trailing bytes\n\n'));
     body.push(null);
@@ -361,6 +402,9 @@ describe('readCozeChatStream', () => {
   test('a body that errors mid-stream becomes StreamEndedEarly, never a silent end', async () => {
     const { body } = openBody(enc.encode(sse('conversation.message.delta', delta('a'))));
     body.destroy(new Error('aborted'));
-    await rejectsWith<CozeApiError>(collect(readCozeChatStream(body)), (err) => assert.equal(err.code, CozeTransportCode.StreamEndedEarly));
+    await rejectsWith<CozeApiError>(
+      collect((on) => readCozeChatStream(body, on)),
+      (err) => assert.equal(err.code, CozeTransportCode.StreamEndedEarly),
+    );
   });
 });

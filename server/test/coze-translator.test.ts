@@ -20,14 +20,15 @@ const message = (id: string, type: string, content: string, extra: Partial<CozeM
 const delta = (m: CozeMessage): CozeChatEvent => ({ event: 'conversation.message.delta', data: m });
 const completed = (m: CozeMessage): CozeChatEvent => ({ event: 'conversation.message.completed', data: m });
 
-function translate(events: CozeChatEvent[]): { out: ProviderEvent[]; finished: boolean } {
-  const translator = new CozeTranslator();
-  const out = events.flatMap((event) => [...translator.events(event)]);
-  return { out, finished: translator.finished };
+function translate(events: CozeChatEvent[]): ProviderEvent[] {
+  const out: ProviderEvent[] = [];
+  const translator = new CozeTranslator((event) => void out.push(event));
+  for (const event of events) translator.take(event);
+  return out;
 }
 
 test('answers, internals, follow-ups and usage become text, suggestions and usage; internals vanish but for a neutral "working"', () => {
-  const { out, finished } = translate([
+  const out = translate([
     { event: 'conversation.chat.created', data: { ...chat, status: 'created' } },
     delta(message('a', 'answer', 'Today is ')),
     delta(message('a', 'answer', 'Wednesday.')),
@@ -53,11 +54,10 @@ test('answers, internals, follow-ups and usage become text, suggestions and usag
     { type: 'suggestion', text: 'Is Wednesday special?' },
     { type: 'usage', usage: { prompt_tokens: 59, completion_tokens: 3, total_tokens: 62 } },
   ]);
-  assert.equal(finished, true);
 });
 
 test('"working" comes once per stretch of tool or knowledge steps, again after text; verbose and follow-ups are not steps', () => {
-  const { out } = translate([
+  const out = translate([
     delta(message('f', 'function_call', '{"name":"search"')),
     completed(message('f', 'function_call', '{"name":"search","arguments":{}}')),
     completed(message('t', 'tool_response', '{"hits":3}')),
@@ -75,7 +75,7 @@ test('"working" comes once per stretch of tool or knowledge steps, again after t
 });
 
 test('an answer that arrives whole, without deltas, is shown once; reasoning streams apart', () => {
-  const { out } = translate([
+  const out = translate([
     delta(message('r', 'answer', '', { reasoning_content: 'Thinking…' })),
     completed(message('c', 'answer', 'A card answer')),
   ]);
@@ -89,20 +89,19 @@ test('chat.failed, an error event and requires_action end the answer with a user
   const failed = translate([
     { event: 'conversation.chat.failed', data: { ...chat, status: 'failed', last_error: { code: 5000, msg: 'event interval error' } } },
   ]);
-  assert.equal(failed.finished, true);
   assert.deepEqual(
-    failed.out.map((e) => e.type === 'error' && e.error.code),
+    failed.map((e) => e.type === 'error' && e.error.code),
     ['coze_5000'],
   );
   const error = translate([{ event: 'error', data: { code: 4013, msg: 'too many' } }]);
-  assert.match((error.out[0] as Extract<ProviderEvent, { type: 'error' }>).error.message, /rate-limiting/);
+  assert.match((error[0] as Extract<ProviderEvent, { type: 'error' }>).error.message, /rate-limiting/);
   const action = translate([{ event: 'conversation.chat.requires_action', data: { ...chat, status: 'requires_action' } }]);
-  assert.match((action.out[0] as Extract<ProviderEvent, { type: 'error' }>).error.message, /local plugin/);
+  assert.match((action[0] as Extract<ProviderEvent, { type: 'error' }>).error.message, /local plugin/);
 });
 
 test('an answer sent as a card (whole, content_type "card") becomes a short note, not its JSON; text without a content_type is text', () => {
   const card = JSON.stringify({ card_type: 'weather', data: { city: 'Hangzhou' } });
-  const { out } = translate([
+  const out = translate([
     delta(message('a', 'answer', 'The forecast:')),
     completed(message('a', 'answer', 'The forecast:')),
     completed(message('c', 'answer', card, { content_type: 'card' })),
@@ -115,4 +114,13 @@ test('an answer sent as a card (whole, content_type "card") becomes a short note
     { type: 'text-delta', text: '\n\n' },
     { type: 'text-delta', text: 'Anything else?' },
   ]);
+});
+
+test('a client behind on any of the events one Coze event becomes is waited for before the next Coze event', () => {
+  const behind = Promise.resolve();
+  // Behind on the separator between two answers, not on the text after it.
+  const translator = new CozeTranslator((event) => (event.type === 'text-delta' && event.text === '\n\n' ? behind : undefined));
+  assert.equal(translator.take(delta(message('a', 'answer', 'One.'))), undefined);
+  assert.equal(translator.take(delta(message('b', 'answer', 'Two.'))), behind);
+  assert.equal(translator.take(delta(message('b', 'answer', ' More.'))), undefined);
 });

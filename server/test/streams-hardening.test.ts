@@ -389,10 +389,13 @@ describe("a huge JSON answer where Coze's chat stream was due", () => {
     });
     try {
       const client = new CozeClient(testConfig(server.url));
-      await rejectsWith<CozeApiError>(collect(client.streamChat({ botId: 'b1', userId: 'u1', message: 'hi' })), (e) => {
-        assert.equal(e.code, CozeTransportCode.BadResponse);
-        assert.match(e.userMessage, /unexpected response/);
-      });
+      await rejectsWith<CozeApiError>(
+        collect((on) => client.streamChat({ botId: 'b1', userId: 'u1', message: 'hi' }, on)),
+        (e) => {
+          assert.equal(e.code, CozeTransportCode.BadResponse);
+          assert.match(e.userMessage, /unexpected response/);
+        },
+      );
       assert.ok(written < total / 4, `the client stopped reading (the server wrote ${written} bytes)`);
     } finally {
       await server.close();

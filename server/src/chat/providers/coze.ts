@@ -49,33 +49,30 @@ async function chatWithCoze(client: CozeClient, botId: string, input: ChatInput,
   try {
     const message = input.attachments.length ? await withFiles(client, input) : input.message;
     for (let attempt = 0; ; attempt++) {
-      const translate = new CozeTranslator();
+      const translate = new CozeTranslator(emit);
       try {
-        const events = client.streamChat({
-          botId,
-          userId: input.user.id,
-          conversationId: conversationId ?? undefined,
-          message,
-          history: conversationId ? undefined : await keptTurns(),
-          customVariables: input.agent.thirdPartyIntegration?.coze?.customVariables,
-          signal,
-        });
-        for await (const event of events) {
-          if (event.event === CozeChatEventType.ChatCreated) {
-            chatId = event.data.id;
-            if (event.data.conversation_id !== conversationId) {
-              conversationId = event.data.conversation_id;
-              emit({ type: 'provider-conversation', id: conversationId });
+        await client.streamChat(
+          {
+            botId,
+            userId: input.user.id,
+            conversationId: conversationId ?? undefined,
+            message,
+            history: conversationId ? undefined : await keptTurns(),
+            customVariables: input.agent.thirdPartyIntegration?.coze?.customVariables,
+            signal,
+          },
+          (event) => {
+            if (event.event === CozeChatEventType.ChatCreated) {
+              chatId = event.data.id;
+              if (event.data.conversation_id !== conversationId) {
+                conversationId = event.data.conversation_id;
+                emit({ type: 'provider-conversation', id: conversationId });
+              }
+              emit({ type: 'provider-metadata', data: { cozeChatId: chatId, cozeConversationId: conversationId } });
             }
-            if (signal.aborted) cancel(); // a Stop that came before Coze told us the chat id
-            emit({ type: 'provider-metadata', data: { cozeChatId: chatId, cozeConversationId: conversationId } });
-          }
-          for (const translated of translate.events(event)) {
-            const clientBehind = emit(translated);
-            if (clientBehind) await clientBehind;
-          }
-          if (translate.finished) return;
-        }
+            return translate.take(event);
+          },
+        );
         return;
       } catch (error) {
         // Coze no longer knows the stored conversation: start a fresh one, once, before anything streamed.
@@ -134,93 +131,97 @@ async function withFiles(client: CozeClient, input: ChatInput): Promise<CozeObje
   return items;
 }
 
-/** Turns Coze chat events into neutral events; stateful because answers span many deltas. */
+/** Turns Coze chat events into neutral events, handed to `emit`; stateful because answers span many deltas. */
 export class CozeTranslator {
-  finished = false;
   private currentAnswerId: string | null = null;
   private readonly answersWithDeltas = new Set<string>();
   private wroteAnswer = false;
   /** Said "working" since the last text: once per stretch of steps. */
   private working = false;
+  /** The wait for a client that is behind, from the events of the Coze event being taken. */
+  private behind: Promise<void> | undefined;
 
-  *events(event: CozeChatEvent): Generator<ProviderEvent> {
+  constructor(private readonly emit: Emit) {}
+
+  /** Emits what one Coze event means to the user; a promise back when the client is behind. */
+  take(event: CozeChatEvent): Promise<void> | undefined {
+    this.behind = undefined;
     switch (event.event) {
       case CozeChatEventType.MessageDelta: {
         const message = event.data;
-        if (WORKING_STEPS.has(message.type)) yield* this.step();
+        if (WORKING_STEPS.has(message.type)) this.step();
         if (message.reasoning_content) {
           this.working = false;
-          yield { type: 'reasoning-delta', text: message.reasoning_content };
+          this.out({ type: 'reasoning-delta', text: message.reasoning_content });
         }
         if (message.type === 'answer' && message.content && isText(message)) {
           if (this.currentAnswerId !== message.id) this.answersWithDeltas.add(message.id); // once per answer, not per delta
-          yield* this.answerText(message.id, message.content);
+          this.answerText(message.id, message.content);
         }
-        return;
+        break;
       }
       case CozeChatEventType.MessageCompleted: {
         const message = event.data;
-        if (WORKING_STEPS.has(message.type)) yield* this.step();
-        if (message.type === 'follow_up' && message.content) yield { type: 'suggestion', text: message.content };
+        if (WORKING_STEPS.has(message.type)) this.step();
+        if (message.type === 'follow_up' && message.content) this.out({ type: 'suggestion', text: message.content });
         // An answer that arrived whole, without deltas (some bots do that; cards always do).
         if (message.type === 'answer' && message.content && !this.answersWithDeltas.has(message.id)) {
-          yield* this.answerText(message.id, isText(message) ? message.content : CARD_NOTE);
+          this.answerText(message.id, isText(message) ? message.content : CARD_NOTE);
         }
         // verbose, function_call, tool_response, tool_output, knowledge: the bot's internals, never shown
         // (a step only as the neutral status above).
-        return;
+        break;
       }
       case CozeChatEventType.ChatCompleted: {
         const usage = event.data.usage;
         if (usage) {
-          yield {
+          this.out({
             type: 'usage',
             usage: { prompt_tokens: usage.input_count, completion_tokens: usage.output_count, total_tokens: usage.token_count },
-          };
+          });
         }
-        this.finished = true;
-        return;
+        break;
       }
       case CozeChatEventType.ChatFailed:
-        this.finished = true;
-        yield { type: 'error', error: fromLastError(event.data.last_error) };
-        return;
+        this.out({ type: 'error', error: fromLastError(event.data.last_error) });
+        break;
       case CozeChatEventType.ChatRequiresAction:
-        this.finished = true;
-        yield {
+        this.out({
           type: 'error',
           error: {
             message: 'This bot asked to run a local plugin, which agentport cannot do yet. Remove the local plugin from the bot in Coze.',
             code: 'coze_requires_action',
           },
-        };
-        return;
+        });
+        break;
       case 'error':
-        this.finished = true;
-        yield { type: 'error', error: fromLastError(event.data) };
-        return;
-      case 'done':
-        this.finished = true;
-        return;
+        this.out({ type: 'error', error: fromLastError(event.data) });
+        break;
       default:
-        return;
+        break;
     }
+    return this.behind;
   }
 
-  private *step(): Generator<ProviderEvent> {
+  /** One neutral event; a client that falls behind on any of a Coze event's is waited for once. */
+  private out(event: ProviderEvent): void {
+    this.behind = this.emit(event) ?? this.behind;
+  }
+
+  private step(): void {
     if (this.working) return;
     this.working = true;
-    yield { type: 'working' };
+    this.out({ type: 'working' });
   }
 
-  private *answerText(messageId: string, text: string): Generator<ProviderEvent> {
+  private answerText(messageId: string, text: string): void {
     this.working = false;
     if (this.currentAnswerId !== messageId) {
-      if (this.wroteAnswer) yield { type: 'text-delta', text: ANSWER_SEPARATOR };
+      if (this.wroteAnswer) this.out({ type: 'text-delta', text: ANSWER_SEPARATOR });
       this.currentAnswerId = messageId;
     }
     this.wroteAnswer = true;
-    yield { type: 'text-delta', text };
+    this.out({ type: 'text-delta', text });
   }
 }
 

@@ -21,7 +21,7 @@ import {
 } from './http.js';
 import { downloadIcon, iconRules, type IconDownloadOptions } from './icon.js';
 import { createTokenSource, type CozeTokenSource } from './oauth.js';
-import { readCozeChatStream, type CozeChatEvent } from './stream.js';
+import { readCozeChatStream, type CozeChatEventHandler } from './stream.js';
 
 export interface CozeBotSummary {
   botId: string;
@@ -282,19 +282,19 @@ export class CozeClient {
   }
 
   /**
-   * `POST /v3/chat` with `stream: true`. The request is sent when iteration starts. Never retried
-   * (except once with a fresh OAuth token after a 4100, which Coze refuses before doing anything,
-   * and once on a new connection when a pooled one turns out closed: see postForStream).
+   * `POST /v3/chat` with `stream: true`, each event handed to `onEvent` as it arrives (a promise back
+   * pauses the reading: see CozeChatEventHandler). Never retried (except once with a fresh OAuth
+   * token after a 4100, which Coze refuses before doing anything, and once on a new connection when a
+   * pooled one turns out closed: see postForStream).
    *
    * - Errors Coze reports before streaming (a JSON body, whatever the HTTP status) and HTTP errors
-   *   throw CozeApiError; so do time-outs (code -2) and an early end (code -3), never retryable.
-   * - `conversation.chat.failed` and `error` are yielded, not thrown, and end the iteration: map
-   *   them to the user-facing failure. `done` is yielded last on success.
-   * - Aborting `signal` cancels the request/body at once and the iteration throws the signal's
-   *   reason (an AbortError DOMException by default). Breaking out of the loop also releases the
-   *   connection. Full stream rules: stream.ts.
+   *   reject with CozeApiError; so do time-outs (code -2) and an early end (code -3), never retryable.
+   * - `conversation.chat.failed` and `error` are handed out, not thrown, and end the chat: map them to
+   *   the user-facing failure. On success the last event is `conversation.chat.completed` (or `done`).
+   * - Aborting `signal` cancels the request/body at once and rejects with the signal's reason (an
+   *   AbortError DOMException by default). Full stream rules: stream.ts.
    */
-  async *streamChat(p: CozeChatParams): AsyncGenerator<CozeChatEvent, void, undefined> {
+  async streamChat(p: CozeChatParams, onEvent: CozeChatEventHandler): Promise<void> {
     const body: Record<string, unknown> = {
       bot_id: p.botId,
       user_id: p.userId,
@@ -317,7 +317,7 @@ export class CozeClient {
     const ctl = new CallControl(p.signal);
     try {
       const { res, logId } = await this.#openChat(url, JSON.stringify(body), ctl, p.signal);
-      yield* readCozeChatStream(res, {
+      await readCozeChatStream(res, onEvent, {
         idleTimeoutMs: this.#config.idleTimeoutMs,
         maxEventChars: this.#config.maxEventChars,
         signal: p.signal,

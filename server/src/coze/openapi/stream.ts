@@ -1,27 +1,30 @@
-// The `/v3/chat` event stream: its typed events, and the reader that turns a response body into
-// them. Bytes are decoded with a StringDecoder (which holds a character split between chunks, and
-// costs a third of a streaming TextDecoder per chunk) and framed by eventsource-parser, so nothing
-// depends on where TCP splits the bytes (mid-line, mid-event, mid-UTF-8 character).
+// The `/v3/chat` event stream: its typed events, and the reader that hands a response body's events
+// to a callback as they arrive. Bytes are decoded with a StringDecoder (which holds a character split
+// between chunks, and costs a third of a streaming TextDecoder per chunk) and framed by
+// eventsource-parser, so nothing depends on where TCP splits the bytes (mid-line, mid-event, mid-UTF-8
+// character). Events are pushed, not pulled through an async iterator: a relayed delta then costs one
+// call, not the promises and frames of a chain of generators (docs/performance.md).
 //
 // Ending rules (docs/coze-openapi.md §4.4):
-// - `done` (data `"[DONE]"` or bare `[DONE]`) is yielded and ends the iteration;
-// - `conversation.chat.failed` and `error` are YIELDED as typed events — the consumer maps them to
-//   its own failure — and end the iteration right after (the rest of the body is discarded);
-// - `conversation.chat.completed` / `requires_action` are yielded and reading goes on until `done`;
-//   if the body ends after one of them, the iteration ends normally;
-// - a body that ends (or breaks) before any terminal event throws CozeApiError code -3
+// - the event that ends the chat is handed out last: `done` (data `"[DONE]"` or bare `[DONE]`),
+//   `conversation.chat.completed` or `requires_action` (the rest of the body, at most `done`, then
+//   flows away so that its keep-alive connection serves the next chat), `conversation.chat.failed` or
+//   `error` (handed out as typed events, which the consumer maps to its own failure; the rest of the
+//   body is discarded). The reading resolves once the consumer has handled it;
+// - a body that ends (or breaks) before any of them rejects with CozeApiError code -3
 //   (StreamEndedEarly) — never a silent end;
-// - silence longer than `idleTimeoutMs` throws CozeApiError code -2 (Timeout, not retryable);
-// - an event (or a line without end) longer than `maxEventChars` throws CozeApiError code -6
+// - Coze silent for longer than `idleTimeoutMs` rejects with CozeApiError code -2 (Timeout, not
+//   retryable); time the consumer is behind does not count;
+// - an event (or a line without end) longer than `maxEventChars` rejects with CozeApiError code -6
 //   (EventTooLarge): its bytes are never held whole;
-// - an aborted `signal` destroys the body at once and throws the signal's reason (a DOMException
-//   named AbortError unless the caller aborted with its own reason; see isAbortError()).
-// Whatever way the iteration ends — including a consumer's `break` — the body is let go of: left to
-// flow to its end once the chat is over (`done`, or a completed chat: its keep-alive connection then
-// serves the next chat), destroyed otherwise. A consumer that falls behind pauses the body.
+// - an aborted `signal` destroys the body at once and rejects with the signal's reason (a
+//   DOMException named AbortError unless the caller aborted with its own reason; see isAbortError());
+//   not one more event is handed out, even one already read;
+// - a consumer that throws, or whose promise rejects, ends the reading with that error.
+// Whatever ends the reading other than a completed chat destroys the body and its connection.
 import { finished, type Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { CozeApiError, CozeTransportCode } from './errors.js';
 
 export const CozeChatEventType = {
@@ -119,8 +122,14 @@ const CHAT_EVENTS = new Set<string>([
 ]);
 const MESSAGE_EVENTS = new Set<string>([CozeChatEventType.MessageDelta, CozeChatEventType.MessageCompleted, CozeChatEventType.AudioDelta]);
 
-/** Events after which a stream may end without `done`. */
-const COMPLETE_EVENTS = new Set<string>([CozeChatEventType.ChatCompleted, CozeChatEventType.ChatRequiresAction]);
+/** The events that end a chat: the last a reading hands out. */
+const CHAT_ENDS = new Set<string>([
+  CozeChatEventType.Done,
+  CozeChatEventType.ChatCompleted,
+  CozeChatEventType.ChatRequiresAction,
+  CozeChatEventType.ChatFailed,
+  CozeChatEventType.Error,
+]);
 
 function isDoneData(data: string): boolean {
   const trimmed = data.trim();
@@ -179,89 +188,24 @@ export interface ReadChatStreamOptions {
   logId?: string | null;
 }
 
+/**
+ * Takes one event. A promise back means the consumer is behind: the next event waits for it, and the
+ * body is paused meanwhile (TCP then slows Coze down). A throw or a rejection ends the reading with it.
+ */
+export type CozeChatEventHandler = (event: CozeChatEvent) => Promise<void> | void;
+
 /** Longest wait for the rest of a finished chat's body, so that its connection can serve the next chat. */
 const DRAIN_MS = 5_000;
-/** Parsed events waiting for a slow consumer before the body is paused (TCP then slows Coze down). */
-const MAX_PENDING = 32;
 /** An event carries at most one message, whose content is at most the whole answer. */
 export const DEFAULT_MAX_EVENT_CHARS = 4 * 1024 * 1024;
 
-/** Reads a `/v3/chat` SSE body into typed events (rules at the top of this file). */
-export async function* readCozeChatStream(
-  body: Readable,
-  options: ReadChatStreamOptions = {},
-): AsyncGenerator<CozeChatEvent, void, undefined> {
+/**
+ * Reads a `/v3/chat` SSE body, handing each event to `onEvent` as its bytes arrive (rules at the top
+ * of this file). Resolves once the event that ends the chat was handled.
+ */
+export function readCozeChatStream(body: Readable, onEvent: CozeChatEventHandler, options: ReadChatStreamOptions = {}): Promise<void> {
   const { idleTimeoutMs = 0, maxEventChars = DEFAULT_MAX_EVENT_CHARS, signal } = options;
   const logId = options.logId ?? null;
-  const decoder = new StringDecoder('utf8');
-  const pending: EventSourceMessage[] = [];
-  // The parser holds an event's lines until its blank line: past the limit it drops them, and the
-  // body goes too (a bad field or retry value is nothing to stop for).
-  let tooLarge = false;
-  const onParseError = (error: ParseError) => {
-    if (error.type !== 'max-buffer-size-exceeded') return;
-    tooLarge = true;
-    body.destroy();
-  };
-  const parser = createParser({ onEvent: (message) => pending.push(message), onError: onParseError, maxBufferSize: maxEventChars });
-  // Set before the event that ends the chat is handed out: a consumer may stop right there, and then
-  // the rest of the body (at most `done`) is drained so that its connection serves the next chat.
-  let chatOver = false;
-  let bodyEnded = false;
-  let broken: unknown = null;
-  /** An event that only the end of the body completed (it lacked its blank line): if broken, it was cut. */
-  let endedEvent: EventSourceMessage | undefined;
-
-  // The body flows straight into the parser as bytes arrive; the generator waits only when no event
-  // is pending, on one promise. An open stream thus holds a few listeners and no per-read machinery.
-  let wake: (() => void) | null = null;
-  const wakeUp = () => {
-    const resolve = wake;
-    wake = null;
-    resolve?.();
-  };
-  const onData = (chunk: Buffer) => {
-    if (tooLarge) return; // bytes already read with the chunk that crossed the limit
-    parser.feed(decoder.write(chunk));
-    idleTimer?.refresh();
-    if (pending.length > MAX_PENDING) body.pause();
-    wakeUp();
-  };
-  const onEnd = () => {
-    bodyEnded = true;
-    if (tooLarge) return;
-    const complete = pending.length;
-    parser.feed(`${decoder.end()}\n\n`); // a last event the server did not close with a blank line
-    if (pending.length > complete) endedEvent = pending.at(-1);
-    wakeUp();
-  };
-  const onError = (err: unknown) => {
-    broken = err;
-    wakeUp();
-  };
-  // Destroyed (abort, silence) or cut before its end: the wait must end too.
-  const onClose = () => {
-    if (!bodyEnded) broken ??= new Error('the body closed before its end');
-    wakeUp();
-  };
-
-  // An abort or a silence destroys the body, which ends the wait in progress: one listener and one
-  // re-armed timer for the whole stream.
-  const onAbort = () => {
-    body.destroy();
-  };
-  if (signal?.aborted) onAbort();
-  else signal?.addEventListener('abort', onAbort, { once: true });
-  let idle = false;
-  const idleTimer =
-    idleTimeoutMs > 0
-      ? setTimeout(() => {
-          idle = true;
-          body.destroy();
-        }, idleTimeoutMs)
-      : null;
-  body.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
-
   const ended = (why: string, cause?: unknown) =>
     new CozeApiError({ code: CozeTransportCode.StreamEndedEarly, cozeMsg: why, logId, retryable: false, cause });
   const eventTooLarge = () =>
@@ -273,47 +217,124 @@ export async function* readCozeChatStream(
     });
   const timedOut = () =>
     new CozeApiError({ code: CozeTransportCode.Timeout, cozeMsg: `no stream event for ${idleTimeoutMs} ms`, logId, retryable: false });
-  const nextEvent = (): CozeChatEvent => {
-    const message = pending.shift()!;
-    try {
-      return toCozeChatEvent(message, logId);
-    } catch (err) {
-      throw message === endedEvent ? ended('the stream ended inside an event', err) : err;
-    }
-  };
 
-  try {
-    for (;;) {
-      // Hand out every complete event before waiting for more bytes.
-      while (pending.length > 0) {
-        if (signal?.aborted) throw signal.reason; // not one more event after an abort, even a buffered one
-        const event = nextEvent();
-        if (event.event === 'done' || COMPLETE_EVENTS.has(event.event)) chatOver = true;
-        yield event;
-        if (event.event === 'done' || event.event === 'error' || event.event === CozeChatEventType.ChatFailed) {
-          return;
+  return new Promise<void>((resolve, reject) => {
+    const decoder = new StringDecoder('utf8');
+    // Complete events not handed out yet: those of the chunk being read, or all that wait for a consumer that is behind.
+    const pending: EventSourceMessage[] = [];
+    // The parser holds an event's lines until its blank line: past the limit it drops them, and the
+    // body goes too (a bad field or retry value is nothing to stop for).
+    let tooLarge = false;
+    const parser = createParser({
+      onEvent: (message) => pending.push(message),
+      onError: (error) => {
+        if (error.type !== 'max-buffer-size-exceeded') return;
+        tooLarge = true;
+        body.destroy();
+      },
+      maxBufferSize: maxEventChars,
+    });
+    let bodyEnded = false;
+    let broken: unknown = null;
+    /** An event that only the end of the body completed (it lacked its blank line): if broken, it was cut. */
+    let endedEvent: EventSourceMessage | undefined;
+    /** The consumer is behind: set while the promise its handler gave back is pending. */
+    let behind = false;
+    let settled = false;
+
+    // Whatever ends the reading lets go of the body: a chat that is over leaves it to flow to its end
+    // (at most `done`; its keep-alive connection then serves the next chat), anything else destroys it.
+    const letGo = (chatOver: boolean) => {
+      settled = true;
+      if (idleTimer) clearTimeout(idleTimer);
+      signal?.removeEventListener('abort', onAbort);
+      body.off('data', onData).off('end', onEnd).off('close', onClose); // `onError` stays: a late error must not go unhandled
+      if (chatOver) drain(body);
+      else body.destroy();
+    };
+    const fail = (error: unknown) => {
+      if (settled) return;
+      letGo(false);
+      reject(error);
+    };
+
+    const nextEvent = (): CozeChatEvent => {
+      const message = pending.shift()!;
+      try {
+        return toCozeChatEvent(message, logId);
+      } catch (err) {
+        throw message === endedEvent ? ended('the stream ended inside an event', err) : err;
+      }
+    };
+    // Hands out the complete events, in order, until the consumer falls behind; then, with none left,
+    // sees whether the body's end, break or oversize event ends the reading.
+    const handOut = () => {
+      while (pending.length > 0 && !behind && !settled) {
+        if (signal?.aborted) return fail(signal.reason); // not one more event after an abort, even a buffered one
+        let event: CozeChatEvent;
+        let handled: Promise<void> | void;
+        try {
+          event = nextEvent();
+          handled = onEvent(event);
+        } catch (err) {
+          return fail(err);
         }
+        if (CHAT_ENDS.has(event.event)) {
+          letGo(event.event !== CozeChatEventType.ChatFailed && event.event !== CozeChatEventType.Error);
+          return resolve(handled); // once the consumer has handled it
+        }
+        if (handled) waitFor(handled);
       }
-      if (signal?.aborted) throw signal.reason;
-      if (tooLarge) throw eventTooLarge();
-      if (idle) throw timedOut();
-      if (bodyEnded) {
-        if (chatOver) return;
-        throw ended('the stream ended before the chat completed');
+      if (settled || behind || pending.length > 0) return;
+      if (tooLarge) fail(eventTooLarge());
+      else if (bodyEnded) fail(ended('the stream ended before the chat completed'));
+      else if (broken) fail(ended('the connection broke mid-stream', broken));
+    };
+    const waitFor = (handled: Promise<void>) => {
+      behind = true;
+      body.pause();
+      handled.then(() => {
+        behind = false;
+        handOut();
+        if (behind || settled) return;
+        idleTimer?.refresh();
+        body.resume();
+      }, fail);
+    };
+
+    const onData = (chunk: Buffer) => {
+      if (tooLarge) return; // bytes already read with the chunk that crossed the limit
+      parser.feed(decoder.write(chunk));
+      idleTimer?.refresh();
+      handOut();
+    };
+    const onEnd = () => {
+      bodyEnded = true;
+      if (!tooLarge) {
+        const complete = pending.length;
+        parser.feed(`${decoder.end()}\n\n`); // a last event the server did not close with a blank line
+        if (pending.length > complete) endedEvent = pending.at(-1);
       }
-      if (broken) throw ended('the connection broke mid-stream', broken);
-      if (body.isPaused()) body.resume();
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-    }
-  } finally {
-    if (idleTimer) clearTimeout(idleTimer);
-    signal?.removeEventListener('abort', onAbort);
-    body.off('data', onData).off('end', onEnd).off('close', onClose);
-    if (chatOver) drain(body);
-    else body.destroy(); // stopped early or failed: drop the body and its connection
-  }
+      handOut();
+    };
+    const onError = (err: unknown) => {
+      broken = err;
+      handOut();
+    };
+    // Destroyed (oversize event) or cut before its end.
+    const onClose = () => {
+      if (!bodyEnded) broken ??= new Error('the body closed before its end');
+      handOut();
+    };
+    const onAbort = () => fail(signal!.reason);
+    // One re-armed timer for the whole stream.
+    const idleTimer: NodeJS.Timeout | null =
+      idleTimeoutMs > 0 ? setTimeout(() => (behind ? idleTimer!.refresh() : fail(timedOut())), idleTimeoutMs) : null;
+
+    if (signal?.aborted) return fail(signal.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    body.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
 }
 
 /**
