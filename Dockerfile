@@ -25,4 +25,5 @@ RUN mkdir /data && chown node:node /data
 USER node
 VOLUME /data
 EXPOSE 3000
-CMD ["node", "server/dist/main.js"]
+# The V8 flags are the platform's own (scripts/lib/processes.ts: PLATFORM_NODE_FLAGS).
+CMD ["node", "--max-semi-space-size=1", "server/dist/main.js"]

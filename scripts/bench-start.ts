@@ -16,7 +16,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { repoRoot, serverMain } from './lib/processes.js';
+import { PLATFORM_NODE_FLAGS, repoRoot, serverMain } from './lib/processes.js';
 
 const { values: flags } = parseArgs({
   options: { runs: { type: 'string', default: '5' }, 'database-url': { type: 'string' } },
@@ -78,16 +78,18 @@ const median = (values: number[]): number => [...values].sort((a, b) => a - b)[M
 const root = await mkdtemp(path.join(os.tmpdir(), 'agentport-start-'));
 const embedded = async () => ({ DATA_DIR: path.join(root, 'data') });
 const newEmbedded = async () => ({ DATA_DIR: await mkdtemp(path.join(root, 'new-')) });
+/** The built server started as `npm start` starts it, without npm. */
+const direct = ['node', ...PLATFORM_NODE_FLAGS, 'server/dist/main.js'].join(' ');
 const commands: Command[] = [
   { name: 'control (bare Node HTTP server)', file: process.execPath, args: ['-e', CONTROL], env: async () => ({}) },
-  { name: 'node server/dist/main.js, embedded', file: process.execPath, args: [serverMain], env: embedded },
+  { name: `${direct}, embedded`, file: process.execPath, args: [...PLATFORM_NODE_FLAGS, serverMain], env: embedded },
   { name: 'npm start, embedded', file: 'npm', args: ['start', '--silent'], env: embedded },
-  { name: 'node server/dist/main.js, embedded, first start', file: process.execPath, args: [serverMain], env: newEmbedded },
+  { name: `${direct}, embedded, first start`, file: process.execPath, args: [...PLATFORM_NODE_FLAGS, serverMain], env: newEmbedded },
 ];
 if (flags['database-url']) {
   const postgres = async () => ({ DATABASE_URL: flags['database-url']! });
   commands.push(
-    { name: 'node server/dist/main.js, PostgreSQL', file: process.execPath, args: [serverMain], env: postgres },
+    { name: `${direct}, PostgreSQL`, file: process.execPath, args: [...PLATFORM_NODE_FLAGS, serverMain], env: postgres },
     { name: 'npm start, PostgreSQL', file: 'npm', args: ['start', '--silent'], env: postgres },
   );
 }

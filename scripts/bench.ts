@@ -33,6 +33,7 @@ import {
   killAllProcessesNow,
   LISTENING,
   listeningUrl,
+  PLATFORM_NODE_FLAGS,
   repoRoot,
   sandboxMain,
   serverMain,
@@ -247,7 +248,7 @@ async function setUp(): Promise<Setup> {
   let listening = 0;
   const platform = await startProcess({
     name: 'platform',
-    args: ['--expose-gc', '--import', gcHook, ...nodeArgs, serverMain],
+    args: ['--expose-gc', '--import', gcHook, ...PLATFORM_NODE_FLAGS, ...nodeArgs, serverMain],
     env: {
       ...baseEnv,
       HOST: '127.0.0.1',
@@ -664,13 +665,20 @@ interface Floor {
 /**
  * What Node itself takes per open stream under this load, to read the platform's memory figures
  * against: a minimal hand-written relay (bench/minimal-relay.mjs: no auth, no database, no checks)
- * takes as many streams as each level held, arriving at the same rate, answered at the same paces.
+ * takes as many streams as each level held, arriving at the same rate, answered at the same paces,
+ * with the platform's V8 flags.
  * Its streams stay open from one level to the next (levels go up, as the platform's do).
  */
 async function relayFloor(s: Setup, counts: number[]): Promise<Floor> {
   const relay = await startProcess({
     name: 'minimal relay',
-    args: [path.join(repoRoot, 'scripts', 'bench', 'minimal-relay.mjs'), s.cozeBaseUrl, s.sandboxToken, BENCH_BOTS[0]!.id],
+    args: [
+      ...PLATFORM_NODE_FLAGS,
+      path.join(repoRoot, 'scripts', 'bench', 'minimal-relay.mjs'),
+      s.cozeBaseUrl,
+      s.sandboxToken,
+      BENCH_BOTS[0]!.id,
+    ],
     env: { PATH: process.env.PATH ?? '' },
     ready: (line) => line.startsWith('{'),
     timeoutMs: START_TIMEOUT_MS,

@@ -1,7 +1,9 @@
 // The one way tests and scripts start a server process: ready on its line, a timeout, a clean stop.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, test } from 'node:test';
-import { listeningUrl, startProcess } from '../lib/processes.js';
+import { listeningUrl, PLATFORM_NODE_FLAGS, repoRoot, startProcess } from '../lib/processes.js';
 
 /** `node -e <script>`: a stand-in server, so that these tests need no build. */
 const nodeEval = (script: string): string[] => ['-e', script];
@@ -79,5 +81,15 @@ describe('startProcess', () => {
     const [soft, hard] = child.readyLine.split(' ');
     assert.equal(soft, hard);
     await child.exited;
+  });
+});
+
+describe("the platform's V8 flags", () => {
+  test('npm start and the Dockerfile start the platform with them', () => {
+    const start = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
+      .start;
+    assert.equal(start, `node ${PLATFORM_NODE_FLAGS.join(' ')} scripts/start.mjs`);
+    const cmd = /^CMD (.+)$/m.exec(readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8'))?.[1];
+    assert.deepEqual(JSON.parse(cmd ?? 'null'), ['node', ...PLATFORM_NODE_FLAGS, 'server/dist/main.js']);
   });
 });
