@@ -14,7 +14,8 @@ export const serverMain = path.join(repoRoot, 'server', 'dist', 'main.js');
  * The V8 flags the platform runs with, however it is started (`npm start` and the Dockerfile pass them
  * too: scripts/test/processes.test.ts checks). V8 sizes its young generation for throughput, 16 MB
  * semi-spaces, which under 600 streams took 27 MB, more than the streams' own memory; 1 MB
- * semi-spaces keep it under 3 MB for about 1 % more CPU (docs/performance.md).
+ * semi-spaces keep it under 3 MB, and their extra collections stay within the noise of the CPU per
+ * relayed delta (docs/performance.md).
  */
 export const PLATFORM_NODE_FLAGS = ['--max-semi-space-size=1'];
 /** The sandbox's command line, run through tsx: `node --import tsx <sandboxMain> --port 0`. */

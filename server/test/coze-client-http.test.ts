@@ -434,13 +434,13 @@ describe('Coze client: errors and transport', () => {
     try {
       const client = new CozeClient(testConfig(server.url));
       const controller = new AbortController();
-      const iteration = collect((on) => client.streamChat({ botId: 'b1', userId: 'u', message: 'x', signal: controller.signal }, on));
+      const reading = collect((on) => client.streamChat({ botId: 'b1', userId: 'u', message: 'x', signal: controller.signal }, on));
       await new Promise<void>((resolve) => {
         const check = () => (server.requests.length > 0 ? resolve() : setImmediate(check));
         check();
       });
       controller.abort();
-      await rejectsWith(iteration, (err) => assert.ok(isAbortError(err)));
+      await rejectsWith(reading, (err) => assert.ok(isAbortError(err)));
       await server.closed[0];
     } finally {
       await server.close();

@@ -1,5 +1,5 @@
 // The realistic Coze stream of the wire facts, replayed byte for byte through a local HTTP server:
-// whether it leaves in one write or one byte per write, the client yields the same typed events.
+// whether it leaves in one write or one byte per write, the client hands out the same typed events.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { REALISTIC_STREAM } from '@agentport/sandbox';

@@ -210,7 +210,7 @@ describe('Coze client against the sandbox', () => {
       assert.equal(names(events).at(-1), 'conversation.chat.completed');
     });
 
-    test('chat.failed mid-stream is yielded, typed, and ends the iteration', async () => {
+    test('chat.failed mid-stream is handed out, typed, and ends the reading', async () => {
       const events = await collect(chat(BOTS.failMidStream.id, 'x'));
       const last = events.at(-1);
       assert.ok(last?.event === 'conversation.chat.failed');
@@ -218,7 +218,7 @@ describe('Coze client against the sandbox', () => {
       assert.equal(answerText(events), 'This answer will not finish ');
     });
 
-    test('an error event is yielded as {code, msg} and ends the iteration', async () => {
+    test('an error event is handed out as {code, msg} and ends the reading', async () => {
       const events = await collect(chat(BOTS.errorEvent.id, 'x'));
       assert.deepEqual(events.at(-1), { event: 'error', data: { code: 5000, msg: 'internal error: the model stopped responding' } });
     });

@@ -200,7 +200,7 @@ describe('readCozeChatStream', () => {
     assert.deepEqual(names(events), ['conversation.message.delta', 'done']);
   });
 
-  test('chat.failed is yielded (not thrown) and is terminal', async () => {
+  test('chat.failed is handed out (not thrown) and is terminal', async () => {
     const failed = chat('failed', { last_error: { code: 5000, msg: 'event interval error' } });
     const events = await collect((on) =>
       readCozeChatStream(
@@ -220,7 +220,7 @@ describe('readCozeChatStream', () => {
     assert.deepEqual(last.data.last_error, { code: 5000, msg: 'event interval error' });
   });
 
-  test('an error event is yielded as {code, msg} and is terminal', async () => {
+  test('an error event is handed out as {code, msg} and is terminal', async () => {
     const events = await collect((on) => readCozeChatStream(chunkedStream([enc.encode(sse('error', { code: 5000, msg: 'boom' }))]), on));
     assert.deepEqual(events, [{ event: 'error', data: { code: 5000, msg: 'boom' } }]);
   });
