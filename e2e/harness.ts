@@ -8,7 +8,7 @@ import { startSandbox } from '@agentport/sandbox';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
 import { findChromium } from '../scripts/chromium.mjs';
 import { assertFreshBuild } from '../scripts/lib/built.mjs';
-import { LISTENING, listeningUrl, PLATFORM_NODE_FLAGS, repoRoot, serverMain, startProcess } from '../scripts/lib/processes.ts';
+import { LISTENING, listeningUrl, platformArgs, repoRoot, startProcess } from '../scripts/lib/processes.ts';
 
 const webDist = path.join(repoRoot, 'web', 'dist');
 
@@ -35,7 +35,7 @@ export async function startPlatform(extraEnv: Record<string, string> = {}): Prom
   try {
     const server = await startProcess({
       name: 'the server',
-      args: [...PLATFORM_NODE_FLAGS, serverMain],
+      args: platformArgs,
       env: {
         PATH: process.env.PATH ?? '',
         NODE_ENV: 'production',

@@ -16,7 +16,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { PLATFORM_NODE_FLAGS, repoRoot, serverMain } from './lib/processes.js';
+import { PLATFORM_NODE_FLAGS, platformArgs, repoRoot } from './lib/processes.js';
 
 const { values: flags } = parseArgs({
   options: { runs: { type: 'string', default: '5' }, 'database-url': { type: 'string' } },
@@ -82,14 +82,14 @@ const newEmbedded = async () => ({ DATA_DIR: await mkdtemp(path.join(root, 'new-
 const direct = ['node', ...PLATFORM_NODE_FLAGS, 'server/dist/main.js'].join(' ');
 const commands: Command[] = [
   { name: 'control (bare Node HTTP server)', file: process.execPath, args: ['-e', CONTROL], env: async () => ({}) },
-  { name: `${direct}, embedded`, file: process.execPath, args: [...PLATFORM_NODE_FLAGS, serverMain], env: embedded },
+  { name: `${direct}, embedded`, file: process.execPath, args: platformArgs, env: embedded },
   { name: 'npm start, embedded', file: 'npm', args: ['start', '--silent'], env: embedded },
-  { name: `${direct}, embedded, first start`, file: process.execPath, args: [...PLATFORM_NODE_FLAGS, serverMain], env: newEmbedded },
+  { name: `${direct}, embedded, first start`, file: process.execPath, args: platformArgs, env: newEmbedded },
 ];
 if (flags['database-url']) {
   const postgres = async () => ({ DATABASE_URL: flags['database-url']! });
   commands.push(
-    { name: `${direct}, PostgreSQL`, file: process.execPath, args: [...PLATFORM_NODE_FLAGS, serverMain], env: postgres },
+    { name: `${direct}, PostgreSQL`, file: process.execPath, args: platformArgs, env: postgres },
     { name: 'npm start, PostgreSQL', file: 'npm', args: ['start', '--silent'], env: postgres },
   );
 }

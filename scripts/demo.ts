@@ -5,9 +5,8 @@ import {
   killAllProcessesNow,
   LISTENING,
   listeningUrl,
-  PLATFORM_NODE_FLAGS,
+  platformArgs,
   sandboxMain,
-  serverMain,
   startProcess,
   stopAllProcesses,
 } from './lib/processes.js';
@@ -66,7 +65,7 @@ const serverEnv: NodeJS.ProcessEnv = {
   OPENAI_API_KEY: env.OPENAI_API_KEY ?? 'sk-sandbox',
   ...(realCoze ? {} : { COZE_API_BASE: sandbox.cozeBaseUrl, COZE_API_TOKEN: sandbox.token, COZE_SPACE_ID: sandbox.spaceId }),
 };
-const url = listeningUrl(await start('server', [...PLATFORM_NODE_FLAGS, serverMain], serverEnv, (line) => LISTENING.test(line)));
+const url = listeningUrl(await start('server', platformArgs, serverEnv, (line) => LISTENING.test(line)));
 
 console.log(`
   agentport demo is running

@@ -18,6 +18,8 @@ export const serverMain = path.join(repoRoot, 'server', 'dist', 'main.js');
  * relayed delta (docs/performance.md).
  */
 export const PLATFORM_NODE_FLAGS = ['--max-semi-space-size=1'];
+/** The arguments to this Node binary that start the built platform as `npm start` does. */
+export const platformArgs = [...PLATFORM_NODE_FLAGS, serverMain];
 /** The sandbox's command line, run through tsx: `node --import tsx <sandboxMain> --port 0`. */
 export const sandboxMain = path.join(repoRoot, 'sandbox', 'src', 'main.ts');
 
