@@ -31,6 +31,9 @@ export function cozeProvider(client: CozeClient | null): ChatProvider {
   };
 }
 
+/** After a Stop that came before Coze told the chat's id, how long the stream is read on for it. */
+const LATE_CANCEL_MS = 10_000;
+
 async function chatWithCoze(client: CozeClient, botId: string, input: ChatInput, emit: Emit): Promise<void> {
   const { signal } = input;
   // The Coze conversation of this platform conversation. On the first turn there is none yet: Coze
@@ -41,38 +44,49 @@ async function chatWithCoze(client: CozeClient, botId: string, input: ChatInput,
   // conversation that is handed the turns kept here.
   const keptTurns = async (): Promise<CozeHistoryMessage[]> =>
     (await input.loadHistory()).map((m) => ({ role: m.role, content: historyText(m) })).filter((m) => m.content);
-  // Stop: closing our stream is not enough for Coze, which keeps the chat running; cancel it too.
-  const cancel = () => {
-    if (conversationId && chatId) client.cancelChat({ conversationId, chatId }).catch(() => {});
+  // Stop: closing our stream is not enough for Coze, which keeps the chat running (and the
+  // conversation busy); the chat is canceled too, which needs its id. A Stop that comes before Coze
+  // told it leaves the stream to Coze open, unseen, until the id comes (at most LATE_CANCEL_MS).
+  const upstream = new AbortController();
+  let answerStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => (answerStopped = resolve));
+  const stop = () => {
+    answerStopped();
+    if (!conversationId || !chatId) return void setTimeout(() => upstream.abort(signal.reason), LATE_CANCEL_MS).unref();
+    client.cancelChat({ conversationId, chatId }).catch(() => {});
+    upstream.abort(signal.reason);
   };
-  signal.addEventListener('abort', cancel, { once: true });
+  signal.addEventListener('abort', stop, { once: true });
   try {
     const message = input.attachments.length ? await withFiles(client, input) : input.message;
     for (let attempt = 0; ; attempt++) {
+      const history = conversationId ? undefined : await keptTurns();
+      if (signal.aborted) return;
       const translate = new CozeTranslator(emit);
+      const reading = client.streamChat(
+        {
+          botId,
+          userId: input.user.id,
+          conversationId: conversationId ?? undefined,
+          message,
+          history,
+          customVariables: input.agent.thirdPartyIntegration?.coze?.customVariables,
+          signal: upstream.signal,
+        },
+        (event) => {
+          if (event.event === CozeChatEventType.ChatCreated) {
+            const issued = event.data.conversation_id !== conversationId;
+            ({ id: chatId, conversation_id: conversationId } = event.data);
+            if (signal.aborted) return stop(); // the ids a Stop was waiting for
+            if (issued) emit({ type: 'provider-conversation', id: conversationId });
+            emit({ type: 'provider-metadata', data: { cozeChatId: chatId, cozeConversationId: conversationId } });
+          }
+          return translate.take(event);
+        },
+      );
+      reading.catch(() => {}); // after a Stop nothing waits for it
       try {
-        await client.streamChat(
-          {
-            botId,
-            userId: input.user.id,
-            conversationId: conversationId ?? undefined,
-            message,
-            history: conversationId ? undefined : await keptTurns(),
-            customVariables: input.agent.thirdPartyIntegration?.coze?.customVariables,
-            signal,
-          },
-          (event) => {
-            if (event.event === CozeChatEventType.ChatCreated) {
-              chatId = event.data.id;
-              if (event.data.conversation_id !== conversationId) {
-                conversationId = event.data.conversation_id;
-                emit({ type: 'provider-conversation', id: conversationId });
-              }
-              emit({ type: 'provider-metadata', data: { cozeChatId: chatId, cozeConversationId: conversationId } });
-            }
-            return translate.take(event);
-          },
-        );
+        await Promise.race([reading, stopped]);
         return;
       } catch (error) {
         // Coze no longer knows the stored conversation: start a fresh one, once, before anything streamed.
@@ -90,7 +104,7 @@ async function chatWithCoze(client: CozeClient, botId: string, input: ChatInput,
     if (signal.aborted || isAbortError(error)) return;
     emit({ type: 'error', error: describe(error) });
   } finally {
-    signal.removeEventListener('abort', cancel);
+    signal.removeEventListener('abort', stop);
   }
 }
 
