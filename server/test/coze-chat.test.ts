@@ -4,7 +4,7 @@ import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { BOTS, startSandbox, type Sandbox } from '@agentport/sandbox';
 import { CARD_NOTE } from '../src/chat/providers/coze.js';
-import { hasIdleConnection, startLocalServer } from './coze-client-support.js';
+import { hasIdleConnection, sse, startLocalServer } from './coze-client-support.js';
 import { agents, conversations } from '../src/db/schema.js';
 import { databaseTargets, describeOn, eventually, readChatStream, readUntil, startTestPlatform, type TestPlatform } from './support.js';
 
@@ -279,7 +279,6 @@ describe('a client that reads slowly', () => {
     const DELTA = 'x'.repeat(16 * 1024);
     const DELTAS = 2048; // 32 MB: far more than the sockets on the way can hold
     const ids = { conversation_id: 'c1', bot_id: 'b1', chat_id: 'chat1' };
-    const sse = (event: string, data: unknown) => `event:${event}\ndata:${JSON.stringify(data)}\n\n`;
     const coze = await startLocalServer(async (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(sse('conversation.chat.created', { id: 'chat1', ...ids, status: 'created' }));

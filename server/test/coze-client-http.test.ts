@@ -15,13 +15,13 @@ import {
   hasIdleConnection,
   rejectsWith,
   sendJson,
+  sse,
   startLocalServer,
   testConfig,
   type LocalServer,
 } from './coze-client-support.js';
 import { eventually } from './support.js';
 
-const sse = (event: string, data: unknown) => `event:${event}\ndata:${JSON.stringify(data)}\n\n`;
 const chatData = (status: string) => ({ id: 'c1', conversation_id: '7001', bot_id: 'b1', status });
 /** The end of a successful chat stream: chat.completed, then done. */
 const CHAT_COMPLETED = `${sse('conversation.chat.completed', chatData('completed'))}event:done\ndata:"[DONE]"\n\n`;

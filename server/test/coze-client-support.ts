@@ -8,6 +8,10 @@ import type { CozeChatEvent, CozeChatEventHandler } from '../src/coze/openapi/st
 
 export const SECRET_TOKEN = 'pat_TopSecretTokenValue1234567890';
 
+/** One server-sent event as Coze writes it; `data` that is a string is written as it is, anything else as JSON. */
+export const sse = (event: string, data: unknown): string =>
+  `event:${event}\ndata:${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
+
 export interface LocalServer {
   url: string;
   /** Requests seen so far, with their bodies and the client's port (which connection sent them). */

@@ -11,7 +11,7 @@ import { readEnvironment } from '../src/env.js';
 import { CozeApiError, CozeTransportCode, isAbortError } from '../src/coze/openapi/errors.js';
 import { redactSecrets } from '../src/http/redact.js';
 import { readCozeChatStream, type CozeChatEvent } from '../src/coze/openapi/stream.js';
-import { answerText, chunkedStream, collect, openBody, rejectsWith, splitEvery } from './coze-client-support.js';
+import { answerText, chunkedStream, collect, openBody, rejectsWith, splitEvery, sse } from './coze-client-support.js';
 
 const PEM = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';
 
@@ -144,7 +144,6 @@ describe('CozeApiError', () => {
 });
 
 const enc = new TextEncoder();
-const sse = (event: string, data: unknown) => `event:${event}\ndata:${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
 const chat = (status: string, extra: object = {}) => ({ id: 'c1', conversation_id: 'v1', bot_id: 'b1', status, ...extra });
 const delta = (content: string, extra: object = {}) => ({
   id: 'm1',

@@ -5,10 +5,8 @@ import { test } from 'node:test';
 import { cozeProvider } from '../src/chat/providers/coze.js';
 import type { ChatInput, ProviderEvent } from '../src/chat/providers/types.js';
 import { CozeClient } from '../src/coze/openapi/client.js';
-import { sendJson, startLocalServer, testConfig } from './coze-client-support.js';
+import { sendJson, sse, startLocalServer, testConfig } from './coze-client-support.js';
 import { eventually } from './support.js';
-
-const sse = (event: string, data: unknown) => `event:${event}\ndata:${JSON.stringify(data)}\n\n`;
 
 test("a Stop before Coze told the chat's id ends the answer at once, and cancels the chat in Coze once the id comes", async () => {
   let releaseCreated!: () => void;
